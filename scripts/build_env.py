@@ -1,0 +1,138 @@
+"""Build a stage's virtualenv from its conda-style spec (envs/<env>.yaml) and stamp its identity.
+
+The spec's `python =X.Y` and `pip:` list are the single source of truth: conda users get the same
+packages through `conda:`; here the venv is built with uv (pip as fallback). Conda-only
+dependencies (e.g. ffmpeg) are system tools and are installed by scripts/install-system-deps.sh.
+
+The stamp (the Snakemake target) holds only what defines the env: Python version + `pip freeze`.
+A rebuild with identical contents writes an identical stamp, so nothing downstream goes stale.
+
+Runs on Snakemake's own interpreter (it needs PyYAML, which Snakemake depends on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    name: str
+    python: str | None
+    pip: list[str] = field(default_factory=list)
+
+
+def read_spec(path: Path) -> EnvSpec:
+    """Parse the venv-relevant parts of a conda environment file."""
+    data = yaml.safe_load(path.read_text()) or {}
+    python: str | None = None
+    pip: list[str] = []
+    for dep in data.get("dependencies") or []:
+        if isinstance(dep, dict):
+            pip.extend(str(p) for p in dep.get("pip") or [])
+            continue
+        match = re.fullmatch(r"python\s*=*\s*([0-9.]+)\*?", str(dep).strip())
+        if match:
+            python = match.group(1)
+    return EnvSpec(name=data.get("name") or path.stem, python=python, pip=pip)
+
+
+def find_uv() -> list[str] | None:
+    """uv as a command prefix: the orchestrator env's uv module, else one on PATH."""
+    try:
+        import uv  # noqa: F401
+
+        return [sys.executable, "-m", "uv"]
+    except ImportError:
+        found = shutil.which("uv")
+        return [found] if found else None
+
+
+def run(cmd: list[str]) -> str:
+    print("+ " + " ".join(cmd), file=sys.stderr, flush=True)
+    done = subprocess.run(cmd, check=True, text=True, stdout=subprocess.PIPE)
+    return done.stdout
+
+
+def create_venv(spec: EnvSpec, target: Path, uv: list[str] | None) -> None:
+    """Create `target` and install the spec's pip packages into it."""
+    python = target / "bin" / "python"
+    if uv:
+        cmd = uv + ["venv", "--quiet", "--relocatable", str(target)]
+        if spec.python:
+            cmd += ["--python", spec.python]
+        run(cmd)
+        if spec.pip:
+            run(uv + ["pip", "install", "--quiet", "--python", str(python), *spec.pip])
+        return
+    base = shutil.which(f"python{spec.python}") if spec.python else None
+    run([base or sys.executable, "-m", "venv", str(target)])
+    if spec.pip:
+        run([str(python), "-m", "pip", "install", "--quiet", *spec.pip])
+
+
+def identity(name: str, python: Path, uv: list[str] | None) -> dict:
+    """What makes an env what it is: Python version + installed distributions."""
+    version = run([str(python), "-c", "import platform; print(platform.python_version())"])
+    if uv:
+        frozen = run(uv + ["pip", "freeze", "--python", str(python)])
+    else:
+        frozen = run([str(python), "-m", "pip", "freeze", "--all"])
+    packages = sorted(line for line in frozen.splitlines() if line and not line.startswith("#"))
+    # pip/setuptools/wheel are build tooling, present or not depending on the installer.
+    packages = [p for p in packages if not re.match(r"(pip|setuptools|wheel)==", p)]
+    return {"env": name, "python": version.strip(), "packages": packages}
+
+
+def write_json_atomic(data: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+def build(spec_path: Path, venv: Path, stamp: Path) -> dict:
+    """Build the venv next to its final place, then swap it in, so a failed build never
+    leaves a half-installed env behind a valid-looking path."""
+    spec = read_spec(spec_path)
+    uv = find_uv()
+    staging = venv.with_name(venv.name + ".building")
+    shutil.rmtree(staging, ignore_errors=True)
+    create_venv(spec, staging, uv)
+    shutil.rmtree(venv, ignore_errors=True)
+    staging.rename(venv)
+    ident = identity(spec.name, venv / "bin" / "python", uv)
+    write_json_atomic(ident, stamp)
+    return ident
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spec", type=Path, required=True, help="envs/<env>.yaml")
+    parser.add_argument("--venv", type=Path, required=True, help="venv directory to (re)create")
+    parser.add_argument("--stamp", type=Path, required=True, help="identity stamp (JSON) to write")
+    args = parser.parse_args(argv)
+    try:
+        ident = build(args.spec, args.venv, args.stamp)
+    except subprocess.CalledProcessError as err:
+        print(f"error: building env from {args.spec} failed ({err}); see the output above", file=sys.stderr)
+        return 1
+    print(f"env {ident['env']}: Python {ident['python']}, {len(ident['packages'])} packages", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

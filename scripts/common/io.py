@@ -1,0 +1,68 @@
+"""Atomic writes and logging set-up shared by the stage scripts."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temp path beside `path`; rename it into place only if the block succeeds.
+
+    Same directory, so the rename is atomic: a crash, kill or full disk never leaves a
+    truncated artifact under the final name for a later run to trust.
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{final.stem}.", suffix=f".tmp{final.suffix}")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, final)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def write_text_atomic(text: str, path: str | os.PathLike) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json_atomic(data: object, path: str | os.PathLike) -> None:
+    write_text_atomic(json.dumps(data, ensure_ascii=False, indent=1) + "\n", path)
+
+
+def setup_logging(debug: bool = False) -> logging.Logger:
+    """Log to stderr (the rule redirects it into its log file) and record the interpreter,
+    so every job log shows which environment it really ran on."""
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    log = logging.getLogger("stage")
+    log.info("interpreter: %s (Python %s)", sys.executable, sys.version.split()[0])
+    return log
+
+
+class StageError(Exception):
+    """A user-facing failure: printed as one line naming the file and the remedy."""
+
+
+def run_cli(main, argv: list[str] | None = None) -> int:
+    """Run a stage's main(); turn StageError into a one-line error and exit status 1."""
+    try:
+        main(argv)
+    except StageError as err:
+        logging.getLogger("stage").error("%s", err)
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0

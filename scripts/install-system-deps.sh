@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the two system tools the workflow shells out to, from Debian/Ubuntu packages:
+#   ffmpeg   (ffmpeg + ffprobe: demux, probe, mux; Debian's build has libass for burn-in)
+#   espeak-ng (speech for the generated demo clip only)
+# Python packages never go here: they live in per-stage venvs built by the workflow.
+set -euo pipefail
+missing=()
+command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
+command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing system packages: ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,71 @@
+"""mux: copy a film's video and audio (no re-encode) and add every subtitle track, language-tagged.
+
+Matroska takes SRT as is; MP4 needs mov_text, the only text codec its players agree on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+from pathlib import Path
+
+from common.io import StageError, atomic_path, run_cli, setup_logging
+from common.languages import iso639_2, language_name
+
+SUBTITLE_CODEC = {".mkv": "srt", ".mp4": "mov_text", ".mov": "mov_text"}
+
+
+def parse_track(spec: str) -> tuple[str, Path]:
+    """`en=out/movie.en.srt` -> ("en", Path(...)); the language is everything before the first '='."""
+    lang, sep, path = spec.partition("=")
+    if not sep or not lang or not path:
+        raise argparse.ArgumentTypeError(f"expected LANG=PATH, got {spec!r}")
+    return lang, Path(path)
+
+
+def mux_command(video: Path, tracks: list[tuple[str, Path]], output: Path, container: str) -> list[str]:
+    """The ffmpeg argv (no shell: file names are never interpreted)."""
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y", "-i", str(video.absolute())]
+    for _, path in tracks:
+        cmd += ["-f", "srt", "-i", str(path.absolute())]
+    # Video and audio of the film, then one stream per subtitle file; data/attachment streams and
+    # the film's own subtitle streams are left out (codecs a container cannot take break the mux).
+    cmd += ["-map", "0:v?", "-map", "0:a?"]
+    for index in range(len(tracks)):
+        cmd += ["-map", f"{index + 1}:0"]
+    cmd += ["-map_metadata", "0", "-map_chapters", "0", "-c:v", "copy", "-c:a", "copy"]
+    cmd += ["-c:s", SUBTITLE_CODEC[container]]
+    for index, (lang, _) in enumerate(tracks):
+        cmd += [f"-metadata:s:s:{index}", f"language={iso639_2(lang)}"]
+        cmd += [f"-metadata:s:s:{index}", f"title={language_name(lang)}"]
+        cmd += [f"-disposition:s:{index}", "default" if index == 0 else "0"]
+    if container == ".mp4":
+        cmd += ["-movflags", "+faststart"]
+    return cmd + ["-f", {".mkv": "matroska", ".mp4": "mp4", ".mov": "mov"}[container]]
+
+
+def mux(video: Path, tracks: list[tuple[str, Path]], output: Path) -> None:
+    container = output.suffix.lower()
+    if container not in SUBTITLE_CODEC:
+        raise StageError(f"{output}: cannot mux into {container}; use .mkv or .mp4")
+    with atomic_path(output) as tmp:
+        done = subprocess.run(mux_command(video, tracks, tmp, container) + [str(tmp)], capture_output=True, text=True)
+        if done.returncode != 0:
+            reason = (done.stderr.strip().splitlines() or ["unknown error"])[-1]
+            raise StageError(f"{video}: ffmpeg could not mux subtitles into {output.name} ({reason})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", type=Path, required=True)
+    parser.add_argument("--track", type=parse_track, action="append", default=[], help="LANG=subtitle.srt")
+    parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--debug", action="store_true")
+    args = parser.parse_args(argv)
+    log = setup_logging(args.debug)
+    mux(args.video, args.track, args.output)
+    log.info("%s: %d subtitle track(s): %s", args.output, len(args.track), ", ".join(lang for lang, _ in args.track))
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))

@@ -1,0 +1,265 @@
+"""subtitles: segment the word-level transcript JSON into timed cues and render SRT or VTT.
+
+Cues are chosen by dynamic programming over word boundaries, so every cue obeys the hard limits
+(lines, characters per line, duration) and breaks land on sentence ends and punctuation where
+possible. Timing follows the word timestamps. No model runs here: restyling is cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from common.io import StageError, run_cli, setup_logging, write_text_atomic
+
+log = logging.getLogger("stage")
+
+SENTENCE_END = (".", "?", "!", "…", "।", "。", "？", "！")
+CLAUSE_END = (",", ";", ":", "—", "–", "、", "，")
+# Words a line should not end on: they belong with what follows.
+LEADING_WORDS = {
+    "a", "an", "the", "of", "to", "in", "on", "at", "for", "with", "and", "or", "but", "my", "your",
+    "his", "her", "its", "our", "their", "this", "that", "mr.", "mrs.", "dr.",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: float
+    end: float
+    probability: float = 1.0
+
+
+@dataclass
+class Style:
+    max_lines: int = 2
+    max_line_chars: int = 42
+    max_cps: float = 17.0
+    min_duration: float = 5 / 6
+    max_duration: float = 7.0
+    fps: float = 24.0
+    min_gap_frames: int = 2
+    close_gap: float = 0.5
+    linger: float = 0.5
+    pause_break: float = 1.0
+
+    @property
+    def min_gap(self) -> float:
+        return self.min_gap_frames / self.fps
+
+
+@dataclass
+class Cue:
+    start: float
+    end: float
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def graphemes(text: str) -> int:
+    """Displayed width in user-perceived characters (Devanagari marks do not count)."""
+    return len(regex.findall(r"\X", text))
+
+
+def words_from_transcript(transcript: dict[str, Any]) -> list[Word]:
+    """All words in time order, after dropping segments Whisper hallucinated.
+
+    Dropped: a segment repeating the previous one verbatim (decoder loops), and a segment that
+    Whisper itself thinks is not speech while its words are near-random (music, noise).
+    """
+    words: list[Word] = []
+    previous_text = None
+    for segment in transcript.get("segments", []):
+        text = segment.get("text", "").strip()
+        seg_words = [
+            Word(w["word"].strip(), float(w["start"]), float(w["end"]), float(w.get("probability", 1.0)))
+            for w in segment.get("words", [])
+            if w.get("word", "").strip()
+        ]
+        if not seg_words or text == previous_text:
+            continue
+        mean_probability = sum(w.probability for w in seg_words) / len(seg_words)
+        if segment.get("no_speech_prob", 0.0) > 0.6 and mean_probability < 0.3:
+            log.info("dropped likely non-speech segment at %.2f s: %r", seg_words[0].start, text)
+            continue
+        previous_text = text
+        words.extend(seg_words)
+    return words
+
+
+def split_lines(words: list[str], style: Style) -> list[str] | None:
+    """Best way to set `words` in at most `style.max_lines` lines, or None if impossible."""
+    one = " ".join(words)
+    if graphemes(one) <= style.max_line_chars:
+        return [one]
+    if style.max_lines < 2:
+        return None
+    best: tuple[float, list[str]] | None = None
+    for cut in range(1, len(words)):
+        top, bottom = " ".join(words[:cut]), " ".join(words[cut:])
+        top_len, bottom_len = graphemes(top), graphemes(bottom)
+        if max(top_len, bottom_len) > style.max_line_chars:
+            continue
+        cost = abs(top_len - bottom_len) / style.max_line_chars
+        if top_len > bottom_len:
+            cost += 0.1  # prefer a bottom-heavy pyramid
+        last = words[cut - 1]
+        if last.endswith(SENTENCE_END + CLAUSE_END):
+            cost -= 0.5
+        if last.lower() in LEADING_WORDS:
+            cost += 1.0
+        if cut == len(words) - 1 or cut == 1:
+            cost += 0.3  # a one-word line looks orphaned
+        if best is None or cost < best[0]:
+            best = (cost, [top, bottom])
+    return best[1] if best else None
+
+
+def cue_cost(span: list[Word], lines: list[str], next_word: Word | None, style: Style) -> float:
+    """Penalty of making `span` one cue; lower is better. Each cue costs 1 (prefer fewer)."""
+    cost = 1.0
+    last = span[-1].text
+    if next_word is not None:
+        if last.endswith(SENTENCE_END):
+            pass
+        elif last.endswith(CLAUSE_END):
+            cost += 0.5
+        else:
+            cost += 2.0
+            if last.lower() in LEADING_WORDS:
+                cost += 2.0
+        if next_word.start - span[-1].end >= style.pause_break:
+            cost -= 0.5  # a pause is a natural break
+    for a, b in zip(span, span[1:]):
+        if a.text.endswith(SENTENCE_END):
+            cost += 1.5  # a sentence end inside a cue: better as a cue break
+        if b.start - a.end >= style.pause_break:
+            cost += 3.0  # a long pause inside a cue leaves text on screen over silence
+    duration = max(span[-1].end - span[0].start, style.min_duration)
+    chars = sum(graphemes(line) for line in lines)
+    if chars / duration > style.max_cps:
+        cost += 2.0 * (chars / duration / style.max_cps - 1.0)
+    if len(lines) > 1:
+        cost += 0.2
+    return cost
+
+
+def segment_words(words: list[Word], style: Style) -> list[list[Word]]:
+    """Partition `words` into cue spans by dynamic programming (minimum total cost)."""
+    n = len(words)
+    best = [0.0] + [float("inf")] * n
+    back = [0] * (n + 1)
+    for end in range(1, n + 1):
+        for begin in range(end - 1, -1, -1):
+            span = words[begin:end]
+            if end - begin > 1 and span[-1].end - span[0].start > style.max_duration:
+                break
+            lines = split_lines([w.text for w in span], style)
+            if lines is None:
+                if end - begin == 1:  # a single over-long word: it still has to be shown
+                    lines = [span[0].text]
+                else:
+                    break
+            nxt = words[end] if end < n else None
+            total = best[begin] + cue_cost(span, lines, nxt, style)
+            if total < best[end]:
+                best[end], back[end] = total, begin
+    spans: list[list[Word]] = []
+    end = n
+    while end > 0:
+        spans.append(words[back[end] : end])
+        end = back[end]
+    return spans[::-1]
+
+
+def time_cues(spans: list[list[Word]], style: Style) -> list[Cue]:
+    """Start each cue at its first word; end it a little after its last word, respecting the
+    minimum duration, the minimum gap to the next cue, and closing gaps too short to notice."""
+    cues: list[Cue] = []
+    for index, span in enumerate(spans):
+        start = span[0].start
+        end = max(span[-1].end + style.linger, start + style.min_duration)
+        end = min(end, max(start + style.max_duration, span[-1].end))
+        if index + 1 < len(spans):
+            limit = spans[index + 1][0].start - style.min_gap
+            if limit - end < style.close_gap:
+                end = limit  # a flicker-short gap: hold this cue until just before the next
+            end = min(end, limit)  # never overlap, always keep the minimum gap
+        end = max(end, start + 0.001)
+        lines = split_lines([w.text for w in span], style) or [" ".join(w.text for w in span)]
+        cues.append(Cue(start=round(start, 3), end=round(end, 3), lines=lines))
+    return cues
+
+
+def build_cues(transcript: dict[str, Any], style: Style) -> list[Cue]:
+    return time_cues(segment_words(words_from_transcript(transcript), style), style)
+
+
+def timestamp(seconds: float, separator: str) -> str:
+    millis = int(round(seconds * 1000))
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs, millis = divmod(millis, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def render_srt(cues: list[Cue]) -> str:
+    import pysrt
+
+    subs = pysrt.SubRipFile()
+    for index, cue in enumerate(cues, start=1):
+        subs.append(
+            pysrt.SubRipItem(
+                index=index,
+                start=pysrt.SubRipTime.from_ordinal(int(round(cue.start * 1000))),
+                end=pysrt.SubRipTime.from_ordinal(int(round(cue.end * 1000))),
+                text=cue.text,
+            )
+        )
+    return "\n".join(str(item) for item in subs) if len(subs) else ""
+
+
+def render_vtt(cues: list[Cue]) -> str:
+    def escape(text: str) -> str:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    blocks = ["WEBVTT\n"]
+    for cue in cues:
+        blocks.append(f"{timestamp(cue.start, '.')} --> {timestamp(cue.end, '.')}\n{escape(cue.text)}\n")
+    return "\n".join(blocks)
+
+
+RENDERERS = {"srt": render_srt, "vtt": render_vtt}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transcript", type=Path, required=True, help="word-level JSON (asr or translate)")
+    parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--format", choices=sorted(RENDERERS), required=True)
+    parser.add_argument("--style", default="{}", help="JSON object of Style fields")
+    parser.add_argument("--debug", action="store_true")
+    args = parser.parse_args(argv)
+    setup_logging(args.debug)
+    try:
+        transcript = json.loads(args.transcript.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise StageError(f"{args.transcript}: unreadable transcript ({err}); delete it and re-run") from None
+    style = Style(**json.loads(args.style))
+    cues = build_cues(transcript, style)
+    write_text_atomic(RENDERERS[args.format](cues), args.output)
+    log.info("%s: %d cues", args.output, len(cues))
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))
