@@ -58,13 +58,13 @@ def mux(video: Path, tracks: list[tuple[str, Path]], output: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, required=True)
-    parser.add_argument("--track", type=parse_track, action="append", default=[], help="LANG=subtitle.srt")
     parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("tracks", type=parse_track, nargs="*", help="LANG=subtitle.srt, one per track")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     log = setup_logging(args.debug)
-    mux(args.video, args.track, args.output)
-    log.info("%s: %d subtitle track(s): %s", args.output, len(args.track), ", ".join(lang for lang, _ in args.track))
+    mux(args.video, args.tracks, args.output)
+    log.info("%s: %d subtitle track(s): %s", args.output, len(args.tracks), ", ".join(lang for lang, _ in args.tracks))
 
 
 if __name__ == "__main__":

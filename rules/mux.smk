@@ -1,0 +1,22 @@
+# mux: the film's video and audio, copied, plus every subtitle track tagged with its language.
+
+
+rule mux_video:
+    input:
+        media=get_media,
+        tracks=get_mux_tracks,
+        env=env_stamp(STAGE_ENVS["mux"]),
+        code=stage_code("mux"),
+    output:
+        video="out/{name}.{video_format}",
+    log:
+        "logs/mux/{name}.{video_format}.log",
+    params:
+        python=stage_python("mux"),
+        tracks=get_mux_track_args,
+        debug=debug_flag(),
+    conda:
+        "../envs/media.yaml"
+    shell:
+        "{params.python} {input.code:q} --video {input.media:q} --output {output.video:q}"
+        " {params.debug} -- {params.tracks:q} > {log:q} 2>&1"
