@@ -37,7 +37,7 @@ include: "rules/mux.smk"
 
 
 rule all:
+    default_target: True
     input:
         get_final_outputs,
-    default_target: True
     localrule: True

@@ -14,6 +14,11 @@ checkpoint asr_transcribe:
         "logs/asr/{name}.log",
     benchmark:
         "benchmarks/asr/{name}.tsv"
+    conda:
+        "../envs/asr.yaml"
+    threads: 4
+    resources:
+        mem_mb=2000,
     params:
         python=stage_python("asr"),
         model=config["asr"]["model"],
@@ -21,11 +26,6 @@ checkpoint asr_transcribe:
         language=get_asr_language,
         options=get_asr_options,
         debug=debug_flag(),
-    threads: 4
-    resources:
-        mem_mb=2000,
-    conda:
-        "../envs/asr.yaml"
     shell:
         "{params.python} {input.code:q} --audio {input.wav:q} --output {output.transcript:q}"
         " --model {params.model:q} --model-path {params.model_path:q} --language {params.language:q}"

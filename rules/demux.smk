@@ -10,13 +10,13 @@ rule demux_audio:
         wav=f"{WORK_DIR}/demux/{{name}}.wav",
     log:
         "logs/demux/{name}.log",
+    conda:
+        "../envs/media.yaml"
     params:
         python=stage_python("demux"),
         audio_stream=get_audio_stream,
         language=get_asr_language,
         debug=debug_flag(),
-    conda:
-        "../envs/media.yaml"
     shell:
         "{params.python} {input.code:q} --input {input.media:q} --output {output.wav:q}"
         " --audio-stream {params.audio_stream:q} --language {params.language:q} {params.debug}"

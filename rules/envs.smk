@@ -12,10 +12,12 @@ rule env_build:
         stamp=str(VENV_DIR / "{env}.env.json"),
     log:
         "logs/envs/{env}.log",
+    localrule: True
+    conda:
+        "../envs/env_builder.yaml"
     params:
         python=sys.executable,
         venv=str(VENV_DIR / "{env}"),
-    localrule: True
     shell:
         "{params.python:q} {input.code:q} --spec {input.spec:q} --venv {params.venv:q}"
         " --stamp {output.stamp:q} > {log:q} 2>&1"
@@ -30,10 +32,10 @@ rule model_assemble:
         model=directory(str(MODEL_DIR / "faster-whisper-{model}")),
     log:
         "logs/models/{model}.log",
-    params:
-        python=env_python("asr"),
     conda:
         "../envs/asr.yaml"
+    params:
+        python=env_python("asr"),
     shell:
         "{params.python} {input.code:q} --model {wildcards.model:q} --output {output.model:q} > {log:q} 2>&1"
 

@@ -11,12 +11,12 @@ rule mux_video:
         video="out/{name}.{video_format}",
     log:
         "logs/mux/{name}.{video_format}.log",
+    conda:
+        "../envs/media.yaml"
     params:
         python=stage_python("mux"),
         tracks=get_mux_track_args,
         debug=debug_flag(),
-    conda:
-        "../envs/media.yaml"
     shell:
         "{params.python} {input.code:q} --video {input.media:q} --output {output.video:q}"
         " {params.debug} -- {params.tracks:q} > {log:q} 2>&1"

@@ -11,12 +11,12 @@ rule subtitles_render:
         subtitles="out/{name}.{lang}.{fmt}",
     log:
         "logs/subtitles/{name}.{lang}.{fmt}.log",
+    conda:
+        "../envs/subtitles.yaml"
     params:
         python=stage_python("subtitles"),
         style=get_subtitle_style,
         debug=debug_flag(),
-    conda:
-        "../envs/subtitles.yaml"
     shell:
         "{params.python} {input.code:q} --transcript {input.transcript:q} --output {output.subtitles:q}"
         " --format {wildcards.fmt} --style {params.style:q} {params.debug} > {log:q} 2>&1"

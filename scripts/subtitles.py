@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,20 +185,31 @@ def segment_words(words: list[Word], style: Style) -> list[list[Word]]:
 
 def time_cues(spans: list[list[Word]], style: Style) -> list[Cue]:
     """Start each cue at its first word; end it a little after its last word, respecting the
-    minimum duration, the minimum gap to the next cue, and closing gaps too short to notice."""
+    minimum duration, the minimum gap to the next cue, and closing gaps too short to notice.
+
+    Computed in whole milliseconds (what SRT/VTT store), limits rounded up, so the rendered
+    file itself meets them."""
+
+    def ms(seconds: float) -> int:
+        return round(seconds * 1000)
+
+    def ms_at_least(seconds: float) -> int:
+        return math.ceil(seconds * 1000 - 1e-6)
+
+    min_gap, min_duration = ms_at_least(style.min_gap), ms_at_least(style.min_duration)
     cues: list[Cue] = []
     for index, span in enumerate(spans):
-        start = span[0].start
-        end = max(span[-1].end + style.linger, start + style.min_duration)
-        end = min(end, max(start + style.max_duration, span[-1].end))
+        start, last_end = ms(span[0].start), ms(span[-1].end)
+        end = max(last_end + ms(style.linger), start + min_duration)
+        end = min(end, max(start + ms(style.max_duration), last_end))
         if index + 1 < len(spans):
-            limit = spans[index + 1][0].start - style.min_gap
-            if limit - end < style.close_gap:
+            limit = ms(spans[index + 1][0].start) - min_gap
+            if limit - end < ms(style.close_gap):
                 end = limit  # a flicker-short gap: hold this cue until just before the next
             end = min(end, limit)  # never overlap, always keep the minimum gap
-        end = max(end, start + 0.001)
+        end = max(end, start + 1)
         lines = split_lines([w.text for w in span], style) or [" ".join(w.text for w in span)]
-        cues.append(Cue(start=round(start, 3), end=round(end, 3), lines=lines))
+        cues.append(Cue(start=start / 1000, end=end / 1000, lines=lines))
     return cues
 
 

@@ -1,0 +1,145 @@
+"""End to end on real media with the real base model, on a fresh copy of the project with its
+own envs: outputs, transcript quality, muxed tracks, and the incremental-build contract.
+
+The tests run in file order and share one work directory: each step builds on the last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import jiwer
+import pysrt
+import pytest
+
+from conftest import copy_project, fixture, planned_jobs, requires_fixtures, snakemake, update_config
+
+pytestmark = [requires_fixtures]
+
+JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+ENVS = ("asr", "media", "subtitles")
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("e2e")
+    work = copy_project(root / "project", venv_dir=str(root / "venvs"), model_dir=str(root / "models"))
+    shutil.copy2(fixture("video/autocut_test001.mp4"), work / "in" / "autocut_test001.mp4")
+    shutil.copy2(fixture("en/jfk.flac"), work / "in" / "jfk.flac")
+    return work
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    clean = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(), jiwer.Strip()])
+    return jiwer.wer(clean(reference), clean(hypothesis))
+
+
+def subtitle_streams(video: Path) -> list[dict]:
+    cmd = ["ffprobe", "-v", "error", "-select_streams", "s", "-show_streams", "-of", "json", str(video)]
+    return json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)["streams"]
+
+
+def test_dry_run_lists_every_stage(workdir):
+    jobs = planned_jobs(workdir, "out/jfk.en.srt")
+    assert jobs == {"env_build": 3, "model_assemble": 1, "demux_audio": 1, "asr_transcribe": 1, "subtitles_render": 1}
+
+
+def test_full_run_builds_subtitles_and_muxed_video(workdir):
+    snakemake(workdir)
+    for name in ("out/autocut_test001.en.srt", "out/autocut_test001.mp4", "out/jfk.en.srt"):
+        assert (workdir / name).stat().st_size > 0, name
+    assert not list((workdir / "out").glob("jfk.m*")), "audio-only input must not get a muxed video"
+
+
+@pytest.mark.parametrize("name", ["autocut_test001", "jfk"])
+def test_srt_parses_with_ordered_non_overlapping_cues(workdir, name):
+    cues = pysrt.open(str(workdir / "out" / f"{name}.en.srt"), encoding="utf-8")
+    assert len(cues) > 0
+    for cue in cues:
+        assert cue.start < cue.end and cue.text.strip()
+    for before, after in zip(cues, cues[1:]):
+        assert before.end <= after.start
+
+
+def test_jfk_transcript_word_error_rate(workdir):
+    transcript = json.loads((workdir / "work" / "asr" / "jfk.json").read_text())
+    text = " ".join(segment["text"] for segment in transcript["segments"])
+    assert word_error_rate(JFK_TEXT, text) <= 0.15, text
+    assert transcript["language"] == "en"
+    words = [word for segment in transcript["segments"] for word in segment["words"]]
+    assert words and all(0 <= w["start"] <= w["end"] <= transcript["duration"] + 0.5 for w in words)
+    assert all(0 <= w["probability"] <= 1 for w in words)
+    assert transcript["model"]["name"] == "base" and transcript["params"]["vad_filter"] is True
+
+
+def test_demuxed_audio_is_16k_mono(workdir):
+    cmd = ["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(workdir / "work" / "demux" / "jfk.wav")]
+    (stream,) = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)["streams"]
+    assert (stream["sample_rate"], stream["channels"], stream["codec_name"]) == ("16000", 1, "pcm_s16le")
+    assert abs(float(stream["duration"]) - 11.0) < 0.1
+
+
+def test_muxed_video_has_language_tagged_subtitles(workdir):
+    (stream,) = subtitle_streams(workdir / "out" / "autocut_test001.mp4")
+    assert stream["codec_name"] == "mov_text"
+    assert stream["tags"]["language"] == "eng"
+
+
+def test_each_stage_ran_on_its_own_env(workdir):
+    venvs = workdir.parent / "venvs"
+    expected = {"demux": "media", "asr": "asr", "subtitles": "subtitles", "mux": "media"}
+    for stage, env in expected.items():
+        logs = list((workdir / "logs" / stage).glob("*.log"))
+        assert logs, stage
+        for log in logs:
+            assert f"interpreter: {venvs / env / 'bin' / 'python'}" in log.read_text(), log
+    for env in ENVS:
+        stamp = json.loads((venvs / f"{env}.env.json").read_text())
+        assert stamp["python"].startswith("3.11")
+    assert any(p.startswith("faster-whisper==") for p in json.loads((venvs / "asr.env.json").read_text())["packages"])
+
+
+def test_second_run_has_nothing_to_do(workdir):
+    assert planned_jobs(workdir) == {}
+
+
+def test_touching_inputs_without_change_reruns_nothing(workdir):
+    for path in (workdir / "in").iterdir():
+        os.utime(path)
+    assert planned_jobs(workdir) == {}
+
+
+def test_subtitle_option_reruns_only_subtitles_and_mux(workdir):
+    update_config(workdir, {"subtitles": {"max_line_chars": 32}})
+    assert planned_jobs(workdir) == {"subtitles_render": 2, "mux_video": 1, "all": 1}
+    snakemake(workdir)
+    assert all(len(line) <= 32 for line in (workdir / "out" / "jfk.en.srt").read_text().splitlines())
+
+
+def test_single_target_builds_only_what_it_needs(workdir):
+    assert planned_jobs(workdir, "out/jfk.en.vtt") == {"subtitles_render": 1}
+
+
+def test_identical_env_rebuild_marks_nothing_stale(workdir):
+    stamp = workdir.parent / "venvs" / "subtitles.env.json"
+    before = stamp.read_text()
+    snakemake(workdir, "--force", str(stamp))
+    assert stamp.read_text() == before
+    assert planned_jobs(workdir) == {}
+
+
+def test_asr_env_edit_reruns_asr_and_after_not_demux(workdir):
+    spec = workdir / "envs" / "asr.yaml"
+    spec.write_text(spec.read_text().rstrip("\n") + "\n      - six==1.16.0\n")
+    jobs = planned_jobs(workdir)
+    assert "demux_audio" not in jobs
+    assert jobs == {"env_build": 1, "model_assemble": 1, "asr_transcribe": 2, "subtitles_render": 2, "mux_video": 1, "all": 1}
+    demuxed = (workdir / "work" / "demux" / "jfk.wav").stat().st_mtime_ns
+    snakemake(workdir)
+    assert (workdir / "work" / "demux" / "jfk.wav").stat().st_mtime_ns == demuxed
+    assert "six==1.16.0" in json.loads((workdir.parent / "venvs" / "asr.env.json").read_text())["packages"]
+    assert planned_jobs(workdir) == {}
