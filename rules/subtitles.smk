@@ -1,5 +1,5 @@
-# subtitles: word-level JSON -> timed, line-broken cues in SRT or VTT. No inference here, so
-# restyling subtitles never re-runs ASR.
+# subtitles: word-level JSON -> timed, line-broken cues in SRT, VTT or ASS, with a QC report.
+# No inference here, so restyling subtitles never re-runs ASR.
 
 
 rule subtitles_render:
@@ -9,6 +9,7 @@ rule subtitles_render:
         code=stage_code("subtitles"),
     output:
         subtitles="out/{name}.{lang}.{fmt}",
+        qc=f"{WORK_DIR}/qc/{{name}}.{{lang}}.{{fmt}}.json",
     log:
         "logs/subtitles/{name}.{lang}.{fmt}.log",
     conda:
@@ -16,7 +17,32 @@ rule subtitles_render:
     params:
         python=stage_python("subtitles"),
         style=get_subtitle_style,
+        ass_style=get_ass_style,
         debug=debug_flag(),
     shell:
         "{params.python} {input.code:q} --transcript {input.transcript:q} --output {output.subtitles:q}"
-        " --format {wildcards.fmt} --style {params.style:q} {params.debug} > {log:q} 2>&1"
+        " --format {wildcards.fmt} --style {params.style:q} --ass-style {params.ass_style:q}"
+        " --qc {output.qc:q} {params.debug} > {log:q} 2>&1"
+
+
+# Burn-in: one language drawn into the picture (re-encodes the video), for players without
+# subtitle support. Styled by the ASS file, so config ass_style decides the look.
+rule subtitles_burn:
+    input:
+        media=get_media,
+        subtitles="out/{name}.{lang}.ass",
+        env=env_stamp(STAGE_ENVS["burn"]),
+        code=stage_code("burn"),
+    output:
+        video="out/{name}.{lang}.burned.mp4",
+    log:
+        "logs/burn/{name}.{lang}.log",
+    conda:
+        "../envs/media.yaml"
+    threads: 2
+    params:
+        python=stage_python("burn"),
+        debug=debug_flag(),
+    shell:
+        "{params.python} {input.code:q} --video {input.media:q} --subtitles {input.subtitles:q}"
+        " --output {output.video:q} --threads {threads} {params.debug} > {log:q} 2>&1"

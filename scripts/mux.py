@@ -38,6 +38,7 @@ def mux_command(video: Path, tracks: list[tuple[str, Path]], output: Path, conta
     for index, (lang, _) in enumerate(tracks):
         cmd += [f"-metadata:s:s:{index}", f"language={iso639_2(lang)}"]
         cmd += [f"-metadata:s:s:{index}", f"title={language_name(lang)}"]
+        cmd += [f"-metadata:s:s:{index}", f"handler_name={language_name(lang)}"]  # MP4's track title
         cmd += [f"-disposition:s:{index}", "default" if index == 0 else "0"]
     if container == ".mp4":
         cmd += ["-movflags", "+faststart"]

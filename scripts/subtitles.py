@@ -1,8 +1,9 @@
-"""subtitles: segment the word-level transcript JSON into timed cues and render SRT or VTT.
+"""subtitles: segment the word-level transcript JSON into timed cues; render SRT, VTT or ASS.
 
 Cues are chosen by dynamic programming over word boundaries, so every cue obeys the hard limits
 (lines, characters per line, duration) and breaks land on sentence ends and punctuation where
-possible. Timing follows the word timestamps. No model runs here: restyling is cheap.
+possible. Timing follows the word timestamps. A QC report counts the cues over each limit.
+No model runs here: restyling is cheap.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import argparse
 import json
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import regex
 
-from common.io import StageError, run_cli, setup_logging, write_text_atomic
+from common.io import StageError, run_cli, setup_logging, write_json_atomic, write_text_atomic
 
 log = logging.getLogger("stage")
 
@@ -98,6 +99,11 @@ def words_from_transcript(transcript: dict[str, Any]) -> list[Word]:
     return words
 
 
+def is_name_pair(left: str, right: str) -> bool:
+    """Two capitalised words in a row ("Martin Luther", "New York") read as one name."""
+    return left[:1].isupper() and right[:1].isupper() and not left.endswith(SENTENCE_END + CLAUSE_END)
+
+
 def split_lines(words: list[str], style: Style) -> list[str] | None:
     """Best way to set `words` in at most `style.max_lines` lines, or None if impossible."""
     one = " ".join(words)
@@ -119,6 +125,8 @@ def split_lines(words: list[str], style: Style) -> list[str] | None:
             cost -= 0.5
         if last.lower() in LEADING_WORDS:
             cost += 1.0
+        if is_name_pair(last, words[cut]):
+            cost += 1.0
         if cut == len(words) - 1 or cut == 1:
             cost += 0.3  # a one-word line looks orphaned
         if best is None or cost < best[0]:
@@ -137,7 +145,7 @@ def cue_cost(span: list[Word], lines: list[str], next_word: Word | None, style: 
             cost += 0.5
         else:
             cost += 2.0
-            if last.lower() in LEADING_WORDS:
+            if last.lower() in LEADING_WORDS or is_name_pair(last, next_word.text):
                 cost += 2.0
         if next_word.start - span[-1].end >= style.pause_break:
             cost -= 0.5  # a pause is a natural break
@@ -184,8 +192,8 @@ def segment_words(words: list[Word], style: Style) -> list[list[Word]]:
 
 
 def time_cues(spans: list[list[Word]], style: Style) -> list[Cue]:
-    """Start each cue at its first word; end it a little after its last word, respecting the
-    minimum duration, the minimum gap to the next cue, and closing gaps too short to notice.
+    """Start each cue at its first word; end it a little after its last word (longer only when
+    the minimum duration or reading speed needs it), respecting the minimum gap to the next cue, and closing gaps too short to notice.
 
     Computed in whole milliseconds (what SRT/VTT store), limits rounded up, so the rendered
     file itself meets them."""
@@ -200,7 +208,10 @@ def time_cues(spans: list[list[Word]], style: Style) -> list[Cue]:
     cues: list[Cue] = []
     for index, span in enumerate(spans):
         start, last_end = ms(span[0].start), ms(span[-1].end)
-        end = max(last_end + ms(style.linger), start + min_duration)
+        lines = split_lines([w.text for w in span], style) or [" ".join(w.text for w in span)]
+        # Shortest time this cue needs on screen: the minimum duration, or its reading time.
+        needed = max(min_duration, ms_at_least(sum(graphemes(line) for line in lines) / style.max_cps))
+        end = max(last_end + ms(style.linger), start + needed)
         end = min(end, max(start + ms(style.max_duration), last_end))
         if index + 1 < len(spans):
             limit = ms(spans[index + 1][0].start) - min_gap
@@ -208,7 +219,6 @@ def time_cues(spans: list[list[Word]], style: Style) -> list[Cue]:
                 end = limit  # a flicker-short gap: hold this cue until just before the next
             end = min(end, limit)  # never overlap, always keep the minimum gap
         end = max(end, start + 1)
-        lines = split_lines([w.text for w in span], style) or [" ".join(w.text for w in span)]
         cues.append(Cue(start=start / 1000, end=end / 1000, lines=lines))
     return cues
 
@@ -251,15 +261,134 @@ def render_vtt(cues: list[Cue]) -> str:
     return "\n".join(blocks)
 
 
-RENDERERS = {"srt": render_srt, "vtt": render_vtt}
+@dataclass
+class AssStyle:
+    """The ASS [V4+ Styles] line, for players and for burn-in (ffmpeg's subtitles filter)."""
+
+    font: str = "DejaVu Sans"
+    font_size: int = 54
+    primary_colour: str = "&H00FFFFFF"
+    outline_colour: str = "&H00000000"
+    back_colour: str = "&H80000000"
+    bold: bool = False
+    outline: float = 2.5
+    shadow: float = 1.0
+    margin_v: int = 60
+    play_res_x: int = 1920
+    play_res_y: int = 1080
+
+
+def ass_timestamp(seconds: float, round_up: bool = False) -> str:
+    """ASS keeps centiseconds: starts round up and ends down, so gaps never shrink."""
+    centis = math.ceil(seconds * 100 - 1e-6) if round_up else math.floor(seconds * 100 + 1e-6)
+    hours, centis = divmod(centis, 360_000)
+    minutes, centis = divmod(centis, 6000)
+    secs, centis = divmod(centis, 100)
+    return f"{hours:d}:{minutes:02d}:{secs:02d}.{centis:02d}"
+
+
+def ass_escape(text: str) -> str:
+    """Braces start override blocks and backslashes escapes in ASS; show them as look-alikes."""
+    return text.replace("\\", "\uff3c").replace("{", "\uff5b").replace("}", "\uff5d")
+
+
+def render_ass(cues: list[Cue], style: AssStyle | None = None) -> str:
+    st = style or AssStyle()
+    header = [
+        "[Script Info]",
+        "ScriptType: v4.00+",
+        f"PlayResX: {st.play_res_x}",
+        f"PlayResY: {st.play_res_y}",
+        "WrapStyle: 2",  # our line breaks only: the segmenter already balanced them
+        "ScaledBorderAndShadow: yes",
+        "",
+        "[V4+ Styles]",
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, "
+        "Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, "
+        "MarginL, MarginR, MarginV, Encoding",
+        f"Style: Default,{st.font},{st.font_size},{st.primary_colour},&H000000FF,{st.outline_colour},"
+        f"{st.back_colour},{-1 if st.bold else 0},0,0,0,100,100,0,0,1,{st.outline:g},{st.shadow:g},2,"
+        f"80,80,{st.margin_v},1",
+        "",
+        "[Events]",
+        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+    ]
+    events = [
+        f"Dialogue: 0,{ass_timestamp(c.start, round_up=True)},{ass_timestamp(c.end)},Default,,0,0,0,,"
+        + "\\N".join(ass_escape(line) for line in c.lines)
+        for c in cues
+    ]
+    return "\n".join(header + events) + "\n"
+
+
+def quality_report(cues: list[Cue], style: Style) -> dict[str, Any]:
+    """Count the cues breaking each limit. A reading-speed violation is `cps_speech_too_fast`
+    when even the longest time the cue could stay up (to the next cue, or max duration) is too
+    short: the speech itself is faster than the limit and no timing can fix it."""
+    min_gap = math.ceil(style.min_gap * 1000 - 1e-6) / 1000
+    min_duration = math.ceil(style.min_duration * 1000 - 1e-6) / 1000
+    kinds = ("line_chars", "line_count", "cps", "cps_speech_too_fast", "duration_short", "duration_long", "gap")
+    violations: list[dict[str, Any]] = []
+    for index, cue in enumerate(cues):
+        following = cues[index + 1] if index + 1 < len(cues) else None
+        chars = sum(graphemes(line) for line in cue.lines)
+        duration = cue.end - cue.start
+        found = []
+        if any(graphemes(line) > style.max_line_chars for line in cue.lines):
+            found.append("line_chars")
+        if len(cue.lines) > style.max_lines:
+            found.append("line_count")
+        if chars / max(duration, 1e-3) > style.max_cps + 1e-6:
+            latest = cue.start + style.max_duration
+            if following is not None:
+                latest = min(latest, following.start - min_gap)
+            too_fast = chars / max(latest - cue.start, 1e-3) > style.max_cps + 1e-6
+            found.append("cps_speech_too_fast" if too_fast else "cps")
+        if duration < min_duration - 1e-6:
+            found.append("duration_short")
+        if duration > style.max_duration + 1e-6:
+            found.append("duration_long")
+        if following is not None and following.start - cue.end < min_gap - 1e-6:
+            found.append("gap")
+        for kind in found:
+            violations.append({"cue": index + 1, "kind": kind, "start": cue.start, "text": cue.text})
+    counts = {kind: sum(v["kind"] == kind for v in violations) for kind in kinds}
+    return {
+        "cues": len(cues),
+        "limits": asdict(style),
+        "counts": counts,
+        "fixable_violations": sum(n for kind, n in counts.items() if kind != "cps_speech_too_fast"),
+        "max_cps_seen": round(max((sum(graphemes(l) for l in c.lines) / max(c.end - c.start, 1e-3) for c in cues), default=0.0), 2),
+        "violations": violations,
+    }
+
+
+def qc_summary(path: Path, report: dict[str, Any]) -> str:
+    counts = ", ".join(f"{kind} {n}" for kind, n in report["counts"].items() if n)
+    return f"qc {path.name}: {report['cues']} cues, {report['fixable_violations']} violations" + (f" ({counts})" if counts else "")
+
+
+def render(cues: list[Cue], fmt: str, ass_style: AssStyle) -> str:
+    if fmt == "srt":
+        return render_srt(cues)
+    if fmt == "vtt":
+        return render_vtt(cues)
+    if fmt == "ass":
+        return render_ass(cues, ass_style)
+    raise StageError(f"unknown subtitle format {fmt!r}; use srt, vtt or ass")
+
+
+FORMATS = ("srt", "vtt", "ass")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transcript", type=Path, required=True, help="word-level JSON (asr or translate)")
     parser.add_argument("--output", type=Path, required=True)
-    parser.add_argument("--format", choices=sorted(RENDERERS), required=True)
+    parser.add_argument("--format", choices=FORMATS, required=True)
     parser.add_argument("--style", default="{}", help="JSON object of Style fields")
+    parser.add_argument("--ass-style", default="{}", help="JSON object of AssStyle fields (ass only)")
+    parser.add_argument("--qc", type=Path, help="write the quality report (JSON) here")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
@@ -269,8 +398,12 @@ def main(argv: list[str] | None = None) -> None:
         raise StageError(f"{args.transcript}: unreadable transcript ({err}); delete it and re-run") from None
     style = Style(**json.loads(args.style))
     cues = build_cues(transcript, style)
-    write_text_atomic(RENDERERS[args.format](cues), args.output)
+    write_text_atomic(render(cues, args.format, AssStyle(**json.loads(args.ass_style))), args.output)
     log.info("%s: %d cues", args.output, len(cues))
+    if args.qc:
+        report = quality_report(cues, style)
+        write_json_atomic(report, args.qc)
+        log.info("%s", qc_summary(args.output, report))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,20 @@ from __future__ import annotations
 import pysrt
 import pytest
 
-from subtitles import Style, Word, build_cues, graphemes, render_srt, render_vtt, segment_words, split_lines, time_cues
+from subtitles import (
+    Cue,
+    Style,
+    Word,
+    build_cues,
+    graphemes,
+    quality_report,
+    render_ass,
+    render_srt,
+    render_vtt,
+    segment_words,
+    split_lines,
+    time_cues,
+)
 
 STYLE = Style()
 
@@ -145,3 +158,29 @@ def test_vtt_header_timestamps_and_escaping():
     vtt = render_vtt(cues)
     assert vtt.startswith("WEBVTT\n\n00:00:00.000 --> ")
     assert "Fish &lt;&amp;&gt; chips." in vtt
+
+
+def test_devanagari_renders_intact_in_every_format():
+    text = "क्या सेंट मैरीस की एयर क्वालिटी घातक है"
+    cues = build_cues(transcript_of(words_at(text)), Style(max_cps=22))
+    assert pysrt.from_string(render_srt(cues))[0].text == text
+    assert text in render_vtt(cues)
+    assert text in render_ass(cues)
+    assert render_srt(cues).encode("utf-8")[:3] != b"\xef\xbb\xbf"
+
+
+def test_ass_escapes_override_braces_and_keeps_gaps():
+    cues = [Cue(1.004, 2.006, ["{\\b1}bold"]), Cue(2.09, 3.0, ["next"])]
+    ass = render_ass(cues)
+    assert "{" not in ass.split("[Events]")[1] and "Dialogue: 0,0:00:01.01,0:00:02.00," in ass
+    assert "Dialogue: 0,0:00:02.09,0:00:03.00," in ass
+
+
+def test_quality_report_separates_fixable_from_too_fast_speech():
+    style = Style()
+    slow_enough = [Cue(0.0, 1.0, ["This line is far too long to read in one second"]), Cue(5.0, 6.0, ["Ok."])]
+    report = quality_report(slow_enough, style)
+    assert report["counts"]["line_chars"] == 1 and report["counts"]["cps"] == 1
+    crowded = [Cue(0.0, 0.9, ["Far too many words here"]), Cue(1.0, 2.0, ["and more."])]
+    assert quality_report(crowded, style)["counts"]["cps_speech_too_fast"] == 1
+    assert quality_report(crowded, style)["fixable_violations"] == 0

@@ -1,0 +1,54 @@
+"""burn: draw one subtitle file into the picture (ffmpeg's subtitles filter, libass) -> MP4.
+
+The filter parses its argument as a filtergraph, where quotes, colons, commas and brackets in a
+file name are syntax; the subtitles are therefore read from a temp copy with a plain name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from common.io import StageError, atomic_path, run_cli, setup_logging
+
+
+def burn_command(video: Path, subtitles: Path, output: Path, threads: int) -> list[str]:
+    return [
+        "ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y",
+        "-i", str(video.absolute()),
+        "-map", "0:v:0", "-map", "0:a?",
+        "-vf", f"subtitles=filename={subtitles.name}",
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", "160k", "-threads", str(threads),
+        "-movflags", "+faststart", "-f", "mp4", str(output.absolute()),
+    ]  # fmt: skip
+
+
+def burn(video: Path, subtitles: Path, output: Path, threads: int = 2) -> None:
+    with tempfile.TemporaryDirectory() as tmp, atomic_path(output) as partial:
+        plain = Path(tmp) / "subtitles.ass"
+        shutil.copyfile(subtitles, plain)
+        done = subprocess.run(burn_command(video, plain, partial, threads), cwd=tmp, capture_output=True, text=True)
+        if done.returncode != 0:
+            reason = (done.stderr.strip().splitlines() or ["unknown error"])[-1]
+            raise StageError(f"{video}: ffmpeg could not burn {subtitles.name} in ({reason})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", type=Path, required=True)
+    parser.add_argument("--subtitles", type=Path, required=True, help="an .ass file")
+    parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--debug", action="store_true")
+    args = parser.parse_args(argv)
+    log = setup_logging(args.debug)
+    burn(args.video, args.subtitles, args.output, args.threads)
+    log.info("burned %s into %s", args.subtitles.name, args.output)
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))
