@@ -19,6 +19,8 @@ checkpoint asr_transcribe:
     threads: 4
     resources:
         mem_mb=2000,
+        runtime=240,
+        # gpu=1 under a cluster profile with GPUs (profiles/slurm sets it via set-resources)
     params:
         python=stage_python("asr"),
         model=config["asr"]["model"],

@@ -12,6 +12,9 @@ rule demux_audio:
         "logs/demux/{name}.log",
     conda:
         "../envs/media.yaml"
+    resources:
+        mem_mb=500,
+        runtime=30,
     params:
         python=stage_python("demux"),
         audio_stream=get_audio_stream,

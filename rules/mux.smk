@@ -13,6 +13,9 @@ rule mux_video:
         "logs/mux/{name}.{video_format}.log",
     conda:
         "../envs/media.yaml"
+    resources:
+        mem_mb=500,
+        runtime=30,
     params:
         python=stage_python("mux"),
         tracks=get_mux_track_args,
