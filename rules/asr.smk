@@ -17,10 +17,10 @@ checkpoint asr_transcribe:
     conda:
         "../envs/asr.yaml"
     threads: 4
+    # On a GPU cluster, profiles add gpu=1 here via set-resources.
     resources:
         mem_mb=2000,
         runtime=240,
-        # gpu=1 under a cluster profile with GPUs (profiles/slurm sets it via set-resources)
     params:
         python=stage_python("asr"),
         model=config["asr"]["model"],
