@@ -8,8 +8,12 @@
 #   work/demux/<name>.wav         16 kHz mono PCM of the chosen audio stream     (env: media)
 #   work/asr/<name>.json          word-level transcript: segments, words with start/end/
 #                                 probability, language, model, params           (env: asr)
-#   out/<name>.<lang>.srt|.vtt    subtitles; out/<name>.<src>.srt is the spoken language
-#                                                                                (env: subtitles)
+#   work/translate/<backend>/<name>.<lang>.json   translation, same timeline and shape as
+#                                 the transcript (env: asr for whisper, translate, indictrans)
+#   out/<name>.<lang>.srt|.vtt|.ass   subtitles: <src> from the transcript, every other
+#                                 target language from its translation          (env: subtitles)
+#   work/qc/<name>.<lang>.<fmt>.json  QC report of each subtitle file
+#   out/<name>.<lang>.burned.mp4  optional burn-in of one language              (env: media)
 #   out/<name>.mkv                the film with every subtitle track soft-muxed and language-
 #                                 tagged, no re-encode; .mp4 when the film is mp4; audio-only
 #                                 films get none                                 (env: media)
@@ -32,6 +36,7 @@ include: "rules/common.smk"
 include: "rules/envs.smk"
 include: "rules/demux.smk"
 include: "rules/asr.smk"
+include: "rules/translate.smk"
 include: "rules/subtitles.smk"
 include: "rules/mux.smk"
 

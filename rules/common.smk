@@ -17,7 +17,12 @@ PROJECT = Path(workflow.basedir)
 SCRIPTS = PROJECT / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 
-from common.languages import LANGUAGES  # noqa: E402  (needs SCRIPTS on sys.path)
+from common.languages import (  # noqa: E402  (needs SCRIPTS on sys.path)
+    INDIC,
+    LANGUAGES,
+    backend_codes,
+    default_backend,
+)
 
 validate(config, schema="../config/schemas/config.schema.yaml")
 
@@ -49,7 +54,7 @@ STAGE_ENVS = {
     "mux": "media",
     "burn": "media",
 }
-ENVS = sorted(set(STAGE_ENVS.values()))
+ENVS = sorted(set(STAGE_ENVS.values()) | {"translate", "indictrans"})
 
 
 def check_language(code, where):
@@ -61,6 +66,8 @@ def check_language(code, where):
 
 
 check_language(config["source_language"], "config source_language")
+for code in config["target_languages"]:
+    check_language(code, "config target_languages")
 
 
 # ---------------------------------------------------------------------------- media table
@@ -86,17 +93,24 @@ def discover_media(input_dir):
     return found
 
 
+def split_languages(cell):
+    """A media sheet list cell: codes separated by commas and/or spaces."""
+    return [code for code in re.split(r"[,\s]+", cell or "") if code]
+
+
 def read_media_sheet(path):
     """Per-film overrides; an absent sheet means none."""
     if not Path(path).exists():
         return pd.DataFrame(
-            columns=["name", "source_language", "audio_stream"]
+            columns=["name", "source_language", "audio_stream", "target_languages"]
         ).set_index("name", drop=False)
     sheet = pd.read_csv(path, sep="\t", dtype=str, comment="#").fillna("")
     validate(sheet, schema="../config/schemas/media.schema.yaml")
     for row in sheet.itertuples():
         if getattr(row, "source_language", ""):
             check_language(row.source_language, f"{path}, row {row.name!r}")
+        for code in split_languages(getattr(row, "target_languages", "")):
+            check_language(code, f"{path}, row {row.name!r}, target_languages")
     return sheet.set_index("name", drop=False)
 
 
@@ -205,6 +219,14 @@ def env_spec(env):
     return PROJECT / "envs" / f"{env}.yaml"
 
 
+def get_env_packages(wildcards):
+    """What an env spec asks for (Python version and pip list), as a plain, hashed param."""
+    from build_env import read_spec
+
+    spec = read_spec(env_spec(wildcards.env))
+    return json.dumps({"python": spec.python, "pip": spec.pip})
+
+
 def env_stamp(env):
     """The stamp a stage depends on: its env's identity (pip freeze + Python version).
     With --sdm conda, Snakemake manages the env itself and there is no stamp."""
@@ -285,7 +307,12 @@ def get_asr_options(wildcards):
 
 
 def get_subtitle_transcript(wildcards):
-    return f"{WORK_DIR}/asr/{wildcards.name}.json"
+    """The spoken language renders from the transcript; any other from its translation."""
+    source = get_source_language(wildcards.name)
+    if wildcards.lang == source:
+        return f"{WORK_DIR}/asr/{wildcards.name}.json"
+    backend = translation_backend(source, wildcards.lang)
+    return f"{WORK_DIR}/translate/{backend}/{wildcards.name}.{wildcards.lang}.json"
 
 
 def get_subtitle_style(wildcards):
@@ -309,8 +336,15 @@ def get_ass_style(wildcards):
     )
 
 
+def target_languages(name):
+    cell = media_setting(name, "target_languages", "")
+    return split_languages(cell) if cell else list(config["target_languages"])
+
+
 def subtitle_languages(name):
-    return [get_source_language(name)]
+    """The spoken language first (the default track), then each translation."""
+    source = get_source_language(name)
+    return [source] + [lang for lang in target_languages(name) if lang != source]
 
 
 def get_mux_tracks(wildcards):
@@ -353,6 +387,71 @@ def get_final_outputs(wildcards):
 def burn_in_language(name):
     language = config["burn_in_language"]
     return get_source_language(name) if language == "source" else language
+
+
+# ---------------------------------------------------------------------------- translation
+def translation_backend(source, target):
+    """The configured backend for this pair ("hi-en", then "*-en", "hi-*"), else the default;
+    an unsupported pair is a WorkflowError listing what is supported."""
+    backends = config["translate"]["backends"]
+    backend = next(
+        (
+            backends[key]
+            for key in (f"{source}-{target}", f"*-{target}", f"{source}-*")
+            if key in backends
+        ),
+        default_backend(source, target),
+    )
+    try:
+        backend_codes(backend, source, target)
+    except ValueError as err:
+        raise WorkflowError(
+            f"config translate: cannot translate {source} -> {target} with {backend}: {err}"
+        )
+    return backend
+
+
+def translation_model(backend, source, target):
+    """Hub id or local directory; IndicTrans2 has one model per direction."""
+    models = config["translate"]["models"]
+    if backend == "indictrans2":
+        direction = (
+            "en-indic"
+            if source == "en"
+            else "indic-en" if target == "en" else "indic-indic"
+        )
+        return models["indictrans2"][direction]
+    return models[backend].format(src=source, tgt=target)
+
+
+def get_translation_model(wildcards):
+    source = get_source_language(wildcards.name)
+    return translation_model(wildcards.backend, source, wildcards.lang)
+
+
+def get_translation_options(wildcards):
+    options = {
+        k: v for k, v in config["translate"].items() if k not in ("backends", "models")
+    }
+    return json.dumps(options, sort_keys=True)
+
+
+def get_whisper_translate_options(wildcards):
+    options = {k: v for k, v in config["asr"].items() if k != "model"}
+    return json.dumps({**options, "task": "translate"}, sort_keys=True)
+
+
+def check_translation_pairs():
+    """Fail before any job on a pair no backend supports (films with a known language)."""
+    for name in MEDIA:
+        source = configured_source_language(name)
+        if source != "auto":
+            for target in target_languages(name):
+                if target != source:
+                    translation_backend(source, target)
+
+
+check_translation_pairs()
 
 
 def get_env_targets(wildcards):

@@ -1,13 +1,14 @@
 # Stage environments as targets: one venv per envs/<env>.yaml, built with uv (pip fallback).
-# The stamp records the env's identity (pip freeze + Python version); stage rules depend on
-# it, so a package change re-runs that env's stages, while a rebuild with identical contents
-# writes an identical stamp, which Snakemake's checksum comparison treats as unchanged.
+# The stamp records the env's identity (pip freeze + Python version); stage rules depend on it.
+# What triggers a rebuild is the spec's content (Python + pip list, a plain param), not its
+# mtime: a comment edit rebuilds nothing, and so re-runs nothing downstream in that run. A
+# forced rebuild with identical contents writes an identical stamp, which Snakemake's checksum
+# comparison treats as unchanged on later runs.
 
 
 rule env_build:
     input:
-        spec=env_spec("{env}"),
-        code=str(SCRIPTS / "build_env.py"),
+        spec=ancient(env_spec("{env}")),
     output:
         stamp=str(VENV_DIR / "{env}.env.json"),
     log:
@@ -17,9 +18,11 @@ rule env_build:
         "../envs/env_builder.yaml"
     params:
         python=sys.executable,
+        builder=str(SCRIPTS / "build_env.py"),
         venv=str(VENV_DIR / "{env}"),
+        packages=get_env_packages,
     shell:
-        "{params.python:q} {input.code:q} --spec {input.spec:q} --venv {params.venv:q}"
+        "{params.python:q} {params.builder:q} --spec {input.spec:q} --venv {params.venv:q}"
         " --stamp {output.stamp:q} > {log:q} 2>&1"
 
 

@@ -114,7 +114,9 @@ def transcribe(
         "schema": SCHEMA,
         "audio": str(audio),
         "duration": round(float(info.duration), 3),
-        "language": info.language,
+        # Whisper's translate task writes English whatever was spoken.
+        "language": "en" if kwargs["task"] == "translate" else info.language,
+        "source_language": info.language,
         "language_probability": round(float(info.language_probability), 4),
         "requested_language": language,
         "model": {

@@ -13,17 +13,17 @@ Runs on Snakemake's own interpreter (it needs PyYAML, which Snakemake depends on
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from common.io import write_json_atomic
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,12 @@ def run(cmd: list[str]) -> str:
     return done.stdout
 
 
+def find_links() -> list[str]:
+    """pip's PIP_FIND_LINKS for uv too: local wheel folders (e.g. a CPU-only torch) then win
+    over the registry's multi-GB CUDA builds, as they do for pip."""
+    return [arg for folder in os.environ.get("PIP_FIND_LINKS", "").split() for arg in ("--find-links", folder)]
+
+
 def create_venv(spec: EnvSpec, target: Path, uv: list[str] | None) -> None:
     """Create `target` and install the spec's pip packages into it."""
     python = target / "bin" / "python"
@@ -74,7 +80,7 @@ def create_venv(spec: EnvSpec, target: Path, uv: list[str] | None) -> None:
             cmd += ["--python", spec.python]
         run(cmd)
         if spec.pip:
-            run(uv + ["pip", "install", "--quiet", "--python", str(python), *spec.pip])
+            run(uv + ["pip", "install", "--quiet", "--python", str(python), *find_links(), *spec.pip])
         return
     base = shutil.which(f"python{spec.python}") if spec.python else None
     run([base or sys.executable, "-m", "venv", str(target)])
@@ -93,15 +99,6 @@ def identity(name: str, python: Path, uv: list[str] | None) -> dict:
     # pip/setuptools/wheel are build tooling, present or not depending on the installer.
     packages = [p for p in packages if not re.match(r"(pip|setuptools|wheel)==", p)]
     return {"env": name, "python": version.strip(), "packages": packages}
-
-
-def write_json_atomic(data: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=2)
-        handle.write("\n")
-    os.replace(tmp, path)
 
 
 def build(spec_path: Path, venv: Path, stamp: Path) -> dict:

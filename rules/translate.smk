@@ -1,0 +1,98 @@
+# translate: the word-level transcript -> a translated JSON on the same timeline, which the
+# subtitles rule renders like a transcript. One rule per backend env:
+#   whisper      Whisper's own translate task (into English only), on the asr env
+#   nllb/m2m100/marian   transformers generate(), env translate
+#   indictrans2  IndicTrans2 + IndicTransToolkit (needs transformers<5), env indictrans
+
+
+rule translate_whisper:
+    input:
+        wav=f"{WORK_DIR}/demux/{{name}}.wav",
+        model=asr_model_input,
+        env=env_stamp(STAGE_ENVS["asr"]),
+        code=stage_code("asr"),
+    output:
+        translation=f"{WORK_DIR}/translate/whisper/{{name}}.{{lang}}.json",
+    log:
+        "logs/translate/whisper/{name}.{lang}.log",
+    benchmark:
+        "benchmarks/translate/whisper/{name}.{lang}.tsv"
+    wildcard_constraints:
+        lang="en",
+    conda:
+        "../envs/asr.yaml"
+    threads: 4
+    resources:
+        mem_mb=2000,
+        runtime=240,
+    params:
+        python=stage_python("asr"),
+        model=config["asr"]["model"],
+        model_path=asr_model_path(),
+        language=get_asr_language,
+        options=get_whisper_translate_options,
+        debug=debug_flag(),
+    shell:
+        "{params.python} {input.code:q} --audio {input.wav:q} --output {output.translation:q}"
+        " --model {params.model:q} --model-path {params.model_path:q} --language {params.language:q}"
+        " --options {params.options:q} --threads {threads} {params.debug} > {log:q} 2>&1"
+
+
+rule translate_transformers:
+    input:
+        transcript=f"{WORK_DIR}/asr/{{name}}.json",
+        env=env_stamp("translate"),
+        code=stage_code("translate"),
+    output:
+        translation=f"{WORK_DIR}/translate/{{backend}}/{{name}}.{{lang}}.json",
+    log:
+        "logs/translate/{backend}/{name}.{lang}.log",
+    benchmark:
+        "benchmarks/translate/{backend}/{name}.{lang}.tsv"
+    wildcard_constraints:
+        backend="nllb|m2m100|marian",
+    conda:
+        "../envs/translate.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        python=env_python("translate"),
+        model=get_translation_model,
+        options=get_translation_options,
+        debug=debug_flag(),
+    shell:
+        "{params.python} {input.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
+        " --backend {wildcards.backend} --model {params.model:q} --target {wildcards.lang}"
+        " --options {params.options:q} {params.debug} > {log:q} 2>&1"
+
+
+rule translate_indictrans2:
+    input:
+        transcript=f"{WORK_DIR}/asr/{{name}}.json",
+        env=env_stamp("indictrans"),
+        code=stage_code("translate"),
+    output:
+        translation=f"{WORK_DIR}/translate/{{backend}}/{{name}}.{{lang}}.json",
+    log:
+        "logs/translate/{backend}/{name}.{lang}.log",
+    benchmark:
+        "benchmarks/translate/{backend}/{name}.{lang}.tsv"
+    wildcard_constraints:
+        backend="indictrans2",
+    conda:
+        "../envs/indictrans.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    params:
+        python=env_python("indictrans"),
+        model=get_translation_model,
+        options=get_translation_options,
+        debug=debug_flag(),
+    shell:
+        "{params.python} {input.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
+        " --backend {wildcards.backend} --model {params.model:q} --target {wildcards.lang}"
+        " --options {params.options:q} {params.debug} > {log:q} 2>&1"
