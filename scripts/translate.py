@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common.hub import hub_reachable
 from common.io import StageError, run_cli, setup_logging, write_json_atomic
 from common.languages import backend_codes
 
@@ -103,19 +104,6 @@ def lay_over(translation: str, sentence: Sentence) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------- backends
-def hub_reachable(timeout: float = 3.0) -> bool:
-    """Can we open a TCP connection to the Hugging Face endpoint at all?"""
-    import socket
-    from urllib.parse import urlparse
-
-    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    try:
-        with socket.create_connection((url.hostname, url.port or 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def load_seq2seq(model_id: str, trust_remote_code: bool = False):
     """Tokenizer and model from a local directory, the Hugging Face cache, or the hub; one clear
     line when none has it (no stack trace, no long hang on an unreachable hub)."""

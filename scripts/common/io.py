@@ -58,11 +58,17 @@ class StageError(Exception):
 
 
 def run_cli(main, argv: list[str] | None = None) -> int:
-    """Run a stage's main(); turn StageError into a one-line error and exit status 1."""
+    """Run a stage's main(); turn StageError, and file-system errors (read-only folder, disk
+    full), into one line naming the file and the remedy, and exit status 1."""
     try:
         main(argv)
     except StageError as err:
-        logging.getLogger("stage").error("%s", err)
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    return 0
+        message = str(err)
+    except OSError as err:
+        where = err.filename or "output"
+        message = f"{where}: {err.strerror or err}; check that its folder is writable and the disk has free space"
+    else:
+        return 0
+    logging.getLogger("stage").error("%s", message)
+    print(f"error: {message}", file=sys.stderr)
+    return 1
