@@ -27,7 +27,25 @@ from common.languages import (  # noqa: E402  (needs SCRIPTS on sys.path)
     default_backend,
 )
 
-validate(config, schema="../config/schemas/config.schema.yaml")
+
+def validate_or_explain(data, schema, where, remedy):
+    """Schema validation with a one-line error naming the file and what to fix."""
+    try:
+        validate(data, schema=schema)
+    except WorkflowError as err:
+        lines = str(err).splitlines()
+        detail = next(
+            (line for line in lines if line.startswith("ValidationError")), lines[0]
+        )
+        raise WorkflowError(f"{where}: {detail}; {remedy}") from None
+
+
+validate_or_explain(
+    config,
+    "../config/schemas/config.schema.yaml",
+    "config",
+    "fix config/config.yaml (keys and defaults: config/schemas/config.schema.yaml)",
+)
 
 INPUT_DIR = Path("in")
 WORK_DIR = Path("work")
@@ -108,7 +126,12 @@ def read_media_sheet(path):
             columns=["name", "source_language", "audio_stream", "target_languages"]
         ).set_index("name", drop=False)
     sheet = pd.read_csv(path, sep="\t", dtype=str, comment="#").fillna("")
-    validate(sheet, schema="../config/schemas/media.schema.yaml")
+    validate_or_explain(
+        sheet,
+        "../config/schemas/media.schema.yaml",
+        path,
+        "fix the media sheet (columns: config/README.md)",
+    )
     for row in sheet.itertuples():
         if getattr(row, "source_language", ""):
             check_language(row.source_language, f"{path}, row {row.name!r}")
@@ -117,6 +140,18 @@ def read_media_sheet(path):
     return sheet.set_index("name", drop=False)
 
 
+def check_writable(folders):
+    """Fail before any job when an output folder cannot be written (read-only mount or
+    permissions): Snakemake would otherwise stop mid-run with a traceback."""
+    for folder in folders:
+        if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+            raise WorkflowError(
+                f"{folder}/ is not writable (read-only file system or permissions); "
+                "make it writable, or run the workflow from a folder you can write to"
+            )
+
+
+check_writable([Path("out"), WORK_DIR, Path("logs")])
 MEDIA = discover_media(INPUT_DIR)
 MEDIA_SHEET = read_media_sheet(config["media_sheet"])
 

@@ -1,0 +1,320 @@
+"""The reliability matrix: bad input, faults and concurrent runs. Each case ends in a correct
+output, or in a one-line error naming the file and the remedy with no partial artifact that a
+later run would trust."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pysrt
+import pytest
+
+import media
+from conftest import PROJECT, copy_project, fixture, planned_jobs, snakemake, update_config
+
+
+@pytest.fixture
+def work(tmp_path) -> Path:
+    return copy_project(tmp_path / "project")
+
+
+def run(work: Path, *args: str) -> tuple[int, str]:
+    done = snakemake(work, *args, check=False)
+    return done.returncode, done.stdout + done.stderr
+
+
+def partial_files(work: Path) -> list[Path]:
+    return [p for d in ("out", "work") if (work / d).exists() for p in (work / d).rglob(".*") if ".tmp" in p.name]
+
+
+def assert_failed_cleanly(work: Path, output: str, message: str, artifact: str) -> None:
+    assert message in output, output[-3000:]
+    assert not (work / artifact).exists(), artifact
+    assert partial_files(work) == []
+
+
+def start(work: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--cores", "1", *args],
+        cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+
+
+def wait_for(condition, timeout: float = 300, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def mount_tmpfs(target: Path, options: str) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}); needs root or CAP_SYS_ADMIN")
+
+
+# 1-4: unreadable input -------------------------------------------------------------------
+def test_01_zero_byte_input(work):
+    (work / "in" / "empty.mp4").write_bytes(b"")
+    code, output = run(work)
+    assert code != 0
+    assert_failed_cleanly(work, output, "in/empty.mp4: file is empty (0 bytes); replace it with a real media file", "work/demux/empty.wav")
+    assert planned_jobs(work).get("demux_audio") == 1  # nothing was trusted
+
+
+def test_02_truncated_mp4(work):
+    media.truncated_mp4(work / "in" / "cut.mp4")
+    code, output = run(work)
+    assert code != 0
+    assert_failed_cleanly(work, output, "in/cut.mp4: not readable as audio/video", "work/demux/cut.wav")
+
+
+def test_03_text_file_renamed_mp4(work):
+    (work / "in" / "notes.mp4").write_text("these are my notes, not a film\n" * 20)
+    code, output = run(work)
+    assert code != 0
+    assert_failed_cleanly(work, output, "in/notes.mp4: not readable as audio/video", "work/demux/notes.wav")
+
+
+def test_04_video_without_audio(work):
+    media.video_without_audio(work / "in" / "mute.mp4")
+    code, output = run(work)
+    assert code != 0
+    assert_failed_cleanly(work, output, "in/mute.mp4: has no audio stream", "work/demux/mute.wav")
+
+
+# 5-7: valid but awkward input ------------------------------------------------------------
+def test_05_silence_gives_a_valid_empty_subtitle_file(work):
+    media.silence(work / "in" / "quiet.wav")
+    code, output = run(work)
+    assert code == 0, output[-3000:]
+    assert (work / "out" / "quiet.en.srt").read_text() == ""
+
+
+def test_06_music_and_noise_give_no_invented_dialogue(work):
+    media.noise_and_music(work / "in" / "music.wav")
+    code, output = run(work)
+    assert code == 0, output[-3000:]
+    cues = pysrt.open(str(work / "out" / "music.en.srt"))
+    assert len(cues) <= 1, [c.text for c in cues]
+
+
+def test_07_clip_shorter_than_a_second(work):
+    media.speech(work / "in" / "hi.mp4", "Hi.")
+    code, output = run(work)
+    assert code == 0, output[-3000:]
+    assert (work / "out" / "hi.mp4").exists()
+    assert all(c.start < c.end for c in pysrt.open(str(work / "out" / "hi.en.srt")))
+
+
+# 8: long input -----------------------------------------------------------------------------
+def test_08_thirty_minutes_in_bounded_memory(work, tmp_path):
+    media.long_recording(work / "in" / "long.flac", 30, tmp_path)
+    update_config(work, {"asr": {"model": "tiny.en", "batch_size": 8}})
+    code, output = run(work)
+    assert code == 0, output[-3000:]
+    for stage in ("demux/long", "asr/long", "subtitles/long.en.srt"):
+        max_rss_mb = float((work / "benchmarks" / f"{stage}.tsv").read_text().splitlines()[1].split("\t")[2])
+        assert max_rss_mb < 2000, (stage, max_rss_mb)
+    transcript = json.loads((work / "work" / "asr" / "long.json").read_text())
+    assert transcript["duration"] == pytest.approx(1800, abs=1)
+    assert pysrt.open(str(work / "out" / "long.en.srt"))[-1].end.ordinal > 1700 * 1000
+
+
+# 9: several audio streams ------------------------------------------------------------------
+def wav_seconds(path: Path) -> float:
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    return float(out)
+
+
+def test_09_audio_stream_chosen_by_language_tag_or_config(work, tmp_path):
+    media.two_audio_streams(work / "in" / "dual.mkv", tmp_path)
+    (work / "config" / "media.tsv").write_text("name\tsource_language\taudio_stream\ndual\thi\t\n")
+    snakemake(work, "work/demux/dual.wav")
+    assert wav_seconds(work / "work" / "demux" / "dual.wav") == pytest.approx(1.0, abs=0.1)  # the hin stream
+    update_config(work, {"demux": {"audio_stream": 0}})
+    snakemake(work, "work/demux/dual.wav")  # the param changed: demux re-runs
+    assert wav_seconds(work / "work" / "demux" / "dual.wav") > 2.0
+
+
+# 10: hostile file names ------------------------------------------------------------------
+HOSTILE = ["my film", "it's \"quoted\"", "$(touch PWNED); echo x", "-leading dash", "фильм ü – 映画"]
+
+
+def test_10_file_names_are_never_shell_code(work):
+    for index, name in enumerate(HOSTILE):
+        media.speech(work / "in" / f"{name}.{'mp4' if index == 0 else 'wav'}", "Hello there.")
+    code, output = run(work)
+    assert code == 0, output[-3000:]
+    for name in HOSTILE:
+        assert pysrt.open(str(work / "out" / f"{name}.en.srt")), name
+    assert (work / "out" / "my film.mp4").exists()
+    assert not list(work.rglob("PWNED")) and not Path("PWNED").exists()
+
+
+# 11-13: configuration, environments and models -----------------------------------------
+def test_11_unknown_language_fails_before_any_job(work):
+    media.speech(work / "in" / "a.wav")
+    update_config(work, {"source_language": "xx"})
+    code, output = run(work)
+    assert code != 0 and "unknown language code 'xx'" in output
+    assert not (work / "logs").exists() and not (work / "work" / "demux").exists()
+    update_config(work, {"source_language": "en"})
+    (work / "config" / "media.tsv").write_text("name\tsource_language\na\tklingon\n")
+    code, output = run(work, "-n")
+    assert code != 0 and "media.tsv" in output
+
+
+def test_12_missing_or_broken_env_fails_before_work_with_the_build_command(work, tmp_path):
+    venvs = tmp_path / "venvs"
+    update_config(work, {"venv_dir": str(venvs)})
+    media.speech(work / "in" / "a.wav")
+    snakemake(work, str(venvs / "media.env.json"))  # a missing env is simply built
+    assert (venvs / "media" / "bin" / "python").exists()
+    (venvs / "media" / "bin" / "python").unlink()  # now break it
+    code, output = run(work, "work/demux/a.wav")
+    assert code != 0
+    expected = f"error: environment 'media' ({venvs / 'media'}) is missing or broken; rebuild it with: snakemake --cores 1 --force '{venvs / 'media.env.json'}'"
+    assert_failed_cleanly(work, output, expected, "work/demux/a.wav")
+    snakemake(work, "--force", str(venvs / "media.env.json"))
+    snakemake(work, "work/demux/a.wav")
+
+
+def test_13_missing_model_is_a_clear_error(work):
+    media.speech(work / "in" / "a.wav")
+    update_config(work, {"asr": {"model": "/nonexistent/whisper-model"}})
+    code, output = run(work)
+    assert code != 0
+    assert_failed_cleanly(work, output, "Whisper model directory /nonexistent/whisper-model does not exist", "work/asr/a.json")
+    update_config(work, {"asr": {"model": "large-v9"}})
+    started = time.monotonic()
+    code, output = run(work)
+    assert code != 0 and "Whisper model 'large-v9' is not available locally" in output
+    assert time.monotonic() - started < 60
+
+
+# 14-16: interruptions and concurrency --------------------------------------------------
+def asr_pids(audio: str) -> list[int]:
+    out = subprocess.run(["pgrep", "-f", f"asr.py --audio {audio}"], capture_output=True, text=True).stdout
+    return [int(pid) for pid in out.split()]
+
+
+def test_14_kill_9_mid_asr_redoes_only_that_job(work, tmp_path):
+    media.long_recording(work / "in" / "victim.flac", 1.5, tmp_path)
+    media.speech(work / "in" / "bystander.wav")
+    runner = start(work)
+    wait_for(lambda: asr_pids("work/demux/victim.wav"), what="the asr job of victim")
+    time.sleep(2)
+    for pid in asr_pids("work/demux/victim.wav"):
+        os.kill(pid, signal.SIGKILL)
+    output = runner.communicate(timeout=600)[0]
+    assert runner.returncode != 0
+    assert (work / "out" / "bystander.en.srt").exists(), output[-3000:]  # keep-going
+    assert not (work / "work" / "asr" / "victim.json").exists() and partial_files(work) == []
+    jobs = planned_jobs(work)
+    assert jobs.get("asr_transcribe") == 1 and "demux_audio" not in jobs, jobs
+    snakemake(work)
+
+
+def test_15_ctrl_c_then_resume_keeps_finished_stages(work):
+    media.speech(work / "in" / "first.wav")
+    media.speech(work / "in" / "second.wav", "A second sentence, spoken later on.")
+    runner = start(work)
+    wait_for(lambda: (work / "work" / "asr" / "first.json").exists() or (work / "work" / "asr" / "second.json").exists(), what="a transcript")
+    finished = next(p for p in (work / "work" / "asr").glob("*.json"))
+    stamp = finished.stat().st_mtime_ns
+    os.killpg(runner.pid, signal.SIGINT)
+    runner.communicate(timeout=300)
+    code, output = run(work)
+    assert code == 0, output[-3000:]
+    assert finished.stat().st_mtime_ns == stamp
+    assert (work / "out" / "first.en.srt").exists() and (work / "out" / "second.en.srt").exists()
+
+
+def test_16_second_concurrent_run_refuses_cleanly(work, tmp_path):
+    media.long_recording(work / "in" / "film.flac", 1, tmp_path)
+    first = start(work)
+    wait_for(lambda: any((work / ".snakemake" / "locks").glob("*")), what="the first run's lock")
+    code, output = run(work)
+    assert code != 0 and "cannot be locked" in output
+    assert first.wait(timeout=600) == 0
+    assert planned_jobs(work) == {}
+
+
+# 17-18: the file system fails ------------------------------------------------------------
+def test_17_read_only_output_folder(work):
+    media.speech(work / "in" / "a.wav")
+    mount_tmpfs(work / "out", "ro,size=1m")
+    try:
+        code, output = run(work)
+    finally:
+        subprocess.run(["umount", str(work / "out")], check=True)
+    assert code != 0
+    assert "out/ is not writable (read-only file system or permissions); make it writable" in output, output[-3000:]
+    assert not (work / "logs").exists()  # refused before any job
+
+
+def test_17b_unwritable_output_inside_a_stage_is_one_line(tmp_path):
+    """The stage scripts themselves turn a file-system error into one line (no traceback)."""
+    transcript = tmp_path / "t.json"
+    transcript.write_text(json.dumps({"segments": [{"text": "Hi.", "words": [{"word": "Hi.", "start": 0, "end": 0.5}]}]}))
+    blocked = tmp_path / "blocked"
+    mount_tmpfs(blocked, "ro,size=1m")
+    try:
+        done = subprocess.run(
+            [sys.executable, PROJECT / "scripts" / "subtitles.py", "--transcript", transcript,
+             "--output", blocked / "a.srt", "--format", "srt"],
+            capture_output=True, text=True,
+        )  # fmt: skip
+    finally:
+        subprocess.run(["umount", str(blocked)], check=True)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith(f"error: {blocked}")
+    assert "Read-only file system; check that its folder is writable" in done.stderr
+
+
+def test_18_disk_full_keeps_no_truncated_artifact(work):
+    shutil.copy2(fixture("en/jfk.flac"), work / "in" / "jfk.flac")  # 352 kB once demuxed
+    mount_tmpfs(work / "work" / "demux", "size=100k")
+    try:
+        code, output = run(work)
+        leftovers = list((work / "work" / "demux").iterdir())
+    finally:
+        subprocess.run(["umount", str(work / "work" / "demux")], check=True)
+    assert code != 0
+    assert "in/jfk.flac: ffmpeg could not extract the audio" in output and "No space left on device" in output
+    assert leftovers == []
+
+
+# 19-20: batches and replaced input -----------------------------------------------------
+def test_19_one_bad_file_does_not_stop_the_batch(work):
+    media.speech(work / "in" / "good1.wav")
+    media.speech(work / "in" / "good2.mp4", "Another good clip.")
+    (work / "in" / "bad.mp4").write_text("not a film")
+    code, output = run(work)
+    assert code != 0
+    assert (work / "out" / "good1.en.srt").exists() and (work / "out" / "good2.mp4").exists()
+    assert "summary: 2 built, 0 up to date, 1 failed" in output
+    assert "failed:     bad: in/bad.mp4: not readable as audio/video" in output
+
+
+def test_20_replaced_input_rebuilds_even_with_an_older_date(work):
+    film = media.speech(work / "in" / "film.wav", "The first version of this film.")
+    snakemake(work)
+    before = (work / "out" / "film.en.srt").read_text()
+    media.speech(film, "Completely different words arrive in the replacement.")
+    os.utime(film, (1_000_000_000, 1_000_000_000))  # older than every artifact
+    assert planned_jobs(work).get("demux_audio") == 1
+    snakemake(work)
+    after = (work / "out" / "film.en.srt").read_text()
+    assert after != before and "replacement" in after.lower()
