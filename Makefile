@@ -12,7 +12,8 @@ demo: $(WORKFLOW_ENV)/ready system-deps
 	$(WORKFLOW_ENV)/bin/python scripts/make_demo_media.py in/demo.mp4
 	$(SNAKEMAKE) --cores all
 
-test: $(WORKFLOW_ENV)/ready system-deps
+test: $(WORKFLOW_ENV)/ready
+	scripts/install-system-deps.sh --tests
 	$(SNAKEMAKE) --cores all envs
 	$(WORKFLOW_ENV)/bin/python -m pytest
 

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs the two system tools the workflow shells out to, from Debian/Ubuntu packages:
 #   ffmpeg   (ffmpeg + ffprobe: demux, probe, mux; Debian's build has libass for burn-in)
-#   espeak-ng (speech for the generated demo clip only)
+#   espeak-ng (speech for the generated demo clip and the reliability tests)
+#   chromium  (only with --tests: the report test opens the HTML report in headless Chromium)
 # Python packages never go here: they live in per-stage venvs built by the workflow.
 set -euo pipefail
 missing=()
 command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+if [ "${1:-}" = "--tests" ]; then
+  command -v chromium >/dev/null || missing+=(chromium)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

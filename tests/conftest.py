@@ -21,7 +21,7 @@ sys.path.insert(0, str(SCRIPTS))
 requires_fixtures = pytest.mark.skipif(
     not FIXTURES.is_dir(), reason=f"shared test media not found at {FIXTURES} (clone ../shared beside the project)"
 )
-PROJECT_PARTS = ("Snakefile", "rules", "scripts", "envs", "config", "profiles")
+PROJECT_PARTS = ("Snakefile", "rules", "scripts", "envs", "config", "profiles", "report")
 
 
 def fixture(relative: str) -> Path:

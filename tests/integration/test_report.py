@@ -1,0 +1,56 @@
+"""`snakemake --report`: per-film plots and summary, opened in headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_project, fixture, requires_fixtures, snakemake
+
+pytestmark = [requires_fixtures]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    work = copy_project(tmp_path_factory.mktemp("report") / "project")
+    shutil.copy2(fixture("en/jfk.flac"), work / "in" / "jfk.flac")
+    (work / "in" / "jfk.en.ref.txt").write_text(JFK_TEXT + "\n")
+    snakemake(work)
+    snakemake(work, "--report", "out/report.html")
+    return work
+
+
+def test_summary_has_timings_qc_and_wer(report):
+    summary = (report / "work" / "report" / "jfk.summary.html").read_text()
+    for stage in ("demux/jfk", "asr/jfk", "subtitles/jfk.en.srt"):
+        assert f"<td>{stage}</td>" in summary, stage
+    assert "<td>en</td>" in summary and "fixable violations" in summary
+    wer = float(re.search(r"<td>jfk.en.ref.txt</td><td>([0-9.]+)</td>", summary)[1])
+    assert wer <= 0.15
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (scripts/install-system-deps.sh --tests)")
+def test_report_shows_the_plots_in_chromium(report, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto((report / "out" / "report.html").as_uri())
+        page.get_by_text("Results").first.click()
+        page.get_by_text("jfk").first.click()
+        for figure in ("reading speed", "cue durations"):
+            page.locator("tr", has_text=figure).locator("a").first.click()
+            image = page.locator("img[src^='data:image/png']")
+            image.wait_for(timeout=10_000)
+            assert image.evaluate("img => img.naturalWidth") >= 600, figure
+            page.screenshot(path=str(tmp_path / f"{figure}.png"))
+        browser.close()
+    assert errors == []
