@@ -11,25 +11,17 @@ import json
 import logging
 import os
 import time
+import wave
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+from common.hardware import resolve_compute_type, resolve_device
 from common.hub import hub_reachable
 from common.io import StageError, run_cli, setup_logging, write_json_atomic
 
 SCHEMA = "subtitles-workflow/transcript/v1"
 log = logging.getLogger("stage")
-
-
-def resolve_device(device: str, compute_type: str) -> tuple[str, str]:
-    """`auto` -> cuda when CTranslate2 sees a GPU, else cpu; compute type follows the device."""
-    if device == "auto":
-        import ctranslate2
-
-        device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
-    if compute_type == "auto":
-        compute_type = "float16" if device == "cuda" else "int8"
-    return device, compute_type
 
 
 def load_model(model: str, device: str, compute_type: str, threads: int):
@@ -77,6 +69,11 @@ def segment_record(segment) -> dict[str, Any]:
     }
 
 
+def wav_duration(audio: Path) -> float:
+    with wave.open(str(audio), "rb") as handle:
+        return handle.getnframes() / handle.getframerate()
+
+
 def transcribe(
     audio: Path,
     *,
@@ -85,10 +82,14 @@ def transcribe(
     language: str,
     options: dict[str, Any],
     threads: int,
+    speech_regions: list[dict[str, float]] | None = None,
 ) -> dict[str, Any]:
-    """Run faster-whisper on `audio`; return the transcript document."""
-    device, compute_type = resolve_device(options.get("device", "auto"), options.get("compute_type", "auto"))
-    log.info("model %s (%s) on %s/%s, %d threads", model_name, model_path, device, compute_type, threads)
+    """Run faster-whisper on `audio`; return the transcript document. With `speech_regions`
+    (from the vad stage), only those spans are decoded."""
+    device, why = resolve_device(options.get("device", "auto"))
+    compute_type = resolve_compute_type(options.get("compute_type", "auto"), device)
+    log.info("device %s (%s), compute type %s", device, why, compute_type)
+    log.info("model %s (%s), %d threads", model_name, model_path, threads)
     model = load_model(model_path, device, compute_type, threads)
     kwargs = {
         "language": None if language == "auto" else language,
@@ -101,13 +102,23 @@ def transcribe(
     if options.get("initial_prompt"):
         kwargs["initial_prompt"] = options["initial_prompt"]
     batch_size = int(options.get("batch_size", 0))
+    if speech_regions is not None:
+        kwargs["vad_filter"] = False  # the vad stage already decided where speech is
+        if batch_size > 1:
+            kwargs["clip_timestamps"] = [{"start": r["start"], "end": r["end"]} for r in speech_regions]
+        else:
+            kwargs["clip_timestamps"] = [t for r in speech_regions for t in (r["start"], r["end"])]
+        log.info("decoding %d speech regions from the vad stage", len(speech_regions))
     started = time.monotonic()
-    if batch_size > 1:
+    if speech_regions == []:  # the vad stage found no speech: nothing to decode
+        silent = language if language != "auto" else "en"
+        segments, info = [], SimpleNamespace(language=silent, language_probability=0.0, duration=wav_duration(audio))
+    elif batch_size > 1:
         from faster_whisper import BatchedInferencePipeline
 
-        # Batched mode needs VAD chunks; it always segments with silero.
+        # Batched mode decodes VAD chunks: silero's, or the vad stage's regions.
         kwargs.pop("condition_on_previous_text")
-        kwargs["vad_filter"] = True
+        kwargs["vad_filter"] = "clip_timestamps" not in kwargs
         segments, info = BatchedInferencePipeline(model).transcribe(str(audio), batch_size=batch_size, **kwargs)
     else:
         segments, info = model.transcribe(str(audio), **kwargs)
@@ -150,9 +161,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--language", default="auto")
     parser.add_argument("--options", default="{}", help="JSON object of asr options")
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--speech-regions", type=Path, help="JSON from the vad stage: decode only these spans")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
+    regions = json.loads(args.speech_regions.read_text())["regions"] if args.speech_regions else None
     document = transcribe(
         args.audio,
         model_name=args.model,
@@ -160,6 +173,7 @@ def main(argv: list[str] | None = None) -> None:
         language=args.language,
         options=json.loads(args.options),
         threads=args.threads,
+        speech_regions=regions,
     )
     write_json_atomic(document, args.output)
 

@@ -37,6 +37,7 @@ class Word:
     start: float
     end: float
     probability: float = 1.0
+    speaker: str | None = None
 
 
 @dataclass
@@ -173,6 +174,8 @@ def segment_words(words: list[Word], style: Style) -> list[list[Word]]:
             span = words[begin:end]
             if end - begin > 1 and span[-1].end - span[0].start > style.max_duration:
                 break
+            if end - begin > 1 and span[0].speaker != span[1].speaker:
+                break  # a change of speaker always starts a new cue
             lines = split_lines([w.text for w in span], style)
             if lines is None:
                 if end - begin == 1:  # a single over-long word: it still has to be shown
@@ -223,8 +226,30 @@ def time_cues(spans: list[list[Word]], style: Style) -> list[Cue]:
     return cues
 
 
-def build_cues(transcript: dict[str, Any], style: Style) -> list[Cue]:
-    return time_cues(segment_words(words_from_transcript(transcript), style), style)
+def assign_speakers(words: list[Word], turns: list[dict[str, Any]]) -> list[Word]:
+    """Give each word the speaker whose turn overlaps it most (the nearest turn if none does),
+    and mark the first word after each change of speaker with a leading dash."""
+    if not turns:
+        return words
+
+    def speaker_of(word: Word) -> str:
+        def overlap(turn: dict[str, Any]) -> float:
+            return min(word.end, turn["end"]) - max(word.start, turn["start"])
+
+        return str(max(turns, key=overlap)["speaker"])
+
+    labelled, previous = [], None
+    for word in words:
+        speaker = speaker_of(word)
+        text = f"- {word.text}" if previous is not None and speaker != previous else word.text
+        labelled.append(Word(text, word.start, word.end, word.probability, speaker))
+        previous = speaker
+    return labelled
+
+
+def build_cues(transcript: dict[str, Any], style: Style, turns: list[dict[str, Any]] | None = None) -> list[Cue]:
+    words = assign_speakers(words_from_transcript(transcript), turns or [])
+    return time_cues(segment_words(words, style), style)
 
 
 def timestamp(seconds: float, separator: str) -> str:
@@ -389,6 +414,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--style", default="{}", help="JSON object of Style fields")
     parser.add_argument("--ass-style", default="{}", help="JSON object of AssStyle fields (ass only)")
     parser.add_argument("--qc", type=Path, help="write the quality report (JSON) here")
+    parser.add_argument("--speakers", type=Path, help="speaker turns JSON from the diarize stage")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
@@ -397,7 +423,8 @@ def main(argv: list[str] | None = None) -> None:
     except (OSError, json.JSONDecodeError) as err:
         raise StageError(f"{args.transcript}: unreadable transcript ({err}); delete it and re-run") from None
     style = Style(**json.loads(args.style))
-    cues = build_cues(transcript, style)
+    turns = json.loads(args.speakers.read_text())["turns"] if args.speakers else None
+    cues = build_cues(transcript, style, turns)
     write_text_atomic(render(cues, args.format, AssStyle(**json.loads(args.ass_style))), args.output)
     log.info("%s: %d cues", args.output, len(cues))
     if args.qc:

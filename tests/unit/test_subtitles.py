@@ -184,3 +184,18 @@ def test_quality_report_separates_fixable_from_too_fast_speech():
     crowded = [Cue(0.0, 0.9, ["Far too many words here"]), Cue(1.0, 2.0, ["and more."])]
     assert quality_report(crowded, style)["counts"]["cps_speech_too_fast"] == 1
     assert quality_report(crowded, style)["fixable_violations"] == 0
+
+
+def test_speaker_change_starts_a_new_cue_with_a_dash():
+    words = words_at("Are you coming tonight? Yes I will be there.", seconds_per_word=0.25)
+    turns = [{"start": 0.0, "end": 1.2, "speaker": "A"}, {"start": 1.2, "end": 9.0, "speaker": "B"}]
+    cues = build_cues(transcript_of(words), STYLE, turns)
+    assert [c.lines[0].startswith("- ") for c in cues] == [False, True]
+    assert cues[0].text == "Are you coming tonight?" and cues[1].text.startswith("- Yes")
+
+
+def test_speaker_change_mid_sentence_still_breaks_the_cue():
+    words = words_at("one two three four five six", seconds_per_word=0.2)
+    turns = [{"start": 0.0, "end": 0.75, "speaker": "A"}, {"start": 0.75, "end": 5.0, "speaker": "B"}]
+    cues = build_cues(transcript_of(words), STYLE, turns)
+    assert [c.text for c in cues] == ["one two three", "- four five six"]

@@ -1,0 +1,52 @@
+"""Hardware detection, per job (replaces a cached hardware file): which device and ASR
+backend to use, and why. Every decision is logged by the caller."""
+
+from __future__ import annotations
+
+import platform
+
+
+def is_apple_silicon() -> bool:
+    return platform.system() == "Darwin" and platform.machine() == "arm64"
+
+
+def cuda_devices() -> int:
+    """CUDA devices visible to CTranslate2, else to torch; 0 when neither is installed."""
+    try:
+        import ctranslate2
+
+        return ctranslate2.get_cuda_device_count()
+    except ImportError:
+        pass
+    try:
+        import torch
+
+        return torch.cuda.device_count()
+    except ImportError:
+        return 0
+
+
+def resolve_device(device: str, backend: str = "faster-whisper") -> tuple[str, str]:
+    """`auto` -> cuda when a GPU is visible, mps on Apple Silicon (for torch/MLX backends;
+    CTranslate2 has no mps), else cpu. Returns (device, reason)."""
+    if device != "auto":
+        return device, "set in config"
+    if cuda_devices() > 0:
+        return "cuda", "a CUDA device is visible"
+    if is_apple_silicon() and backend != "faster-whisper":
+        return "mps", "Apple Silicon"
+    return "cpu", "no GPU visible"
+
+
+def resolve_compute_type(compute_type: str, device: str) -> str:
+    """`auto` -> float16 on a GPU, int8 on CPU (CTranslate2's fastest exact-enough types)."""
+    if compute_type != "auto":
+        return compute_type
+    return "float16" if device in ("cuda", "mps") else "int8"
+
+
+def resolve_backend(backend: str) -> str:
+    """`auto` -> mlx-whisper on Apple Silicon, faster-whisper elsewhere."""
+    if backend != "auto":
+        return backend
+    return "mlx-whisper" if is_apple_silicon() else "faster-whisper"
