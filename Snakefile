@@ -6,8 +6,12 @@
 #
 #   in/<name>.<ext>               the film: mp4 mkv mov webm mp3 wav flac m4a ogg opus
 #   work/demux/<name>.wav         16 kHz mono PCM of the chosen audio stream     (env: media)
+#   work/separate/<name>.vocals.wav  optional: demucs vocals, then ASR's input  (env: separate)
+#   work/vad/<name>.json          optional: speech regions ASR decodes          (env: vad)
 #   work/asr/<name>.json          word-level transcript: segments, words with start/end/
 #                                 probability, language, model, params           (env: asr)
+#   work/align/<name>.json        optional: transcript with CTC-aligned words   (env: align)
+#   work/diarize/<name>.json      optional: speaker turns                       (env: pyannote)
 #   work/translate/<backend>/<name>.<lang>.json   translation, same timeline and shape as
 #                                 the transcript (env: asr for whisper, translate, indictrans)
 #   out/<name>.<lang>.srt|.vtt|.ass   subtitles: <src> from the transcript, every other
@@ -40,7 +44,11 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/envs.smk"
 include: "rules/demux.smk"
+include: "rules/separate.smk"
+include: "rules/vad.smk"
 include: "rules/asr.smk"
+include: "rules/align.smk"
+include: "rules/diarize.smk"
 include: "rules/translate.smk"
 include: "rules/subtitles.smk"
 include: "rules/mux.smk"

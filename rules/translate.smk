@@ -7,7 +7,8 @@
 
 rule translate_whisper:
     input:
-        wav=f"{WORK_DIR}/demux/{{name}}.wav",
+        wav=get_asr_audio,
+        regions=get_vad_regions,
         model=asr_model_input,
         env=env_stamp(STAGE_ENVS["asr"]),
         code=stage_code("asr"),
@@ -31,16 +32,17 @@ rule translate_whisper:
         model_path=asr_model_path(),
         language=get_asr_language,
         options=get_whisper_translate_options,
+        speech_regions=get_vad_argument,
         debug=debug_flag(),
     shell:
         "{params.python} {input.code:q} --audio {input.wav:q} --output {output.translation:q}"
         " --model {params.model:q} --model-path {params.model_path:q} --language {params.language:q}"
-        " --options {params.options:q} --threads {threads} {params.debug} > {log:q} 2>&1"
+        " --options {params.options:q} --threads {threads} {params.speech_regions} {params.debug} > {log:q} 2>&1"
 
 
 rule translate_transformers:
     input:
-        transcript=f"{WORK_DIR}/asr/{{name}}.json",
+        transcript=get_transcript_input,
         env=env_stamp("translate"),
         code=stage_code("translate"),
     output:
@@ -70,7 +72,7 @@ rule translate_transformers:
 
 rule translate_indictrans2:
     input:
-        transcript=f"{WORK_DIR}/asr/{{name}}.json",
+        transcript=get_transcript_input,
         env=env_stamp("indictrans"),
         code=stage_code("translate"),
     output:

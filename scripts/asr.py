@@ -102,26 +102,34 @@ def transcribe(
     if options.get("initial_prompt"):
         kwargs["initial_prompt"] = options["initial_prompt"]
     batch_size = int(options.get("batch_size", 0))
-    if speech_regions is not None:
-        kwargs["vad_filter"] = False  # the vad stage already decided where speech is
+    regions = speech_regions
+    if regions is None and (kwargs["vad_filter"] or batch_size > 1):
+        # faster-whisper 1.2.1's own vad_filter drops every speech chunk after a long pause
+        # (JFK with 4 s of silence inserted loses its second clause); decoding the same silero
+        # regions as clips keeps them all. Batched decoding needs regions in any case.
+        from common.speech import read_wav
+        from common.speech import speech_regions as find_speech
+
+        regions = find_speech(read_wav(audio))
+    decode = dict(kwargs)
+    if regions is not None:
+        decode["vad_filter"] = False  # the regions already say where speech is
         if batch_size > 1:
-            kwargs["clip_timestamps"] = [{"start": r["start"], "end": r["end"]} for r in speech_regions]
+            decode["clip_timestamps"] = [{"start": r["start"], "end": r["end"]} for r in regions]
         else:
-            kwargs["clip_timestamps"] = [t for r in speech_regions for t in (r["start"], r["end"])]
-        log.info("decoding %d speech regions from the vad stage", len(speech_regions))
+            decode["clip_timestamps"] = [t for r in regions for t in (r["start"], r["end"])]
+        log.info("decoding %d speech regions", len(regions))
     started = time.monotonic()
-    if speech_regions == []:  # the vad stage found no speech: nothing to decode
+    if regions == []:  # no speech at all: nothing to decode
         silent = language if language != "auto" else "en"
         segments, info = [], SimpleNamespace(language=silent, language_probability=0.0, duration=wav_duration(audio))
     elif batch_size > 1:
         from faster_whisper import BatchedInferencePipeline
 
-        # Batched mode decodes VAD chunks: silero's, or the vad stage's regions.
-        kwargs.pop("condition_on_previous_text")
-        kwargs["vad_filter"] = "clip_timestamps" not in kwargs
-        segments, info = BatchedInferencePipeline(model).transcribe(str(audio), batch_size=batch_size, **kwargs)
+        decode.pop("condition_on_previous_text")  # not a batched option: windows are independent
+        segments, info = BatchedInferencePipeline(model).transcribe(str(audio), batch_size=batch_size, **decode)
     else:
-        segments, info = model.transcribe(str(audio), **kwargs)
+        segments, info = model.transcribe(str(audio), **decode)
     records = [segment_record(s) for s in segments]  # the generator does the work here
     elapsed = time.monotonic() - started
     log.info(
@@ -147,7 +155,7 @@ def transcribe(
             "device": device,
             "compute_type": compute_type,
         },
-        "params": {**kwargs, "batch_size": batch_size},
+        "params": {**kwargs, "batch_size": batch_size, "speech_regions": None if regions is None else len(regions)},
         "segments": records,
     }
 

@@ -88,3 +88,14 @@ def planned_jobs(workdir: Path, *targets: str) -> dict[str, int]:
         if match[1] != "total":
             jobs[match[1]] = int(match[2])
     return jobs
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slow and cluster tests run only when asked for (RUN_SLOW=1, RUN_SLURM=1)."""
+    for marker, variable in (("slow", "RUN_SLOW"), ("slurm", "RUN_SLURM")):
+        if os.environ.get(variable) == "1":
+            continue
+        skip = pytest.mark.skip(reason=f"marked {marker}: set {variable}=1 to run")
+        for item in items:
+            if marker in item.keywords:
+                item.add_marker(skip)

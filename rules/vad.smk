@@ -1,0 +1,31 @@
+# vad (optional, `vad: {activate: true}`): speech regions, which ASR then decodes alone.
+
+
+rule vad_segments:
+    input:
+        wav=get_asr_audio,
+        env=env_stamp(STAGE_ENVS["vad"]),
+        code=stage_code("vad"),
+    output:
+        regions=f"{WORK_DIR}/vad/{{name}}.json",
+    log:
+        "logs/vad/{name}.log",
+    benchmark:
+        "benchmarks/vad/{name}.tsv"
+    conda:
+        "../envs/vad.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=60,
+    params:
+        python=stage_python("vad"),
+        backend=config["vad"]["backend"],
+        pyannote_model=config["vad"]["pyannote_model"],
+        options=get_stage_options(
+            "vad", exclude=("activate", "backend", "pyannote_model")
+        ),
+        debug=debug_flag(),
+    shell:
+        "{params.python} {input.code:q} --audio {input.wav:q} --output {output.regions:q}"
+        " --backend {params.backend} --pyannote-model={params.pyannote_model:q}"
+        " --options {params.options:q} {params.debug} > {log:q} 2>&1"
