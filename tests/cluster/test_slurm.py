@@ -36,7 +36,7 @@ START = CLUSTER_DIR / "start-local-slurm.sh"
 STOP = CLUSTER_DIR / "stop-local-slurm.sh"
 STAGE_RULES = {"demux_audio", "asr_transcribe", "subtitles_render", "mux_video"}
 # The local reference run gets --cores 2, which caps asr_transcribe (threads: 4) at 2 threads;
-# the cluster run asks for the same 2 (also what fits a 2-CPU test node), so both decode alike.
+# the cluster run asks for the same 2 (--cpus-per-task=2), so both decode alike on any host.
 ASR_THREADS = "asr_transcribe=2"
 
 
@@ -127,6 +127,15 @@ def test_workflow_on_slurm_matches_local_run(slurm_cluster, demo_media, tmp_path
         print("sacct:", " ".join(f"{key}={value}" for key, value in job.items()))
     print(f"cluster run: {cluster_seconds:.1f} s, {len(jobs)} SLURM jobs")
 
+    # Up to date: a second cluster run submits nothing (job metadata was recorded on the
+    # shared filesystem). Checked at once: a rebuild of the shared envs by someone else
+    # (`snakemake envs` in the project) would rightly make stages stale again.
+    again = slurm_snakemake(cluster_project, timeout=600)
+    again_output = again.stdout + again.stderr
+    assert again.returncode == 0, again_output[-4000:]
+    assert "Nothing to be done" in again_output, again_output[-4000:]
+    assert "submitted with SLURM jobid" not in again_output
+
     started = time.monotonic()
     snakemake(local_project)
     print(f"local run (--cores 2): {time.monotonic() - started:.1f} s")
@@ -144,10 +153,3 @@ def test_workflow_on_slurm_matches_local_run(slurm_cluster, demo_media, tmp_path
     assert [(t["codec_name"], t.get("tags", {}).get("language")) for t in cluster_tracks] == [
         (t["codec_name"], t.get("tags", {}).get("language")) for t in local_tracks
     ]
-
-    # Up to date: a second cluster run submits nothing.
-    again = slurm_snakemake(cluster_project, timeout=600)
-    again_output = again.stdout + again.stderr
-    assert again.returncode == 0, again_output[-4000:]
-    assert "Nothing to be done" in again_output, again_output[-4000:]
-    assert "submitted with SLURM jobid" not in again_output
