@@ -16,7 +16,7 @@ checkpoint asr_transcribe:
     benchmark:
         "benchmarks/asr/{name}.tsv"
     conda:
-        "../envs/asr.yaml"
+        f"../envs/{STAGE_ENVS['asr']}.yaml"
     threads: 4
     # On a GPU cluster, profiles add gpu=1 here via set-resources.
     resources:

@@ -21,7 +21,7 @@ rule translate_whisper:
     wildcard_constraints:
         lang="en",
     conda:
-        "../envs/asr.yaml"
+        f"../envs/{STAGE_ENVS['asr']}.yaml"
     threads: 4
     resources:
         mem_mb=2000,

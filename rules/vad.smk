@@ -13,7 +13,7 @@ rule vad_segments:
     benchmark:
         "benchmarks/vad/{name}.tsv"
     conda:
-        "../envs/vad.yaml"
+        f"../envs/{STAGE_ENVS['vad']}.yaml"
     resources:
         mem_mb=1000,
         runtime=60,

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from common.hardware import resolve_compute_type, resolve_device
+from common.hardware import resolve_backend, resolve_compute_type, resolve_device
 from common.hub import hub_reachable
 from common.io import StageError, run_cli, setup_logging, write_json_atomic
 
@@ -74,6 +74,81 @@ def wav_duration(audio: Path) -> float:
         return handle.getnframes() / handle.getframerate()
 
 
+def transcribe_whisperx(audio: Path, model_path: str, language: str, options: dict[str, Any], device: str, compute_type: str):
+    """whisperx (env whisperx): batched faster-whisper plus wav2vec2 word alignment.
+    Returns (segment records, language, duration)."""
+    import whisperx
+
+    samples = whisperx.load_audio(str(audio))
+    model = whisperx.load_model(model_path, device, compute_type=compute_type, language=None if language == "auto" else language)
+    result = model.transcribe(samples, batch_size=int(options.get("batch_size") or 8))
+    try:
+        align_model, metadata = whisperx.load_align_model(language_code=result["language"], device=device)
+        result = {**result, **whisperx.align(result["segments"], align_model, metadata, samples, device)}
+    except Exception as err:  # no alignment model for the language: keep segment-level timing
+        log.warning("whisperx alignment skipped (%s)", str(err).splitlines()[0] if str(err) else type(err).__name__)
+    records = []
+    for index, segment in enumerate(result["segments"]):
+        words = [w for w in segment.get("words", []) if "start" in w]
+        records.append({
+            "id": index + 1, "start": round(float(segment["start"]), 3), "end": round(float(segment["end"]), 3),
+            "text": segment["text"].strip(),
+            "words": [{"word": w["word"].strip(), "start": round(float(w["start"]), 3), "end": round(float(w["end"]), 3),
+                       "probability": round(float(w.get("score", 1.0)), 4)} for w in words],
+        })  # fmt: skip
+    return records, result["language"], len(samples) / 16000
+
+
+def transcribe_mlx(audio: Path, model_path: str, language: str, options: dict[str, Any]):
+    """mlx-whisper (env mlx, Apple Silicon). Returns (segment records, language, duration)."""
+    import mlx_whisper
+
+    result = mlx_whisper.transcribe(
+        str(audio), path_or_hf_repo=model_path, word_timestamps=True,
+        language=None if language == "auto" else language,
+        condition_on_previous_text=options.get("condition_on_previous_text", True),
+    )  # fmt: skip
+    records = [
+        {
+            "id": index + 1, "start": round(float(seg["start"]), 3), "end": round(float(seg["end"]), 3),
+            "text": seg["text"].strip(), "avg_logprob": seg.get("avg_logprob"), "no_speech_prob": seg.get("no_speech_prob"),
+            "words": [{"word": w["word"].strip(), "start": round(float(w["start"]), 3), "end": round(float(w["end"]), 3),
+                       "probability": round(float(w.get("probability", 1.0)), 4)} for w in seg.get("words", [])],
+        }
+        for index, seg in enumerate(result["segments"])
+    ]  # fmt: skip
+    return records, result["language"], wav_duration(audio)
+
+
+def transcribe_other_backend(
+    backend: str, audio: Path, *, model_name: str, model_path: str, language: str, options: dict[str, Any]
+) -> dict[str, Any]:
+    """The whisperx and mlx-whisper backends, into the same transcript document. They run on
+    their own envs (never the default path); this machine has neither a CUDA stack nor MLX,
+    so these two paths are not exercised by the test suite."""
+    device, why = resolve_device(options.get("device", "auto"), backend=backend)
+    compute_type = resolve_compute_type(options.get("compute_type", "auto"), device)
+    log.info("backend %s, device %s (%s), compute type %s", backend, device, why, compute_type)
+    started = time.monotonic()
+    if backend == "whisperx":
+        records, detected, duration = transcribe_whisperx(audio, model_path, language, options, device, compute_type)
+    else:
+        records, detected, duration = transcribe_mlx(audio, model_path, language, options)
+    log.info("%d segments, language %s, %.1f s audio in %.1f s", len(records), detected, duration, time.monotonic() - started)
+    return {
+        "schema": SCHEMA,
+        "audio": str(audio),
+        "duration": round(duration, 3),
+        "language": "en" if options.get("task") == "translate" else detected,
+        "source_language": detected,
+        "language_probability": None,
+        "requested_language": language,
+        "model": {"name": model_name, "backend": backend, "device": device, "compute_type": compute_type},
+        "params": options,
+        "segments": records,
+    }
+
+
 def transcribe(
     audio: Path,
     *,
@@ -86,6 +161,11 @@ def transcribe(
 ) -> dict[str, Any]:
     """Run faster-whisper on `audio`; return the transcript document. With `speech_regions`
     (from the vad stage), only those spans are decoded."""
+    backend = resolve_backend(options.get("backend", "faster-whisper"))
+    if backend != "faster-whisper":
+        return transcribe_other_backend(
+            backend, audio, model_name=model_name, model_path=model_path, language=language, options=options
+        )
     device, why = resolve_device(options.get("device", "auto"))
     compute_type = resolve_compute_type(options.get("compute_type", "auto"), device)
     log.info("device %s (%s), compute type %s", device, why, compute_type)
