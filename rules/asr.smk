@@ -22,6 +22,8 @@ checkpoint asr_transcribe:
     resources:
         mem_mb=2000,
         runtime=240,
+        # A resource, not a param: switching the warm worker on or off re-runs nothing.
+        asr_worker=int(config["asr"]["worker"]),
     params:
         python=stage_python("asr"),
         model=config["asr"]["model"],
@@ -33,4 +35,5 @@ checkpoint asr_transcribe:
     shell:
         "{params.python} {input.code:q} --audio {input.wav:q} --output {output.transcript:q}"
         " --model {params.model:q} --model-path {params.model_path:q} --language {params.language:q}"
-        " --options {params.options:q} --threads {threads} {params.speech_regions} {params.debug} > {log:q} 2>&1"
+        " --options {params.options:q} --threads {threads} {params.speech_regions}"
+        " --worker {resources.asr_worker} {params.debug} > {log:q} 2>&1"

@@ -390,7 +390,7 @@ def get_asr_language(wildcards):
 
 def get_asr_options(wildcards):
     """ASR decoding options as one JSON string: a plain value, so changing any re-runs asr."""
-    options = {key: value for key, value in config["asr"].items() if key != "model"}
+    options = {k: v for k, v in config["asr"].items() if k not in ("model", "worker")}
     return json.dumps({**options, "backend": ASR_BACKEND}, sort_keys=True)
 
 
@@ -527,7 +527,7 @@ def get_translation_options(wildcards):
 
 
 def get_whisper_translate_options(wildcards):
-    options = {k: v for k, v in config["asr"].items() if k != "model"}
+    options = {k: v for k, v in config["asr"].items() if k not in ("model", "worker")}
     return json.dumps({**options, "task": "translate"}, sort_keys=True)
 
 

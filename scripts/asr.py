@@ -7,6 +7,7 @@ words (start, end, probability), the detected language, the model and every opti
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ SCHEMA = "subtitles-workflow/transcript/v1"
 log = logging.getLogger("stage")
 
 
+@functools.lru_cache(maxsize=2)  # a warm worker (asr_worker.py) reuses the loaded model
 def load_model(model: str, device: str, compute_type: str, threads: int):
     """A local CTranslate2 directory, or a faster-whisper name from the Hugging Face cache or
     hub. One clear line when it is none of these (and no minute of retries on a dead hub)."""
@@ -250,10 +252,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--options", default="{}", help="JSON object of asr options")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--speech-regions", type=Path, help="JSON from the vad stage: decode only these spans")
+    parser.add_argument("--worker", type=int, default=0, help="1: hand the work to a warm model worker")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
     regions = json.loads(args.speech_regions.read_text())["regions"] if args.speech_regions else None
+    if args.worker:
+        from asr_worker import request
+
+        request(
+            {
+                "audio": str(args.audio.absolute()), "output": str(args.output.absolute()), "model_name": args.model,
+                "model_path": args.model_path, "language": args.language, "options": json.loads(args.options),
+                "threads": args.threads, "speech_regions": regions,
+            }
+        )  # fmt: skip
+        return
     document = transcribe(
         args.audio,
         model_name=args.model,

@@ -118,3 +118,17 @@ def test_optional_env_builds_and_imports(workdir, env, module):
     stamp = PROJECT / ".venvs" / f"{env}.env.json"
     snakemake(workdir, str(stamp), timeout=3600)
     subprocess.run([PROJECT / ".venvs" / env / "bin" / "python", "-c", f"import {module}"], check=True)
+
+
+def test_warm_worker_gives_the_same_transcript_and_reruns_nothing(workdir):
+    transcript = workdir / "work" / "asr" / "jfk.json"
+    before = json.loads(transcript.read_text())["segments"]
+    update_config(workdir, {"asr": {"worker": True}})
+    try:
+        assert planned_jobs(workdir) == {}  # a resource, not a param
+        snakemake(workdir, "--forcerun", "asr_transcribe", str(transcript.relative_to(workdir)))
+        log = (workdir / "logs" / "asr" / "jfk.log").read_text()
+    finally:
+        update_config(workdir, {"asr": {"worker": False}})
+    assert "[worker " in log and "interpreter:" in log
+    assert json.loads(transcript.read_text())["segments"] == before

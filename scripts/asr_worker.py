@@ -1,0 +1,138 @@
+"""A warm ASR worker: one process per (project, env, model, device) that keeps the Whisper
+model loaded and transcribes for many short asr jobs, so a batch of clips pays the model load
+once. Each file is still its own Snakemake job (per-file staleness, logs, benchmarks); the job
+only hands its request over a Unix socket and waits. The worker exits after an idle spell.
+
+Started on demand by the first job (`asr.worker: true` in config); never needed otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from common.io import StageError, write_json_atomic
+
+IDLE_SECONDS = 60
+log = logging.getLogger("stage")
+
+
+def socket_path(model_path: str, options: dict[str, Any], threads: int) -> Path:
+    """One worker per project folder, interpreter, model and device settings (AF_UNIX paths
+    are short: the key is hashed into the temp folder)."""
+    key = json.dumps(
+        [os.getcwd(), sys.executable, model_path, options.get("device"), options.get("compute_type"), threads]
+    )
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"subtitles-asr-{os.getuid()}-{digest}.sock"
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def handle(request: dict[str, Any]) -> dict[str, Any]:
+    from asr import transcribe
+
+    collect = _Collect()
+    collect.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [worker %(process)d] %(message)s"))
+    log.addHandler(collect)
+    try:
+        document = transcribe(
+            Path(request["audio"]),
+            model_name=request["model_name"],
+            model_path=request["model_path"],
+            language=request["language"],
+            options=request["options"],
+            threads=request["threads"],
+            speech_regions=request["speech_regions"],
+        )
+        write_json_atomic(document, request["output"])
+        return {"ok": True, "log": collect.lines}
+    except StageError as err:
+        return {"ok": False, "error": str(err), "log": collect.lines}
+    except Exception as err:  # report to the job, keep serving the others
+        return {"ok": False, "error": f"{type(err).__name__}: {err}", "log": collect.lines}
+    finally:
+        log.removeHandler(collect)
+
+
+def serve(path: Path, idle_seconds: float = IDLE_SECONDS) -> None:
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        server.bind(str(path))
+    except OSError:
+        return  # another worker won the race for this socket
+    server.listen(8)
+    server.settimeout(idle_seconds)
+    log.info("worker %d serving on %s", os.getpid(), path)
+    try:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except socket.timeout:
+                break
+            with connection, connection.makefile("rwb") as stream:
+                reply = handle(json.loads(stream.readline()))
+                stream.write(json.dumps(reply).encode() + b"\n")
+    finally:
+        server.close()
+        path.unlink(missing_ok=True)
+        log.info("worker %d idle for %d s: exiting", os.getpid(), idle_seconds)
+
+
+def connect(path: Path) -> socket.socket | None:
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        client.connect(str(path))
+        return client
+    except (FileNotFoundError, ConnectionRefusedError):
+        client.close()
+        return None
+
+
+def request(payload: dict[str, Any], timeout: float = 300) -> None:
+    """Send one transcription to the warm worker, starting it if needed; relay its log."""
+    path = socket_path(payload["model_path"], payload["options"], payload["threads"])
+    client = connect(path)
+    if client is None:
+        path.unlink(missing_ok=True)  # a stale socket of a dead worker
+        worker_log = open(path.with_suffix(".log"), "ab")
+        subprocess.Popen(
+            [sys.executable, __file__, str(path)], stdin=subprocess.DEVNULL, stdout=worker_log,
+            stderr=worker_log, start_new_session=True, cwd=os.getcwd(),
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while client is None:
+            if time.monotonic() > deadline:
+                raise StageError(f"the ASR worker did not start within {timeout:.0f} s; see {path.with_suffix('.log')}")
+            time.sleep(0.05)
+            client = connect(path)
+        log.info("started a warm ASR worker (%s)", path)
+    with client, client.makefile("rwb") as stream:
+        stream.write(json.dumps(payload).encode() + b"\n")
+        stream.flush()
+        reply = json.loads(stream.readline() or b'{"ok": false, "error": "the ASR worker died"}')
+    for line in reply.get("log", []):
+        print(line, file=sys.stderr)
+    if not reply["ok"]:
+        raise StageError(reply["error"])
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    serve(Path(sys.argv[1]))
