@@ -8,16 +8,14 @@ language has none, the transcript passes through unchanged with a warning (never
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import re
 import wave
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from common.io import StageError, run_cli, setup_logging, write_json_atomic
+from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic
 
 SAMPLE_RATE = 16_000
 PAD_SECONDS = 0.2
@@ -134,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
-    transcript = json.loads(args.transcript.read_text(encoding="utf-8"))
+    transcript = read_json(args.transcript, "transcript")
     write_json_atomic(align(transcript, args.audio, args.model), args.output)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from common.hardware import resolve_backend, resolve_compute_type, resolve_device
 from common.hub import hub_reachable
-from common.io import StageError, run_cli, setup_logging, write_json_atomic
+from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic
 
 SCHEMA = "subtitles-workflow/transcript/v1"
 log = logging.getLogger("stage")
@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
-    regions = json.loads(args.speech_regions.read_text())["regions"] if args.speech_regions else None
+    regions = read_json(args.speech_regions, "speech regions")["regions"] if args.speech_regions else None
     if args.worker:
         from asr_worker import request
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
-from common.io import StageError, atomic_path, run_cli, setup_logging
+from common.io import atomic_path, run_cli, run_tool, setup_logging
 
 
 def burn_command(video: Path, subtitles: Path, output: Path, threads: int) -> list[str]:
@@ -31,10 +30,7 @@ def burn(video: Path, subtitles: Path, output: Path, threads: int = 2) -> None:
     with tempfile.TemporaryDirectory() as tmp, atomic_path(output) as partial:
         plain = Path(tmp) / "subtitles.ass"
         shutil.copyfile(subtitles, plain)
-        done = subprocess.run(burn_command(video, plain, partial, threads), cwd=tmp, capture_output=True, text=True)
-        if done.returncode != 0:
-            reason = (done.stderr.strip().splitlines() or ["unknown error"])[-1]
-            raise StageError(f"{video}: ffmpeg could not burn {subtitles.name} in ({reason})")
+        run_tool(burn_command(video, plain, partial, threads), f"{video}: ffmpeg could not burn {subtitles.name} in", cwd=tmp)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 from pathlib import Path
 
-from common.io import StageError, atomic_path, run_cli, setup_logging
+from common.io import StageError, atomic_path, run_cli, run_tool, setup_logging
 
 SAMPLE_RATE = 16_000
 
@@ -22,12 +21,9 @@ def probe_streams(media: Path) -> list[dict]:
     if media.stat().st_size == 0:
         raise StageError(f"{media}: file is empty (0 bytes); replace it with a real media file")
     cmd = ["ffprobe", "-v", "error", "-print_format", "json", "-show_streams", "--", str(media)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        reason = (done.stderr.strip().splitlines() or ["unknown error"])[-1]
-        raise StageError(
-            f"{media}: not readable as audio/video ({reason}); check the file is complete and a supported format"
-        )
+    done = run_tool(
+        cmd, f"{media}: not readable as audio/video", "check the file is complete and a supported format"
+    )
     return json.loads(done.stdout).get("streams", [])
 
 
@@ -67,10 +63,7 @@ def extract_audio(media: Path, stream_index: int, output: Path) -> None:
             "-ac", "1", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le",
             "-f", "wav", str(tmp),
         ]  # fmt: skip
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode != 0:
-            reason = (done.stderr.strip().splitlines() or ["unknown error"])[-1]
-            raise StageError(f"{media}: ffmpeg could not extract the audio ({reason})")
+        run_tool(cmd, f"{media}: ffmpeg could not extract the audio")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from common.io import StageError, atomic_path, run_cli, setup_logging
+from common.io import StageError, atomic_path, run_cli, run_tool, setup_logging
 
 DEMO_TEXT = (
     "Welcome to the subtitles workflow. "
@@ -39,9 +39,7 @@ def make_demo(output: Path, text: str = DEMO_TEXT) -> None:
                 "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
                 "-c:a", "aac", "-b:a", "96k", "-f", "mp4", str(video),
             ]  # fmt: skip
-            done = subprocess.run(cmd, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise StageError(f"ffmpeg could not make {output}: {done.stderr.strip()[-200:]}")
+            run_tool(cmd, f"ffmpeg could not make {output}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,10 +6,9 @@ Matroska takes SRT as is; MP4 needs mov_text, the only text codec its players ag
 from __future__ import annotations
 
 import argparse
-import subprocess
 from pathlib import Path
 
-from common.io import StageError, atomic_path, run_cli, setup_logging
+from common.io import StageError, atomic_path, run_cli, run_tool, setup_logging
 from common.languages import iso639_2, language_name
 
 SUBTITLE_CODEC = {".mkv": "srt", ".mp4": "mov_text", ".mov": "mov_text"}
@@ -50,10 +49,7 @@ def mux(video: Path, tracks: list[tuple[str, Path]], output: Path) -> None:
     if container not in SUBTITLE_CODEC:
         raise StageError(f"{output}: cannot mux into {container}; use .mkv or .mp4")
     with atomic_path(output) as tmp:
-        done = subprocess.run(mux_command(video, tracks, tmp, container) + [str(tmp)], capture_output=True, text=True)
-        if done.returncode != 0:
-            reason = (done.stderr.strip().splitlines() or ["unknown error"])[-1]
-            raise StageError(f"{video}: ffmpeg could not mux subtitles into {output.name} ({reason})")
+        run_tool(mux_command(video, tracks, tmp, container) + [str(tmp)], f"{video}: ffmpeg could not mux subtitles into {output.name}")
 
 
 def main(argv: list[str] | None = None) -> None:

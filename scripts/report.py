@@ -33,42 +33,43 @@ def cps(cue: tuple[float, float, str]) -> float:
     return len(text.replace("\n", " ")) / max(end - start, 1e-3)
 
 
-def plot_cps(tracks: dict[str, list], limits: dict[str, float], output: Path) -> None:
+def new_figure():
     import matplotlib
 
-    matplotlib.use("Agg")
+    matplotlib.use("Agg")  # no display: render straight to PNG
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(7, 3.5), dpi=100)
+    return plt.subplots(figsize=(7, 3.5), dpi=100)
+
+
+def save_figure(figure, axes, output: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    axes.legend()
+    figure.tight_layout()
+    with atomic_path(output) as tmp:
+        figure.savefig(tmp, format="png")
+    plt.close(figure)
+
+
+def plot_cps(tracks: dict[str, list], limits: dict[str, float], output: Path) -> None:
+    figure, axes = new_figure()
     for lang, cues in tracks.items():
         axes.hist([cps(c) for c in cues], bins=range(0, 41), alpha=0.6, label=f"{lang} ({len(cues)} cues)")
         if lang in limits:
             axes.axvline(limits[lang], linestyle="--", linewidth=1)
     axes.set(xlabel="characters per second", ylabel="cues", title="Reading speed")
-    axes.legend()
-    figure.tight_layout()
-    with atomic_path(output) as tmp:
-        figure.savefig(tmp, format="png")
-    plt.close(figure)
+    save_figure(figure, axes, output)
 
 
 def plot_durations(tracks: dict[str, list], min_duration: float, max_duration: float, output: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(7, 3.5), dpi=100)
+    figure, axes = new_figure()
     for lang, cues in tracks.items():
         axes.plot([c[0] for c in cues], [c[1] - c[0] for c in cues], "o", markersize=3, label=lang)
     for limit in (min_duration, max_duration):
         axes.axhline(limit, color="grey", linestyle="--", linewidth=1)
     axes.set(xlabel="cue start (s)", ylabel="duration (s)", title="Cue durations")
-    axes.legend()
-    figure.tight_layout()
-    with atomic_path(output) as tmp:
-        figure.savefig(tmp, format="png")
-    plt.close(figure)
+    save_figure(figure, axes, output)
 
 
 def stage_timings(benchmarks: Path, name: str) -> list[dict[str, Any]]:

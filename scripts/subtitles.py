@@ -18,7 +18,7 @@ from typing import Any
 
 import regex
 
-from common.io import StageError, run_cli, setup_logging, write_json_atomic, write_text_atomic
+from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic, write_text_atomic
 
 log = logging.getLogger("stage")
 
@@ -418,12 +418,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
-    try:
-        transcript = json.loads(args.transcript.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        raise StageError(f"{args.transcript}: unreadable transcript ({err}); delete it and re-run") from None
+    transcript = read_json(args.transcript, "transcript")
     style = Style(**json.loads(args.style))
-    turns = json.loads(args.speakers.read_text())["turns"] if args.speakers else None
+    turns = read_json(args.speakers, "speaker turns")["turns"] if args.speakers else None
     cues = build_cues(transcript, style, turns)
     write_text_atomic(render(cues, args.format, AssStyle(**json.loads(args.ass_style))), args.output)
     log.info("%s: %d cues", args.output, len(cues))

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from common.hub import hub_reachable
-from common.io import StageError, run_cli, setup_logging, write_json_atomic
+from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic
 from common.languages import backend_codes
 
 SCHEMA = "subtitles-workflow/translation/v1"
@@ -296,10 +296,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
-    try:
-        transcript = json.loads(args.transcript.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        raise StageError(f"{args.transcript}: unreadable transcript ({err}); delete it and re-run") from None
+    transcript = read_json(args.transcript, "transcript")
     source = args.source or transcript.get("language")
     options = json.loads(args.options)
     try:

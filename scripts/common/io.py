@@ -6,10 +6,12 @@ import contextlib
 import json
 import logging
 import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -25,10 +27,17 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; artifacts get normal modes
         os.replace(tmp, final)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(text: str, path: str | os.PathLike) -> None:
@@ -38,6 +47,24 @@ def write_text_atomic(text: str, path: str | os.PathLike) -> None:
 
 def write_json_atomic(data: object, path: str | os.PathLike) -> None:
     write_text_atomic(json.dumps(data, ensure_ascii=False, indent=1) + "\n", path)
+
+
+def read_json(path: str | os.PathLike, what: str = "intermediate") -> Any:
+    """An intermediate another stage wrote; a damaged one is one clear line, not a traceback."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise StageError(f"{path}: unreadable {what} ({err}); delete it and re-run") from None
+
+
+def run_tool(cmd: list[str], failure: str, remedy: str = "", **kwargs: Any) -> subprocess.CompletedProcess:
+    """Run ffmpeg/ffprobe (argv, no shell); on failure raise StageError("<failure> (<last line
+    of its stderr>); <remedy>")."""
+    done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["unknown error"])[-1]
+        raise StageError(f"{failure} ({reason})" + (f"; {remedy}" if remedy else ""))
+    return done
 
 
 def setup_logging(debug: bool = False) -> logging.Logger:

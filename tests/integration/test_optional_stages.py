@@ -4,7 +4,6 @@ them; VAD on real speech with inserted silence; separation wiring on a stand-in 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import jiwer

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -42,3 +41,10 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     assert os.listdir(tmp_path) == []
     write_json_atomic({"ok": True}, target)
     assert target.read_text().strip().startswith("{") and os.listdir(tmp_path) == ["out.json"]
+
+
+def test_atomic_write_gives_normal_file_modes(tmp_path):
+    write_json_atomic({"ok": True}, tmp_path / "a.json")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o666 & ~mask
