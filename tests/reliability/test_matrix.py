@@ -230,8 +230,10 @@ def test_15_ctrl_c_then_resume_keeps_finished_stages(work):
     media.speech(work / "in" / "first.wav")
     media.speech(work / "in" / "second.wav", "A second sentence, spoken later on.")
     runner = start(work)
-    wait_for(lambda: (work / "work" / "asr" / "first.json").exists() or (work / "work" / "asr" / "second.json").exists(), what="a transcript")
-    finished = next(p for p in (work / "work" / "asr").glob("*.json"))
+    # A subtitles job has started: that film's transcript is finished and recorded.
+    wait_for(lambda: any((work / "logs" / "subtitles").glob("*.log")), what="a finished transcript")
+    film = next((work / "logs" / "subtitles").glob("*.log")).name.split(".")[0]
+    finished = work / "work" / "asr" / f"{film}.json"
     stamp = finished.stat().st_mtime_ns
     os.killpg(runner.pid, signal.SIGINT)
     runner.communicate(timeout=300)
@@ -242,9 +244,9 @@ def test_15_ctrl_c_then_resume_keeps_finished_stages(work):
 
 
 def test_16_second_concurrent_run_refuses_cleanly(work, tmp_path):
-    media.long_recording(work / "in" / "film.flac", 1, tmp_path)
+    media.long_recording(work / "in" / "film.flac", 3, tmp_path)
     first = start(work)
-    wait_for(lambda: any((work / ".snakemake" / "locks").glob("*")), what="the first run's lock")
+    wait_for(lambda: asr_pids("work/demux/film.wav"), what="the first run's asr job")
     code, output = run(work)
     assert code != 0 and "cannot be locked" in output
     assert first.wait(timeout=600) == 0
