@@ -6,7 +6,9 @@ PYTHON ?= python3
 WORKFLOW_ENV := .venvs/workflow
 SNAKEMAKE := $(WORKFLOW_ENV)/bin/snakemake
 
-.PHONY: demo test lint system-deps
+SLURM_ENV := .venvs/workflow-slurm
+
+.PHONY: demo test lint system-deps slurm-env
 
 demo: $(WORKFLOW_ENV)/ready system-deps
 	$(WORKFLOW_ENV)/bin/python scripts/make_demo_media.py in/demo.mp4
@@ -29,4 +31,12 @@ $(WORKFLOW_ENV)/ready: envs/workflow.txt
 	$(PYTHON) -m venv $(WORKFLOW_ENV)
 	$(WORKFLOW_ENV)/bin/python -m pip install -q --disable-pip-version-check uv==0.13.9
 	$(WORKFLOW_ENV)/bin/python -m uv pip install -q --python $(WORKFLOW_ENV)/bin/python -r envs/workflow.txt
+	touch $@
+
+# The cluster orchestrator: `make slurm-env`, then $(SLURM_ENV)/bin/snakemake --profile profiles/slurm
+slurm-env: $(SLURM_ENV)/ready
+$(SLURM_ENV)/ready: envs/workflow.txt envs/workflow-slurm.txt
+	$(PYTHON) -m venv $(SLURM_ENV)
+	$(SLURM_ENV)/bin/python -m pip install -q --disable-pip-version-check uv==0.13.9
+	$(SLURM_ENV)/bin/python -m uv pip install -q --python $(SLURM_ENV)/bin/python -r envs/workflow-slurm.txt
 	touch $@

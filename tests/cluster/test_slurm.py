@@ -23,6 +23,9 @@ import pytest
 
 from conftest import PROJECT, copy_project, snakemake
 
+# The cluster orchestrator env (`make slurm-env`): the workflow env plus the SLURM executor.
+SLURM_PYTHON = PROJECT / ".venvs" / "workflow-slurm" / "bin" / "python"
+
 pytestmark = [
     pytest.mark.slurm,
     pytest.mark.skipif(
@@ -56,6 +59,9 @@ def slurm_cluster():
     """A running cluster; stopped afterwards only if this fixture started it."""
     if os.geteuid() != 0:
         pytest.fail(f"RUN_SLURM=1 needs root: {START.name} installs packages and starts the daemons")
+    if not SLURM_PYTHON.exists():
+        done = run(["make", "-C", str(PROJECT), "slurm-env"], timeout=900)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     was_up = cluster_is_up()
     started = time.monotonic()
     done = run([str(START)], timeout=900)
@@ -87,7 +93,7 @@ def subtitle_streams(video: Path) -> list[dict]:
 
 def slurm_snakemake(workdir: Path, timeout: float = 1800) -> subprocess.CompletedProcess:
     """snakemake --profile <workdir>/profiles/slurm, as a user would run it on a login node."""
-    cmd = [sys.executable, "-m", "snakemake", "--profile", str(workdir / "profiles" / "slurm"), "--set-threads", ASR_THREADS]
+    cmd = [str(SLURM_PYTHON), "-m", "snakemake", "--profile", str(workdir / "profiles" / "slurm"), "--set-threads", ASR_THREADS]
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     return run(cmd, timeout=timeout, cwd=workdir, env=env)
 
