@@ -47,7 +47,7 @@ def test_toggling_a_stage_adds_exactly_its_jobs(workdir, stage, expected):
         jobs = planned_jobs(workdir)
     finally:
         update_config(workdir, {stage: {"activate": False}})
-    assert jobs == {**expected, "subtitles_render": 1, "report_film": 1, "all": 1}
+    assert jobs == {**expected, "subtitles_render": 1, "all": 1}
     assert planned_jobs(workdir) == {}  # off again: nothing to do
 
 

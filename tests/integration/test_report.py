@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_project, fixture, requires_fixtures, snakemake
+from conftest import copy_project, fixture, requires_fixtures, snakemake, update_config
 
 pytestmark = [requires_fixtures]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -20,6 +20,7 @@ def report(tmp_path_factory) -> Path:
     work = copy_project(tmp_path_factory.mktemp("report") / "project")
     shutil.copy2(fixture("en/jfk.flac"), work / "in" / "jfk.flac")
     (work / "in" / "jfk.en.ref.txt").write_text(JFK_TEXT + "\n")
+    update_config(work, {"qc_report": True})
     snakemake(work)
     snakemake(work, "--report", "out/report.html")
     return work

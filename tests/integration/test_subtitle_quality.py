@@ -118,5 +118,5 @@ def test_restyling_reruns_only_affected_renders(workdir):
     update_config(workdir, {"ass_style": {"font_size": 40}})
     assert planned_jobs(workdir) == {"subtitles_render": 4, "subtitles_burn": 1, "all": 1}
     update_config(workdir, {"ass_style": {"font_size": 54}, "subtitles": {"max_line_chars": 36}})
-    jobs = {"subtitles_render": 12, "mux_video": 1, "subtitles_burn": 1, "report_film": 4, "all": 1}
+    jobs = {"subtitles_render": 12, "mux_video": 1, "subtitles_burn": 1, "all": 1}
     assert planned_jobs(workdir) == jobs

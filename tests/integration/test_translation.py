@@ -95,7 +95,7 @@ def test_changing_the_mt_model_reruns_translation_not_asr(workdir, tiny_marian):
     other = tiny_marian.with_name("tiny-marian-2")
     shutil.copytree(tiny_marian, other, dirs_exist_ok=True)
     update_config(workdir, {"translate": {"models": {"marian": str(other)}}})
-    expected = {"translate_transformers": 1, "subtitles_render": 1, "mux_video": 1, "report_film": 1, "all": 1}
+    expected = {"translate_transformers": 1, "subtitles_render": 1, "mux_video": 1, "all": 1}
     assert planned_jobs(workdir) == expected
 
 

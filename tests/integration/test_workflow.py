@@ -115,7 +115,7 @@ def test_touching_inputs_without_change_reruns_nothing(workdir):
 
 def test_subtitle_option_reruns_only_subtitles_and_mux(workdir):
     update_config(workdir, {"subtitles": {"max_line_chars": 32}})
-    assert planned_jobs(workdir) == {"subtitles_render": 2, "mux_video": 1, "report_film": 2, "all": 1}
+    assert planned_jobs(workdir) == {"subtitles_render": 2, "mux_video": 1, "all": 1}
     snakemake(workdir)
     assert all(len(line) <= 32 for line in (workdir / "out" / "jfk.en.srt").read_text().splitlines())
 
@@ -137,7 +137,7 @@ def test_asr_env_edit_reruns_asr_and_after_not_demux(workdir):
     spec.write_text(spec.read_text().rstrip("\n") + "\n      - six==1.16.0\n")
     jobs = planned_jobs(workdir)
     assert "demux_audio" not in jobs
-    expected = {"model_assemble": 1, "asr_transcribe": 2, "subtitles_render": 2, "mux_video": 1, "report_film": 2}
+    expected = {"model_assemble": 1, "asr_transcribe": 2, "subtitles_render": 2, "mux_video": 1}
     assert jobs == {"env_build": 1, **expected, "all": 1}
     demuxed = (workdir / "work" / "demux" / "jfk.wav").stat().st_mtime_ns
     snakemake(workdir)
