@@ -76,6 +76,64 @@ def wav_duration(audio: Path) -> float:
         return handle.getnframes() / handle.getframerate()
 
 
+BLOCK_SECONDS = 600.0
+
+
+def region_blocks(regions: list[dict[str, float]], block_seconds: float = BLOCK_SECONDS) -> list[list[dict]]:
+    """Consecutive speech regions grouped into spans of at most `block_seconds` of film."""
+    blocks: list[list[dict]] = []
+    for region in regions:
+        if blocks and region["end"] - blocks[-1][0]["start"] <= block_seconds:
+            blocks[-1].append(region)
+        else:
+            blocks.append([region])
+    return blocks
+
+
+def shifted(record: dict[str, Any], offset: float) -> dict[str, Any]:
+    record = {**record, "start": round(record["start"] + offset, 3), "end": round(record["end"] + offset, 3)}
+    record["words"] = [
+        {**w, "start": round(w["start"] + offset, 3), "end": round(w["end"] + offset, 3)} for w in record["words"]
+    ]
+    return record
+
+
+def decode_regions(model, audio: Path, regions: list[dict], kwargs: dict[str, Any], batch_size: int, language: str):
+    """Decode the speech regions block by block (at most 10 min of film each), shifting the
+    times back. faster-whisper computes features for the whole array it is given: a 2-hour
+    film in one pass peaked at 6.7 GB; per block, memory stays flat however long the film."""
+    from common.speech import SAMPLE_RATE, read_wav
+
+    samples = read_wav(audio)
+    decode = {**kwargs, "vad_filter": False}  # the regions already say where speech is
+    records: list[dict[str, Any]] = []
+    info = SimpleNamespace(
+        language=language if language != "auto" else "en", language_probability=0.0, duration=len(samples) / SAMPLE_RATE
+    )
+    pipeline = None
+    if batch_size > 1:
+        from faster_whisper import BatchedInferencePipeline
+
+        pipeline = BatchedInferencePipeline(model)
+        decode.pop("condition_on_previous_text")  # not a batched option: windows are independent
+    for index, block in enumerate(region_blocks(regions)):
+        offset = block[0]["start"]
+        piece = samples[int(offset * SAMPLE_RATE) : int(block[-1]["end"] * SAMPLE_RATE) + 1]
+        if pipeline is not None:
+            clips = [{"start": r["start"] - offset, "end": r["end"] - offset} for r in block]
+            segments, block_info = pipeline.transcribe(piece, batch_size=batch_size, clip_timestamps=clips, **decode)
+        else:
+            clips = [t - offset for r in block for t in (r["start"], r["end"])]
+            segments, block_info = model.transcribe(piece, clip_timestamps=clips, **decode)
+        records += [shifted(segment_record(s), offset) for s in segments]
+        if index == 0:  # one language per film: the first block's detection holds for the rest
+            info.language, info.language_probability = block_info.language, block_info.language_probability
+            decode["language"] = decode["language"] or block_info.language
+    for number, record in enumerate(records, start=1):
+        record["id"] = number
+    return records, info
+
+
 def transcribe_whisperx(audio: Path, model_path: str, language: str, options: dict[str, Any], device: str, compute_type: str):
     """whisperx (env whisperx): batched faster-whisper plus wav2vec2 word alignment.
     Returns (segment records, language, duration)."""
@@ -193,26 +251,13 @@ def transcribe(
         from common.speech import speech_regions as find_speech
 
         regions = find_speech(read_wav(audio))
-    decode = dict(kwargs)
-    if regions is not None:
-        decode["vad_filter"] = False  # the regions already say where speech is
-        if batch_size > 1:
-            decode["clip_timestamps"] = [{"start": r["start"], "end": r["end"]} for r in regions]
-        else:
-            decode["clip_timestamps"] = [t for r in regions for t in (r["start"], r["end"])]
-        log.info("decoding %d speech regions", len(regions))
     started = time.monotonic()
-    if regions == []:  # no speech at all: nothing to decode
-        silent = language if language != "auto" else "en"
-        segments, info = [], SimpleNamespace(language=silent, language_probability=0.0, duration=wav_duration(audio))
-    elif batch_size > 1:
-        from faster_whisper import BatchedInferencePipeline
-
-        decode.pop("condition_on_previous_text")  # not a batched option: windows are independent
-        segments, info = BatchedInferencePipeline(model).transcribe(str(audio), batch_size=batch_size, **decode)
+    if regions is None:  # VAD switched off: the whole file in one pass
+        segments, info = model.transcribe(str(audio), **kwargs)
+        records = [segment_record(s) for s in segments]  # the generator does the work here
     else:
-        segments, info = model.transcribe(str(audio), **decode)
-    records = [segment_record(s) for s in segments]  # the generator does the work here
+        log.info("decoding %d speech regions", len(regions))
+        records, info = decode_regions(model, audio, regions, kwargs, batch_size, language)
     elapsed = time.monotonic() - started
     log.info(
         "%d segments, language %s (p=%.2f), %.1f s audio in %.1f s (RTF %.3f)",
