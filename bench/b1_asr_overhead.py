@@ -1,0 +1,120 @@
+"""1. ASR stage vs raw faster-whisper: wall time of the asr stage (scripts/asr.py on the asr env,
+the rule's own shell command as Snakemake renders it) over a plain faster-whisper script (model
+load + transcribe with word timestamps, VAD, same beam) on the same interpreter, with the same
+model (base, int8, cpu), clip, threads and decoding options. Target: ratio <= 1.10.
+
+`--config key=value ...` is passed to snakemake when rendering the command."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as c  # noqa: E402
+
+TARGET = 1.10
+
+
+def stage_commands(project: Path, names: list[str], extra: list[str]) -> dict[str, str]:
+    """The asr rule's exact shell command for each in/<name>.wav, as Snakemake renders it (so
+    the benchmark follows the rule): demux first, then one `snakemake -n -p`."""
+    c.run_timed(c.snakemake_cmd("--omit-from", "asr_transcribe", *extra), cwd=project)
+    targets = [f"work/asr/{name}.json" for name in names]
+    done = c.run_timed(c.snakemake_cmd("-n", "-p", *targets, *extra), cwd=project)
+    commands = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("Shell command:"):
+            command = line.split(":", 1)[1].strip()
+            commands[Path(option(command, "--output")).stem] = command
+    if sorted(commands) != sorted(names):
+        raise RuntimeError(f"expected the asr shell commands of {names}, got:\n{done.stdout[-3000:]}")
+    return commands
+
+
+def option(command: str, flag: str) -> str:
+    words = shlex.split(command.split(">", 1)[0])
+    return words[words.index(flag) + 1]
+
+
+def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
+    seconds, reps = (20, 1) if quick else (300, 3)
+    extra = ["--config", *config] if config else []
+    clip, _ = c.speech_clip(seconds)
+    warm, _ = c.speech_clip(12)
+    tmp = c.workdir("asr-overhead")
+    result = c.Result("asr_overhead", "1. ASR stage (scripts/asr.py) vs raw faster-whisper", "quick" if quick else "full")
+    try:
+        project = c.copy_project(tmp / "project", asr={"model": "base", "device": "cpu", "compute_type": "int8"})
+        c.shutil.copy(clip, project / "in" / "clip.wav")
+        names = ["clip"] if quick else ["clip", "warm"]
+        if not quick:
+            c.shutil.copy(warm, project / "in" / "warm.wav")
+        c.preflight(project, *extra)
+        commands = stage_commands(project, names, extra)
+        (project / "logs" / "asr").mkdir(parents=True, exist_ok=True)  # Snakemake makes log folders
+        options = json.loads(option(commands["clip"], "--options"))
+        threads = int(option(commands["clip"], "--threads"))
+        model_path = Path(option(commands["clip"], "--model-path"))
+        result.params = {
+            "clip": f"{seconds} s speech, 16 kHz mono WAV (demuxed by the workflow)",
+            "stage": "the asr rule's shell command as `snakemake -n -p` renders it, run with bash",
+            "model": "base int8 cpu",
+            "threads": threads,
+            "options": json.dumps(options, sort_keys=True),
+            "runs": f"{reps} each, interleaved, median" + ("" if quick else ", after one warm-up each on 12 s"),
+        }
+        asr_inference: list[float] = []
+        raw_reports: list[dict] = []
+
+        def stage(name: str, record: bool = True) -> float:
+            timed = c.run_timed(["bash", "-c", f"set -euo pipefail; {commands[name]}"], cwd=project)
+            if record:
+                asr_inference.append(c.asr_log_inference(project / "logs" / "asr" / f"{name}.log") or float("nan"))
+            return timed.wall_s
+
+        def raw(name: str, record: bool = True) -> float:
+            audio = project / "work" / "demux" / f"{name}.wav"
+            wall, report = c.raw_asr([audio], threads=threads, options=options, model_path=model_path)
+            if record:
+                raw_reports.append(report)
+            return wall
+
+        if not quick:
+            c.log("warm-up (page cache, first loads)")
+            stage("warm", record=False)
+            raw("warm", record=False)
+        c.log(f"{reps} x (asr stage, raw) on {seconds} s")
+        asr_walls, raw_walls = c.alternate(reps, lambda: stage("clip"), lambda: raw("clip"))
+    finally:
+        c.cleanup(tmp)
+
+    asr_wall, raw_wall = c.median(asr_walls), c.median(raw_walls)
+    raw_transcribe = c.median([r["transcribe_total_s"] for r in raw_reports])
+    asr_transcribe = c.median(asr_inference)
+    result.figure("asr stage command wall (median)", asr_wall)
+    result.figure("raw faster-whisper wall (median)", raw_wall)
+    result.figure("asr stage runs", [round(x, 2) for x in asr_walls])
+    result.figure("raw runs", [round(x, 2) for x in raw_walls])
+    result.figure("asr stage inference, as logged (median)", asr_transcribe)
+    result.figure("raw inference (median)", raw_transcribe)
+    result.figure("asr stage wall - inference (start-up, load, write)", asr_wall - asr_transcribe)
+    result.figure("raw wall - inference (start-up, import, load)", raw_wall - raw_transcribe)
+    result.figure("raw: import faster_whisper", c.median([r["import_s"] for r in raw_reports]))
+    result.figure("raw: model load", c.median([r["load_s"] for r in raw_reports]))
+    result.figure("RTF raw (inference / audio)", raw_transcribe / seconds, "", 3)
+    result.headline = ["asr stage command wall (median)", "raw faster-whisper wall (median)"]
+    result.ratio = asr_wall / raw_wall
+    result.ratio_label = "asr stage wall / raw wall"
+    result.target, result.target_label = TARGET, f"ratio <= {TARGET}"
+    result.met = result.ratio <= TARGET
+    if quick:
+        result.notes.append("quick mode: a 20 s clip and one run each, a smoke test rather than a measurement")
+    return result
+
+
+if __name__ == "__main__":
+    c.standalone(run)

@@ -1,0 +1,95 @@
+"""2. Whole pipeline vs raw ASR: `snakemake` (demux, asr, subtitles, mux) on a fresh copy of the
+project with one 5-minute film, over a plain faster-whisper run (process wall: start-up, model
+load, transcription) on the same audio. Target: ratio <= 1.30."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as c  # noqa: E402
+
+TARGET = 1.30
+ORDER = ("demux_audio", "asr_transcribe", "subtitles_render", "mux_video", "report_film")
+
+
+def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
+    seconds, reps = (20, 1) if quick else (300, 2)
+    threads = min(4, c.CORES)
+    clip, _ = c.speech_clip(seconds)
+    film = c.video_from_audio(clip)
+    result = c.Result("pipeline", "2. Whole pipeline (snakemake) vs raw ASR", "quick" if quick else "full")
+    result.params = {
+        "film": f"{seconds} s mp4 (testsrc2 640x360 24 fps H.264 + AAC of the speech clip)",
+        "pipeline": "fresh project copy, `snakemake --cores %d%s`: the default target (every job the film needs)"
+        % (c.CORES, "".join(f" --config {x}" for x in config or [])),
+        "raw": f"bench/raw_asr.py on the WAV the pipeline's demux made, base int8 cpu, {threads} threads",
+        "runs": f"{reps} each, interleaved, median",
+    }
+    options = c.asr_options()
+    stage_rows: list[dict] = []
+    dry_runs: list[float] = []
+    checked: list[dict] = []
+    runs: list[c.SnakemakeRun] = []
+    scratch = c.workdir("pipeline-raw")
+    demuxed = scratch / "film.wav"
+
+    def pipeline() -> float:
+        tmp = c.workdir("pipeline")
+        try:
+            c.copy_project(tmp)
+            os.link(film, tmp / "in" / "film.mp4") if _same_fs(film, tmp) else c.shutil.copy(film, tmp / "in" / "film.mp4")
+            extra = ["--config", *config] if config else []
+            if not checked:
+                checked.append(c.preflight(tmp, *extra))
+            run = c.run_snakemake(extra, cwd=tmp)
+            if not (tmp / "out" / "film.en.srt").exists() or not (tmp / "out" / "film.mp4").exists():
+                raise RuntimeError(f"pipeline made no subtitles/muxed film:\n{run.output[-4000:]}")
+            stage_rows.append(c.read_tsv_benchmarks(tmp))
+            runs.append(run)
+            if not demuxed.exists():  # the raw baseline decodes exactly what the asr job decoded
+                c.shutil.copy(tmp / "work" / "demux" / "film.wav", demuxed)
+            if not quick:
+                dry_runs.append(c.run_timed(c.snakemake_cmd("-n", *extra), cwd=tmp).wall_s)
+            return run.wall_s
+        finally:
+            c.cleanup(tmp)
+
+    def raw() -> float:
+        return c.raw_asr([demuxed], threads=threads, options=options)[0]
+
+    c.log(f"{reps} x (pipeline, raw) on {seconds} s")
+    try:
+        pipe_walls, raw_walls = c.alternate(reps, pipeline, raw)
+    finally:
+        c.cleanup(scratch)
+    pipe, raw_wall = c.median(pipe_walls), c.median(raw_walls)
+    result.figure("pipeline wall (median)", pipe)
+    result.figure("raw ASR wall (median)", raw_wall)
+    result.figure("pipeline runs", [round(x, 2) for x in pipe_walls])
+    result.figure("raw runs", [round(x, 2) for x in raw_walls])
+    typical = min(runs, key=lambda r: abs(r.wall_s - pipe))
+    c.job_figures(result, typical, ORDER)
+    if dry_runs:
+        result.figure("no-op `snakemake -n` afterwards (start-up + DAG)", c.median(dry_runs))
+    result.headline = ["pipeline wall (median)", "raw ASR wall (median)", "snakemake alone (no job running)"]
+    result.ratio = pipe / raw_wall
+    result.ratio_label = "pipeline wall / raw ASR wall"
+    result.target, result.target_label = TARGET, f"ratio <= {TARGET}"
+    result.met = result.ratio <= TARGET
+    result.details["stages"] = stage_rows
+    result.details["jobs"] = [r.jobs for r in runs]
+    if quick:
+        result.notes.append("quick mode: a 20 s film and one run each, a smoke test rather than a measurement")
+    return result
+
+
+def _same_fs(a: Path, b: Path) -> bool:
+    return a.stat().st_dev == b.stat().st_dev
+
+
+if __name__ == "__main__":
+    c.standalone(run)

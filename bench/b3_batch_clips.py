@@ -1,0 +1,110 @@
+"""3. A batch of 100 short clips (3-15 s, cut from the speech fixtures): total `snakemake` wall
+over the sum of pure inference time (inside transcribe, model already loaded), measured with
+the same model and threads in one warm faster-whisper process. Target: ratio <= 2.0.
+
+`--config key=value ...` is passed to snakemake (e.g. once the workflow amortises model
+loading across clips)."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as c  # noqa: E402
+
+TARGET = 2.0
+
+
+def make_clips(count: int, low: float, high: float) -> list[Path]:
+    """`count` WAV clips of low..high s (seeded), cut one after another along the speech
+    fixtures laid end to end with 0.8 s gaps, so they start and end anywhere, mid-word too."""
+    pool = c.speech_pool()
+    rng = random.Random(6)
+    durations = [round(rng.uniform(low, high), 2) for _ in range(count)]
+
+    def make(path: Path) -> None:
+        timeline = b"".join(c.pcm(s) + c.silence(0.8) for s in pool)
+        clip_dir = path
+        clip_dir.mkdir(parents=True)
+        offset = 0
+        for index, seconds in enumerate(durations):
+            size = int(seconds * c.SAMPLE_RATE) * 2
+            if offset + size > len(timeline):
+                offset = 0
+            c.write_wav(clip_dir / f"clip{index:03d}.wav", [timeline[offset : offset + size]])
+            offset += size
+        (clip_dir / "done").touch()
+
+    folder = c.cached("clips", {"count": count, "low": low, "high": high, "durations": durations}, make)
+    if not (folder / "done").exists():
+        raise SystemExit(f"error: {folder} is incomplete; delete it and run again")
+    return sorted(folder.glob("clip*.wav"))
+
+
+def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
+    count, low, high = (3, 3.0, 6.0) if quick else (100, 3.0, 15.0)
+    threads = min(4, c.CORES)
+    clips = make_clips(count, low, high)
+    audio_s = sum(c.wav_seconds(p) for p in clips)
+    extra = ["--config", *config] if config else []
+    result = c.Result("batch_clips", f"3. Batch of {count} short clips: snakemake vs pure inference", "quick" if quick else "full")
+    result.params = {
+        "clips": f"{count} WAV clips, {low:g}-{high:g} s, {audio_s:.0f} s of audio in all",
+        "pipeline": f"fresh project copy, `snakemake --cores {c.CORES}{''.join(' --config ' + x for x in config or [])}`"
+        " (audio only: no mux; the default target)",
+        "inference": f"bench/raw_asr.py, one process, model loaded once, warm-up on clip 0, {threads} threads",
+    }
+    tmp = c.workdir("batch")
+    try:
+        c.copy_project(tmp)
+        for clip in clips:
+            c.shutil.copy(clip, tmp / "in" / clip.name)
+        c.preflight(tmp, *extra)
+        c.log(f"snakemake on {count} clips")
+        run = c.run_snakemake(extra, cwd=tmp, timeout=7200)
+        made = len(list((tmp / "out").glob("*.srt")))
+        if made != count:
+            raise RuntimeError(f"only {made} of {count} subtitle files made:\n{run.output[-4000:]}")
+        logged = [c.asr_log_inference(p) for p in sorted((tmp / "logs" / "asr").glob("*.log"))]
+    finally:
+        c.cleanup(tmp)
+    c.log(f"raw inference on {count} clips, one process")
+    raw_wall, raw = c.raw_asr(clips, threads=threads, options=c.asr_options(), warmup=clips[0])
+    start = c.run_timed([str(c.ASR_PYTHON), "-c", "import faster_whisper"])
+    bare = c.run_timed([str(c.ASR_PYTHON), "-c", "pass"])
+
+    wall = run.wall_s
+    inference = raw["transcribe_total_s"]
+    result.figure("snakemake wall", wall)
+    result.figure("sum of pure inference (raw, warm)", inference)
+    result.figure("audio", audio_s)
+    result.figure("snakemake wall per clip", wall / count)
+    result.figure("pure inference per clip", inference / count)
+    c.job_figures(result, run, ("demux_audio", "asr_transcribe", "subtitles_render", "report_film"))
+    asr_jobs = run.by_rule().get("asr_transcribe")
+    if all(x is not None for x in logged) and logged:
+        in_job = sum(logged)
+        result.figure("asr jobs: inference as logged (sum)", in_job)
+        if asr_jobs:
+            result.figure("asr jobs: wall - logged inference, per job", (asr_jobs["sum_s"] - in_job) / asr_jobs["jobs"])
+        result.details["ratio_vs_logged_inference"] = round(wall / in_job, 3)
+    result.figure("asr env: python start + import faster_whisper", start.wall_s)
+    result.figure("asr env: bare python start", bare.wall_s)
+    result.figure("model load (raw, once)", raw["load_s"])
+    result.headline = ["snakemake wall", "sum of pure inference (raw, warm)", "asr jobs: wall - logged inference, per job",
+                       "snakemake alone (no job running)"]  # fmt: skip
+    result.ratio = wall / inference
+    result.ratio_label = "snakemake wall / sum of pure inference"
+    result.target, result.target_label = TARGET, f"ratio <= {TARGET}"
+    result.met = result.ratio <= TARGET
+    result.details["raw_wall_s"] = round(raw_wall, 2)
+    if quick:
+        result.notes.append(f"quick mode: {count} clips of {low:g}-{high:g} s, a smoke test rather than a measurement")
+    return result
+
+
+if __name__ == "__main__":
+    c.standalone(run)

@@ -1,0 +1,326 @@
+"""4. Orchestration: a catalogue of 1000 up-to-date films; wall time of a no-op `snakemake` and
+of `snakemake -n`, next to Snakemake's own floor: a trivial Snakefile over 1000 up-to-date
+files, measured in the same run. Target: <= 5 s each.
+
+The films are 1 s stub videos (testsrc2 + tone); every output is made and recorded by a first
+`snakemake --touch` (outputs created empty, metadata written, the media probe cache filled), so
+the measured runs see what a real catalogue sees after a full build."""
+
+from __future__ import annotations
+
+import base64
+import os
+import pstats
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as c  # noqa: E402
+
+TARGET_S = 5.0
+
+TRIVIAL = """\
+IDS = glob_wildcards("in/{i}.txt").i
+
+
+rule all:
+    input:
+        expand("out/{i}.txt", i=IDS),
+
+
+rule copy:
+    input:
+        "in/{i}.txt",
+    output:
+        "out/{i}.txt",
+    shell:
+        "cp {input} {output}"
+"""
+
+# The workflow's shape (4 jobs a film: demux -> asr -> subtitles -> mux) without its Python.
+CHAIN = """\
+IDS = glob_wildcards("in/{i}.txt").i
+
+
+rule all:
+    input:
+        expand("out/{i}.mkv", i=IDS),
+
+
+rule demux:
+    input:
+        "in/{i}.txt",
+    output:
+        "work/demux/{i}.wav",
+    shell:
+        "cp {input} {output}"
+
+
+rule asr:
+    input:
+        "work/demux/{i}.wav",
+    output:
+        "work/asr/{i}.json",
+    shell:
+        "cp {input} {output}"
+
+
+rule subtitles:
+    input:
+        "work/asr/{i}.json",
+    output:
+        "out/{i}.en.srt",
+    shell:
+        "cp {input} {output}"
+
+
+rule mux:
+    input:
+        "in/{i}.txt",
+        "out/{i}.en.srt",
+    output:
+        "out/{i}.mkv",
+    shell:
+        "cat {input} > {output}"
+"""
+
+
+def stub_film() -> Path:
+    def make(path: Path) -> None:
+        cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=64x36:rate=5",
+               "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-t", "1", "-c:v", "libx264",
+               "-preset", "ultrafast", "-c:a", "aac", "-b:a", "16k", str(path)]  # fmt: skip
+        subprocess.run(cmd, check=True, capture_output=True)
+
+    return c.cached("stub.mp4", {"v": 1}, make)
+
+
+def private_envs(root: Path) -> dict[str, str]:
+    """venv_dir / model_dir for a catalogue that never runs a job: the env folders linked,
+    the env stamps copied (mtime kept), an empty model folder. `--touch` then touches only
+    files inside the tree, never this checkout's envs or models."""
+    venvs, models = root / "venvs", root / "models"
+    venvs.mkdir()
+    for entry in sorted(c.VENVS.iterdir()):
+        if entry.name.endswith(".env.json"):
+            shutil.copy2(entry, venvs / entry.name)
+        elif entry.is_dir():
+            (venvs / entry.name).symlink_to(entry)
+    for model in ("base", "tiny.en"):
+        (models / f"faster-whisper-{model}").mkdir(parents=True)
+    return {"venv_dir": str(venvs), "model_dir": str(models)}
+
+
+SEED = 2  # films built for real (in touch mode) before the catalogue is cloned from them
+
+
+def make_outputs(tree: Path, plan: str) -> int:
+    """Create (empty) every output a dry run's text `plan` lists that is missing, inside `tree`
+    only. Returns how many were created."""
+    made = 0
+    for line in plan.splitlines():
+        match = re.match(r"^\s+output: (.*)$", line)
+        if not match:
+            continue
+        for name in match[1].split(", "):
+            path = (tree / name).resolve()
+            if tree.resolve() not in path.parents:
+                raise SystemExit(f"error: {tree} would need {name}, outside the benchmark tree; refusing")
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.touch()
+                made += 1
+    return made
+
+
+def up_to_date(tree: Path, extra: list[str], add_inputs, films: int) -> float:
+    """Make a catalogue of `films` up to date as after a real build, cheaply:
+
+    1. SEED films: plan, create their outputs, `snakemake --touch --forceall`: every job "runs"
+       in touch mode, so outputs are dated in DAG order and their metadata (params, code,
+       inputs, checksums) recorded by Snakemake itself;
+    2. the other films: inputs added, outputs created, and film 0's metadata records and output
+       dates (relative to its input) cloned with the film name replaced. Touching all 1000
+       films the same way takes ~20 min here (~6 jobs/s, the asr checkpoint re-evaluates the
+       DAG after each job); the clones are what that would write.
+
+    Returns the wall of the first full dry run (the workflow probes every new film there)."""
+    add_inputs(range(SEED))
+    plan = c.run_timed(c.snakemake_cmd("-n", *extra), cwd=tree, timeout=3600)
+    if not make_outputs(tree, plan.stdout + plan.stderr):
+        raise RuntimeError(f"{tree}: the dry run planned no outputs:\n{(plan.stdout + plan.stderr)[-3000:]}")
+    c.run_timed(c.snakemake_cmd("--touch", "--forceall", *extra), cwd=tree, timeout=3600)
+    add_inputs(range(SEED, films))
+    plan = c.run_timed(c.snakemake_cmd("-n", *extra), cwd=tree, timeout=3600)
+    make_outputs(tree, plan.stdout + plan.stderr)
+    clone_film(tree, "movie0000", [f"movie{i:04d}" for i in range(SEED, films)])
+    return plan.wall_s
+
+
+def clone_film(tree: Path, seed: str, names: list[str]) -> None:
+    """Give each of `names` the seed film's metadata records and output dates (offsets from
+    its input's date), the film name replaced throughout."""
+    metadata = tree / ".snakemake" / "metadata"
+    seed_input = next((tree / "in").glob(f"{seed}.*"))
+    records = []
+    for record in metadata.iterdir():
+        path = base64.urlsafe_b64decode(record.name).decode()
+        if seed in path:
+            output = tree / path if not Path(path).is_absolute() else Path(path)
+            offset = output.stat().st_mtime_ns - seed_input.stat().st_mtime_ns
+            records.append((path, record.read_text(), offset))
+    if not records:
+        raise RuntimeError(f"{tree}: no metadata recorded for {seed}")
+    for name in names:
+        film_input = next((tree / "in").glob(f"{name}.*"))
+        base = film_input.stat().st_mtime_ns
+        for path, text, offset in records:
+            clone = path.replace(seed, name)
+            (metadata / base64.urlsafe_b64encode(clone.encode()).decode()).write_text(text.replace(seed, name))
+            target = tree / clone if not Path(clone).is_absolute() else Path(clone)
+            os.utime(target, ns=(base + offset, base + offset))
+
+
+def timed_snakemake(tree: Path, *args: str, env: dict | None = None) -> float:
+    """Wall of one snakemake command that must find nothing to do."""
+    done = c.run_timed(c.snakemake_cmd(*args), cwd=tree, env=env)
+    text = done.stdout + done.stderr
+    if "--list-rules" not in args and ("Nothing to be done" not in text or "missing provenance" in text):
+        raise RuntimeError(f"{tree}: not up to date, or metadata missing:\n{text[-4000:]}")
+    return done.wall_s
+
+
+def profile_top(root: Path, count: int = 14) -> list[str]:
+    """cProfile of one `snakemake -n`: the functions with the most time of their own."""
+    out = root / "snakemake-n.prof"
+    cmd = [str(c.WORKFLOW_PYTHON), "-m", "cProfile", "-o", str(out), "-m", "snakemake", "--cores", str(c.CORES), "-n"]
+    c.run_timed(cmd, cwd=root)
+    stats = pstats.Stats(str(out))
+    rows = []
+    for (filename, line, name), (_, calls, tottime, cumtime, _) in stats.stats.items():  # type: ignore[attr-defined]
+        where = re.sub(r".*site-packages/", "", filename)
+        where = re.sub(r"^" + re.escape(str(root)) + "/", "", where)
+        rows.append((tottime, cumtime, calls, f"{where}:{line}({name})"))
+    rows.sort(reverse=True)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    lines = [f"{total:7.2f} s profiled in all"]
+    lines += [f"{tot:7.2f} s own {cum:7.2f} s cum {calls:>8} calls  {where}" for tot, cum, calls, where in rows[:count]]
+    return lines
+
+
+def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
+    films, reps = (20, 1) if quick else (1000, 3)
+    extra = ["--config", *config] if config else []
+    result = c.Result("orchestration", f"4. Orchestration: {films} up-to-date films", "quick" if quick else "full")
+    result.params = {
+        "catalogue": f"{films} stub films (1 s mp4 each), all outputs present and dated, Snakemake metadata "
+        f"recorded by `--touch --forceall` on {SEED} films and cloned for the others",
+        "floor": f"trivial Snakefile, {films} up-to-date files, 1 rule"
+        + ("" if quick else " (and a 4-rule chain of the workflow's shape)"),
+        "profile": "profiles/default copied into every tree (greedy scheduler, checksums <= 4 GB)",
+        "runs": f"{reps} of each command, interleaved, median",
+    }
+    stub = stub_film()
+    root = c.workdir("orchestration")
+    try:
+        project = c.copy_project(root / "project", **private_envs(root))
+
+        def add_films(numbers) -> None:
+            for i in numbers:
+                shutil.copy(stub, project / "in" / f"movie{i:04d}.mp4")
+
+        floors = {}
+        for name, snakefile in (("trivial", TRIVIAL), ("chain", CHAIN))[: 1 if quick else 2]:
+            tree = root / name
+            (tree / "in").mkdir(parents=True)
+            (tree / "Snakefile").write_text(snakefile)
+            shutil.copytree(project / "profiles", tree / "profiles")
+            floors[name] = tree
+        c.log(f"making {films} films up to date (touch {SEED} films, clone them)")
+        result.figure("set-up: first `snakemake -n` (probes every film)", up_to_date(project, extra, add_films, films))
+        for tree in floors.values():
+
+            def add_files(numbers, tree=tree) -> None:
+                for i in numbers:
+                    (tree / "in" / f"movie{i:04d}.txt").write_text(f"{i}\n")
+
+            up_to_date(tree, [], add_files, films)
+        steps = {
+            "noop": lambda: timed_snakemake(project, *extra),
+            "dry": lambda: timed_snakemake(project, "-n", *extra),
+            "floor_noop": lambda: timed_snakemake(floors["trivial"]),
+            "floor_dry": lambda: timed_snakemake(floors["trivial"], "-n"),
+        }
+        if not quick:
+            steps.update({
+                "chain_noop": lambda: timed_snakemake(floors["chain"]),
+                "chain_dry": lambda: timed_snakemake(floors["chain"], "-n"),
+                "version": lambda: c.run_timed([str(c.SNAKEMAKE), "--version"]).wall_s,
+                "parse": lambda: timed_snakemake(project, "--list-rules", *extra),
+            })  # fmt: skip
+        real_probe = None if quick else c.slurm_probe_s()
+        if real_probe is not None and c.base_env() != dict(c.os.environ):
+            # As this machine really is: the SLURM plugin's scontrol probe included.
+            steps["real_noop"] = lambda: timed_snakemake(project, *extra, env=dict(c.os.environ))
+        c.log(f"{reps} x no-op and dry runs, workflow and floor(s)")
+        runs = dict(zip(steps, c.alternate(reps, *steps.values())))
+        top: list[str] = []
+        if not quick:
+            # The same no-op run with a bytecode cache: this machine sets PYTHONDONTWRITEBYTECODE
+            # and the venvs hold no .pyc for most modules, so every start compiles its imports.
+            cache_env = c.bytecode_cache_env(root / "pycache")
+            timed_snakemake(project, "-n", *extra, env=cache_env)  # fills the cache
+            cached = {
+                "cached_noop": lambda: timed_snakemake(project, *extra, env=cache_env),
+                "cached_version": lambda: c.run_timed([str(c.SNAKEMAKE), "--version"], env=cache_env).wall_s,
+            }
+            runs.update(dict(zip(cached, c.alternate(reps, *cached.values()))))
+            top = profile_top(project)
+    finally:
+        c.cleanup(root)
+
+    med = {key: c.median(values) for key, values in runs.items()}
+    wf_noop, wf_dry, fl_noop, fl_dry = med["noop"], med["dry"], med["floor_noop"], med["floor_dry"]
+    result.figure("workflow: no-op `snakemake`", wf_noop)
+    result.figure("workflow: `snakemake -n`", wf_dry)
+    result.figure("floor (trivial, 1 rule): no-op `snakemake`", fl_noop)
+    result.figure("floor (trivial, 1 rule): `snakemake -n`", fl_dry)
+    if not quick:
+        result.figure("floor (4-rule chain): no-op `snakemake`", med["chain_noop"])
+        result.figure("floor (4-rule chain): `snakemake -n`", med["chain_dry"])
+        result.figure("`snakemake --version` (import, start-up)", med["version"])
+        result.figure("workflow: `--list-rules` (start-up + Snakefile, no DAG)", med["parse"])
+        result.figure("workflow: DAG + up-to-date checks (-n minus --list-rules)", wf_dry - med["parse"])
+        result.figure("with a bytecode cache: workflow no-op `snakemake`", med["cached_noop"])
+        result.figure("with a bytecode cache: `snakemake --version`", med["cached_version"])
+    if "real_noop" in med:
+        result.figure("as is, real `scontrol` probe: workflow no-op `snakemake`", med["real_noop"])
+        result.figure("`scontrol show config` alone, now", real_probe)
+        result.notes.append(
+            "snakemake-executor-plugin-slurm runs `scontrol show config` at every Snakemake start (its CLI help "
+            "text); the other runs use a fail-fast scontrol stub, as on a machine without SLURM"
+        )
+    result.ratio = max(wf_noop / fl_noop, wf_dry / fl_dry)
+    result.ratio_label = (
+        f"workflow / trivial floor (no-op {wf_noop / fl_noop:.2f}, -n {wf_dry / fl_dry:.2f}; the larger shown)"
+    )
+    result.target, result.target_label = TARGET_S, f"no-op and -n <= {TARGET_S:g} s each"
+    result.met = wf_noop <= TARGET_S and wf_dry <= TARGET_S
+    result.details["runs"] = runs
+    result.headline = ["workflow: no-op `snakemake`", "workflow: `snakemake -n`",
+                       "floor (trivial, 1 rule): no-op `snakemake`", "floor (trivial, 1 rule): `snakemake -n`"]  # fmt: skip
+    if top:
+        result.details["profile_snakemake_n"] = top
+        result.notes.append("cProfile of `snakemake -n` on the workflow (top cumulative):")
+        result.notes += [f"  {line}" for line in top]
+    if quick:
+        result.notes.append(f"quick mode: {films} films, one run each, a smoke test rather than a measurement")
+    return result
+
+
+if __name__ == "__main__":
+    c.standalone(run)
