@@ -17,7 +17,7 @@ ORDER = ("demux_audio", "asr_transcribe", "subtitles_render", "mux_video", "repo
 
 
 def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
-    seconds, reps = (20, 1) if quick else (300, 2)
+    seconds, reps = (20, 1) if quick else (300, 3)
     threads = min(4, c.CORES)
     clip, _ = c.speech_clip(seconds)
     film = c.video_from_audio(clip)
