@@ -91,6 +91,7 @@ def machine() -> dict[str, Any]:
         "snakemake": _cmd_version([str(WORKFLOW_PYTHON), "-c", "import importlib.metadata as m; print(m.version('snakemake'))"]),
         "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE", ""),
         "scontrol": shutil.which("scontrol"),
+        "slurm_plugin_in_workflow_env": slurm_plugin_installed(),
         "scontrol_stubbed": base_env().get("PATH", "").startswith(str(STUB_BIN)),
         "bytecode_compiled": {
             env: any((VENVS / env).glob(f"lib/python*/site-packages/{pkg}/__pycache__/*.pyc"))
@@ -179,18 +180,22 @@ def log(message: str) -> None:
 
 
 # -------------------------------------------------------------------- environment
-# snakemake-executor-plugin-slurm (in the workflow env) runs `scontrol show config` whenever
-# Snakemake starts, even for local runs: instant where SLURM is absent, ~9 s where the SLURM
-# client is installed but no controller answers (this machine, while nobody runs the cluster
-# tests). The benchmarks put a fail-fast `scontrol` first on PATH, as on a machine without
-# SLURM, so their figures do not swing with the controller; benchmark 4 measures the real one
-# too, and machine() records what the real probe costs. BENCH_REAL_SCONTROL=1 turns this off.
+# snakemake-executor-plugin-slurm, when installed in the workflow env, runs `scontrol show
+# config` whenever Snakemake starts, even for local runs: instant where SLURM is absent, ~9 s
+# where the SLURM client is installed but no controller answers. With the plugin there, the
+# benchmarks put a fail-fast `scontrol` first on PATH, as on a machine without SLURM, so their
+# figures do not swing with the controller, and benchmark 4 measures the real probe too.
+# BENCH_REAL_SCONTROL=1 turns this off.
 STUB_BIN = Path(tempfile.gettempdir()) / "subtitles-bench-stub-bin"
+
+
+def slurm_plugin_installed() -> bool:
+    return any((VENVS / "workflow").glob("lib/python*/site-packages/snakemake_executor_plugin_slurm"))
 
 
 def base_env() -> dict[str, str]:
     env = dict(os.environ)
-    if os.environ.get("BENCH_REAL_SCONTROL") or not shutil.which("scontrol"):
+    if os.environ.get("BENCH_REAL_SCONTROL") or not shutil.which("scontrol") or not slurm_plugin_installed():
         return env
     stub = STUB_BIN / "scontrol"
     if not stub.exists():

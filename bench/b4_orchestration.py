@@ -262,7 +262,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
                 "version": lambda: c.run_timed([str(c.SNAKEMAKE), "--version"]).wall_s,
                 "parse": lambda: timed_snakemake(project, "--list-rules", *extra),
             })  # fmt: skip
-        real_probe = None if quick else c.slurm_probe_s()
+        real_probe = None if quick or not c.slurm_plugin_installed() else c.slurm_probe_s()
         if real_probe is not None and c.base_env() != dict(c.os.environ):
             # As this machine really is: the SLURM plugin's scontrol probe included.
             steps["real_noop"] = lambda: timed_snakemake(project, *extra, env=dict(c.os.environ))
