@@ -30,7 +30,7 @@ system-deps:
 $(WORKFLOW_ENV)/ready: envs/workflow.txt
 	$(PYTHON) -m venv $(WORKFLOW_ENV)
 	$(WORKFLOW_ENV)/bin/python -m pip install -q --disable-pip-version-check uv==0.13.9
-	$(WORKFLOW_ENV)/bin/python -m uv pip install -q --python $(WORKFLOW_ENV)/bin/python -r envs/workflow.txt
+	$(WORKFLOW_ENV)/bin/python -m uv pip install -q --compile-bytecode --python $(WORKFLOW_ENV)/bin/python -r envs/workflow.txt
 	touch $@
 
 # The cluster orchestrator: `make slurm-env`, then $(SLURM_ENV)/bin/snakemake --profile profiles/slurm
@@ -38,5 +38,5 @@ slurm-env: $(SLURM_ENV)/ready
 $(SLURM_ENV)/ready: envs/workflow.txt envs/workflow-slurm.txt
 	$(PYTHON) -m venv $(SLURM_ENV)
 	$(SLURM_ENV)/bin/python -m pip install -q --disable-pip-version-check uv==0.13.9
-	$(SLURM_ENV)/bin/python -m uv pip install -q --python $(SLURM_ENV)/bin/python -r envs/workflow-slurm.txt
+	$(SLURM_ENV)/bin/python -m uv pip install -q --compile-bytecode --python $(SLURM_ENV)/bin/python -r envs/workflow-slurm.txt
 	touch $@

@@ -5,9 +5,8 @@
 rule align_words:
     input:
         transcript=f"{WORK_DIR}/asr/{{name}}.json",
-        wav=get_asr_audio,
+        wav=ASR_AUDIO,
         env=env_stamp(STAGE_ENVS["align"]),
-        code=stage_code("align"),
     output:
         transcript=f"{WORK_DIR}/align/{{name}}.json",
     log:
@@ -22,8 +21,10 @@ rule align_words:
         runtime=120,
     params:
         python=stage_python("align"),
+        code=stage_code("align"),
+        code_digest=code_digest("align"),
         model=get_align_model,
         debug=debug_flag(),
     shell:
-        "{params.python} {input.code:q} --transcript {input.transcript:q} --audio {input.wav:q}"
+        "{params.python} {params.code:q} --transcript {input.transcript:q} --audio {input.wav:q}"
         " --output {output.transcript:q} --model={params.model:q} {params.debug} > {log:q} 2>&1"

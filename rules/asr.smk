@@ -1,14 +1,12 @@
-# asr: faster-whisper on the demuxed audio -> word-level JSON transcript. A checkpoint, because
-# with source_language "auto" the subtitle file names depend on the language it detects.
+# asr: faster-whisper on the demuxed audio -> word-level JSON transcript.
 
 
-checkpoint asr_transcribe:
+rule asr_transcribe:
     input:
-        wav=get_asr_audio,
-        regions=get_vad_regions,
+        wav=ASR_AUDIO,
+        regions=VAD_REGIONS,
         model=asr_model_input,
         env=env_stamp(STAGE_ENVS["asr"]),
-        code=stage_code("asr"),
     output:
         transcript=f"{WORK_DIR}/asr/{{name}}.json",
     log:
@@ -26,14 +24,31 @@ checkpoint asr_transcribe:
         asr_worker=int(config["asr"]["worker"]),
     params:
         python=stage_python("asr"),
+        code=stage_code("asr"),
+        code_digest=code_digest("asr"),
         model=config["asr"]["model"],
         model_path=asr_model_path(),
         language=get_asr_language,
-        options=get_asr_options,
-        speech_regions=get_vad_argument,
+        options=asr_options(),
         debug=debug_flag(),
     shell:
-        "{params.python} {input.code:q} --audio {input.wav:q} --output {output.transcript:q}"
+        "{params.python} {params.code:q} --audio {input.wav:q} --output {output.transcript:q}"
         " --model {params.model:q} --model-path {params.model_path:q} --language {params.language:q}"
-        " --options {params.options:q} --threads {threads} {params.speech_regions}"
+        " --options {params.options:q} --threads {threads} --speech-regions {input.regions:q}"
         " --worker {resources.asr_worker} {params.debug} > {log:q} 2>&1"
+
+
+# Only films whose source_language is "auto" reach this checkpoint: their subtitle file names
+# depend on the language Whisper detected. It is not the asr rule itself because Snakemake
+# re-evaluates every done checkpoint's dependents on each run (+3 s on a no-op run over 1000
+# films, bench/b4_orchestration.py); this way films with a known language pay nothing.
+checkpoint detected_language:
+    input:
+        transcript=f"{WORK_DIR}/asr/{{name}}.json",
+    output:
+        language=f"{WORK_DIR}/language/{{name}}.txt",
+    log:
+        "logs/language/{name}.log",
+    localrule: True
+    run:
+        write_detected_language(input.transcript, output.language, log[0])

@@ -1,6 +1,7 @@
 # Python helpers shared by the rules: config validation, the media table, env and model
 # lookups, and the input functions. No rules here.
 
+import csv
 import glob
 import hashlib
 import json
@@ -12,7 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
@@ -157,24 +157,28 @@ def split_languages(cell):
 
 
 def read_media_sheet(path):
-    """Per-film overrides; an absent sheet means none."""
+    """Per-film overrides as {name: {column: cell}}; an absent sheet means none. Read with
+    csv rather than pandas, whose import alone costs 0.3 s of every Snakemake start."""
     if not Path(path).exists():
-        return pd.DataFrame(
-            columns=["name", "source_language", "audio_stream", "target_languages"]
-        ).set_index("name", drop=False)
-    sheet = pd.read_csv(path, sep="\t", dtype=str, comment="#").fillna("")
-    validate_or_explain(
-        sheet,
-        "../config/schemas/media.schema.yaml",
-        path,
-        "fix the media sheet (columns: config/README.md)",
-    )
-    for row in sheet.itertuples():
-        if getattr(row, "source_language", ""):
-            check_language(row.source_language, f"{path}, row {row.name!r}")
-        for code in split_languages(getattr(row, "target_languages", "")):
-            check_language(code, f"{path}, row {row.name!r}, target_languages")
-    return sheet.set_index("name", drop=False)
+        return {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        lines = [line for line in handle if line.strip() and not line.startswith("#")]
+    sheet = {}
+    for number, row in enumerate(csv.DictReader(lines, delimiter="\t"), start=2):
+        row = {key.strip(): (cell or "").strip() for key, cell in row.items() if key}
+        where = f"{path}, row {row.get('name') or number!r}"
+        validate_or_explain(
+            row,
+            "../config/schemas/media.schema.yaml",
+            where,
+            "fix the media sheet (columns: config/README.md)",
+        )
+        if row.get("source_language"):
+            check_language(row["source_language"], where)
+        for code in split_languages(row.get("target_languages", "")):
+            check_language(code, f"{where}, target_languages")
+        sheet[row["name"]] = row
+    return sheet
 
 
 def check_writable(folders):
@@ -195,23 +199,25 @@ MEDIA_SHEET = read_media_sheet(config["media_sheet"])
 
 def media_setting(name, column, default):
     """A media sheet cell for this film, or `default` when the row or cell is empty."""
-    if name in MEDIA_SHEET.index and column in MEDIA_SHEET.columns:
-        value = MEDIA_SHEET.loc[name, column]
-        if value:
-            return value
-    return default
+    return MEDIA_SHEET.get(name, {}).get(column) or default
 
 
-def name_pattern(names):
-    """An exact-match regex of the known film names (never matches when there are none)."""
-    return (
-        "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
-        or "(?!)"
-    )
+def film_path(name):
+    """in/<name>.<ext>, or a one-line error for a target that names no film in in/."""
+    if name not in MEDIA:
+        known = ", ".join(sorted(MEDIA)[:5]) + (", ..." if len(MEDIA) > 5 else "")
+        raise WorkflowError(
+            f"no film named {name!r} in {INPUT_DIR}/ (found: {known or 'none'}); "
+            f"add in/{name}.<ext> or fix the target's name"
+        )
+    return MEDIA[name]
 
 
+# `name` is any file name: an alternation of the films' names made every path pattern ~10 kB
+# long with 1000 films and Snakemake's matching 4x slower. Unknown names fail in film_path();
+# `lang`, `fmt` and `video_format` keep the paths out/ holds unambiguous.
 wildcard_constraints:
-    name=name_pattern(MEDIA),
+    name="[^/]+",
     lang="[a-z]{2,3}",
     fmt="srt|vtt|ass",
     video_format="mkv|mp4",
@@ -333,8 +339,20 @@ def stage_python(stage):
 
 
 def stage_code(stage):
-    """A stage's script, an input so that editing it re-runs the stage."""
+    """A stage's script (scripts/<stage>.py)."""
     return str(SCRIPTS / f"{stage}.py")
+
+
+def code_digest(stage):
+    """The script's content hash, a param so that editing the script re-runs the stage. Not
+    an input: 4000 more input lookups cost 0.5 s of a no-op run over 1000 films."""
+    if stage not in CODE_DIGESTS:
+        text = Path(stage_code(stage)).read_bytes()
+        CODE_DIGESTS[stage] = hashlib.sha256(text).hexdigest()[:16]
+    return CODE_DIGESTS[stage]
+
+
+CODE_DIGESTS = {}
 
 
 def debug_flag():
@@ -342,7 +360,7 @@ def debug_flag():
 
 
 # ---------------------------------------------------------------------------------- models
-def asr_model_input(wildcards):
+def asr_model_input(wildcards=None):
     """The assembled model directory when the configured model ships with the asr env."""
     model = config["asr"]["model"]
     return (
@@ -359,7 +377,7 @@ def asr_model_path():
 
 # ------------------------------------------------------------------------ input functions
 def get_media(wildcards):
-    return str(MEDIA[wildcards.name])
+    return str(film_path(wildcards.name))
 
 
 def configured_source_language(name):
@@ -367,17 +385,29 @@ def configured_source_language(name):
 
 
 def get_source_language(name):
-    """The film's spoken language; for `auto`, the language Whisper detected (read from the
-    transcript, so the subtitle file names wait for the asr checkpoint)."""
+    """The film's spoken language; for `auto`, the language Whisper detected (so the subtitle
+    file names wait for the detected_language checkpoint)."""
     language = configured_source_language(name)
     if language != "auto":
         return language
-    transcript = checkpoints.asr_transcribe.get(name=name).output.transcript
-    return json.loads(Path(transcript).read_text())["language"]
+    return (
+        Path(checkpoints.detected_language.get(name=name).output.language)
+        .read_text()
+        .strip()
+    )
+
+
+def write_detected_language(transcript, output, log):
+    """The transcript's detected language as a one-line file (the checkpoint's output)."""
+    language = json.loads(Path(transcript).read_text())["language"]
+    Path(output).write_text(
+        f"{language}\n"
+    )  # a failed job's output is removed by Snakemake
+    Path(log).write_text(f"{transcript}: detected language {language}\n")
 
 
 def get_media_fingerprint(wildcards):
-    return MEDIA_PROBE[str(MEDIA[wildcards.name])]["fingerprint"]
+    return MEDIA_PROBE[str(film_path(wildcards.name))]["fingerprint"]
 
 
 def get_audio_stream(wildcards):
@@ -390,7 +420,7 @@ def get_asr_language(wildcards):
     return configured_source_language(wildcards.name)
 
 
-def get_asr_options(wildcards):
+def asr_options():
     """ASR decoding options as one JSON string: a plain value, so changing any re-runs asr."""
     options = {k: v for k, v in config["asr"].items() if k not in ("model", "worker")}
     return json.dumps({**options, "backend": ASR_BACKEND}, sort_keys=True)
@@ -412,7 +442,7 @@ def get_subtitle_style(wildcards):
     style = dict(config["subtitles"])
     cps = style.pop("max_cps")
     style["max_cps"] = cps.get(wildcards.lang, cps["default"])
-    style["fps"] = MEDIA_PROBE[str(MEDIA[wildcards.name])]["fps"] or style["fps"]
+    style["fps"] = MEDIA_PROBE[str(film_path(wildcards.name))]["fps"] or style["fps"]
     return json.dumps(style, sort_keys=True)
 
 
@@ -453,7 +483,7 @@ def get_mux_track_args(wildcards):
 
 def muxed_video_format(name):
     """mp4 films stay mp4; other videos become Matroska; audio-only films get no muxed video."""
-    path = MEDIA[name]
+    path = film_path(name)
     if not MEDIA_PROBE[str(path)]["video"]:
         return None
     return "mp4" if path.suffix.lower() == ".mp4" else "mkv"
@@ -521,14 +551,14 @@ def get_translation_model(wildcards):
     return translation_model(wildcards.backend, source, wildcards.lang)
 
 
-def get_translation_options(wildcards):
+def translation_options():
     options = {
         k: v for k, v in config["translate"].items() if k not in ("backends", "models")
     }
     return json.dumps(options, sort_keys=True)
 
 
-def get_whisper_translate_options(wildcards):
+def whisper_translate_options():
     options = {k: v for k, v in config["asr"].items() if k not in ("model", "worker")}
     return json.dumps({**options, "task": "translate"}, sort_keys=True)
 
@@ -613,20 +643,22 @@ def is_activated(stage):
     return bool(config[stage]["activate"])
 
 
-def get_asr_audio(wildcards):
-    """Vocals from the separate stage when it is on, else the demuxed audio."""
-    if is_activated("separate"):
-        return f"{WORK_DIR}/separate/{wildcards.name}.vocals.wav"
-    return f"{WORK_DIR}/demux/{wildcards.name}.wav"
+# Which files the optional stages put between two stages is fixed for a run, so it is decided
+# here once, as path patterns that Snakemake fills in, not by per-job input functions (8000
+# calls over 1000 films cost ~0.3 s of every run, bench/b4_orchestration.py).
+def optional_input(stage, pattern):
+    """`pattern` as an input when the optional stage is on, else no input."""
+    return [pattern] if is_activated(stage) else []
 
 
-def get_vad_regions(wildcards):
-    return [f"{WORK_DIR}/vad/{wildcards.name}.json"] if is_activated("vad") else []
-
-
-def get_vad_argument(wildcards):
-    regions = get_vad_regions(wildcards)
-    return shlex.join(["--speech-regions", regions[0]]) if regions else ""
+# ASR's input: vocals from the separate stage when it is on, else the demuxed audio.
+ASR_AUDIO = (
+    f"{WORK_DIR}/separate/{{name}}.vocals.wav"
+    if is_activated("separate")
+    else f"{WORK_DIR}/demux/{{name}}.wav"
+)
+VAD_REGIONS = optional_input("vad", f"{WORK_DIR}/vad/{{name}}.json")
+SPEAKER_TURNS = optional_input("diarize", f"{WORK_DIR}/diarize/{{name}}.json")
 
 
 def get_transcript(name):
@@ -635,24 +667,12 @@ def get_transcript(name):
     return f"{WORK_DIR}/{stage}/{name}.json"
 
 
-def get_transcript_input(wildcards):
-    return get_transcript(wildcards.name)
+TRANSCRIPT = get_transcript("{name}")
 
 
 def get_align_model(wildcards):
     """The alignment model for the film's language ("" when none: the stage passes through)."""
     return config["align"]["models"].get(get_source_language(wildcards.name), "")
-
-
-def get_speaker_turns(wildcards):
-    return (
-        [f"{WORK_DIR}/diarize/{wildcards.name}.json"] if is_activated("diarize") else []
-    )
-
-
-def get_speakers_argument(wildcards):
-    turns = get_speaker_turns(wildcards)
-    return shlex.join(["--speakers", turns[0]]) if turns else ""
 
 
 def get_stage_options(stage, exclude=("activate",)):

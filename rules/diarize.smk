@@ -6,7 +6,6 @@ rule diarize_speakers:
     input:
         wav=f"{WORK_DIR}/demux/{{name}}.wav",
         env=env_stamp(STAGE_ENVS["diarize"]),
-        code=stage_code("diarize"),
     output:
         turns=f"{WORK_DIR}/diarize/{{name}}.json",
     log:
@@ -21,9 +20,11 @@ rule diarize_speakers:
         runtime=240,
     params:
         python=stage_python("diarize"),
+        code=stage_code("diarize"),
+        code_digest=code_digest("diarize"),
         model=config["diarize"]["model"],
         device=config["diarize"]["device"],
         debug=debug_flag(),
     shell:
-        "{params.python} {input.code:q} --audio {input.wav:q} --output {output.turns:q}"
+        "{params.python} {params.code:q} --audio {input.wav:q} --output {output.turns:q}"
         " --model={params.model:q} --device {params.device:q} {params.debug} > {log:q} 2>&1"

@@ -6,7 +6,6 @@ rule mux_video:
         media=get_media,
         tracks=get_mux_tracks,
         env=env_stamp(STAGE_ENVS["mux"]),
-        code=stage_code("mux"),
     output:
         video="out/{name}.{video_format}",
     log:
@@ -20,8 +19,10 @@ rule mux_video:
         runtime=30,
     params:
         python=stage_python("mux"),
+        code=stage_code("mux"),
+        code_digest=code_digest("mux"),
         tracks=get_mux_track_args,
         debug=debug_flag(),
     shell:
-        "{params.python} {input.code:q} --video {input.media:q} --output {output.video:q}"
+        "{params.python} {params.code:q} --video {input.media:q} --output {output.video:q}"
         " {params.debug} -- {params.tracks:q} > {log:q} 2>&1"

@@ -8,7 +8,6 @@ rule report_film:
         references=get_references,
         video=get_report_video,
         env=env_stamp("report"),
-        code=stage_code("report"),
     output:
         cps=report(
             f"{WORK_DIR}/report/{{name}}.cps.png",
@@ -34,13 +33,15 @@ rule report_film:
         "../envs/report.yaml"
     params:
         python=env_python("report"),
+        code=stage_code("report"),
+        code_digest=code_digest("report"),
         source=get_report_source_language,
         subtitles=get_report_pairs("out/{name}.{lang}.srt"),
         qc=get_report_pairs(f"{WORK_DIR}/qc/{{name}}.{{lang}}.srt.json"),
         references=get_reference_args,
         debug=debug_flag(),
     shell:
-        "{params.python} {input.code:q} --name {wildcards.name:q} --source-language {params.source}"
+        "{params.python} {params.code:q} --name {wildcards.name:q} --source-language {params.source}"
         " --subtitles {params.subtitles:q} --qc {params.qc:q} --references {params.references:q}"
         " --cps-plot {output.cps:q} --durations-plot {output.durations:q} --summary {output.summary:q}"
         " {params.debug} > {log:q} 2>&1"

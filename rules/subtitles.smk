@@ -5,9 +5,8 @@
 rule subtitles_render:
     input:
         transcript=get_subtitle_transcript,
-        speakers=get_speaker_turns,
+        speakers=SPEAKER_TURNS,
         env=env_stamp(STAGE_ENVS["subtitles"]),
-        code=stage_code("subtitles"),
     output:
         subtitles="out/{name}.{lang}.{fmt}",
         qc=f"{WORK_DIR}/qc/{{name}}.{{lang}}.{{fmt}}.json",
@@ -19,14 +18,15 @@ rule subtitles_render:
         "../envs/subtitles.yaml"
     params:
         python=stage_python("subtitles"),
+        code=stage_code("subtitles"),
+        code_digest=code_digest("subtitles"),
         style=get_subtitle_style,
         ass_style=get_ass_style,
-        speakers=get_speakers_argument,
         debug=debug_flag(),
     shell:
-        "{params.python} {input.code:q} --transcript {input.transcript:q} --output {output.subtitles:q}"
+        "{params.python} {params.code:q} --transcript {input.transcript:q} --output {output.subtitles:q}"
         " --format {wildcards.fmt} --style {params.style:q} --ass-style {params.ass_style:q}"
-        " --qc {output.qc:q} {params.speakers} {params.debug} > {log:q} 2>&1"
+        " --qc {output.qc:q} --speakers {input.speakers:q} {params.debug} > {log:q} 2>&1"
 
 
 # Burn-in: one language drawn into the picture (re-encodes the video), for players without
@@ -36,7 +36,6 @@ rule subtitles_burn:
         media=get_media,
         subtitles="out/{name}.{lang}.ass",
         env=env_stamp(STAGE_ENVS["burn"]),
-        code=stage_code("burn"),
     output:
         video="out/{name}.{lang}.burned.mp4",
     log:
@@ -46,7 +45,9 @@ rule subtitles_burn:
     threads: 2
     params:
         python=stage_python("burn"),
+        code=stage_code("burn"),
+        code_digest=code_digest("burn"),
         debug=debug_flag(),
     shell:
-        "{params.python} {input.code:q} --video {input.media:q} --subtitles {input.subtitles:q}"
+        "{params.python} {params.code:q} --video {input.media:q} --subtitles {input.subtitles:q}"
         " --output {output.video:q} --threads {threads} {params.debug} > {log:q} 2>&1"

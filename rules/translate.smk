@@ -7,11 +7,10 @@
 
 rule translate_whisper:
     input:
-        wav=get_asr_audio,
-        regions=get_vad_regions,
+        wav=ASR_AUDIO,
+        regions=VAD_REGIONS,
         model=asr_model_input,
         env=env_stamp(STAGE_ENVS["asr"]),
-        code=stage_code("asr"),
     output:
         translation=f"{WORK_DIR}/translate/whisper/{{name}}.{{lang}}.json",
     log:
@@ -28,23 +27,23 @@ rule translate_whisper:
         runtime=240,
     params:
         python=stage_python("asr"),
+        code=stage_code("asr"),
+        code_digest=code_digest("asr"),
         model=config["asr"]["model"],
         model_path=asr_model_path(),
         language=get_asr_language,
-        options=get_whisper_translate_options,
-        speech_regions=get_vad_argument,
+        options=whisper_translate_options(),
         debug=debug_flag(),
     shell:
-        "{params.python} {input.code:q} --audio {input.wav:q} --output {output.translation:q}"
+        "{params.python} {params.code:q} --audio {input.wav:q} --output {output.translation:q}"
         " --model {params.model:q} --model-path {params.model_path:q} --language {params.language:q}"
-        " --options {params.options:q} --threads {threads} {params.speech_regions} {params.debug} > {log:q} 2>&1"
+        " --options {params.options:q} --threads {threads} --speech-regions {input.regions:q} {params.debug} > {log:q} 2>&1"
 
 
 rule translate_transformers:
     input:
-        transcript=get_transcript_input,
+        transcript=TRANSCRIPT,
         env=env_stamp("translate"),
-        code=stage_code("translate"),
     output:
         translation=f"{WORK_DIR}/translate/{{backend}}/{{name}}.{{lang}}.json",
     log:
@@ -61,20 +60,21 @@ rule translate_transformers:
         runtime=120,
     params:
         python=env_python("translate"),
+        code=stage_code("translate"),
+        code_digest=code_digest("translate"),
         model=get_translation_model,
-        options=get_translation_options,
+        options=translation_options(),
         debug=debug_flag(),
     shell:
-        "{params.python} {input.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
+        "{params.python} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
         " --backend {wildcards.backend} --model {params.model:q} --target {wildcards.lang}"
         " --options {params.options:q} {params.debug} > {log:q} 2>&1"
 
 
 rule translate_indictrans2:
     input:
-        transcript=get_transcript_input,
+        transcript=TRANSCRIPT,
         env=env_stamp("indictrans"),
-        code=stage_code("translate"),
     output:
         translation=f"{WORK_DIR}/translate/{{backend}}/{{name}}.{{lang}}.json",
     log:
@@ -91,10 +91,12 @@ rule translate_indictrans2:
         runtime=120,
     params:
         python=env_python("indictrans"),
+        code=stage_code("translate"),
+        code_digest=code_digest("translate"),
         model=get_translation_model,
-        options=get_translation_options,
+        options=translation_options(),
         debug=debug_flag(),
     shell:
-        "{params.python} {input.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
+        "{params.python} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
         " --backend {wildcards.backend} --model {params.model:q} --target {wildcards.lang}"
         " --options {params.options:q} {params.debug} > {log:q} 2>&1"

@@ -3,9 +3,8 @@
 
 rule vad_segments:
     input:
-        wav=get_asr_audio,
+        wav=ASR_AUDIO,
         env=env_stamp(STAGE_ENVS["vad"]),
-        code=stage_code("vad"),
     output:
         regions=f"{WORK_DIR}/vad/{{name}}.json",
     log:
@@ -19,6 +18,8 @@ rule vad_segments:
         runtime=60,
     params:
         python=stage_python("vad"),
+        code=stage_code("vad"),
+        code_digest=code_digest("vad"),
         backend=config["vad"]["backend"],
         pyannote_model=config["vad"]["pyannote_model"],
         options=get_stage_options(
@@ -26,6 +27,6 @@ rule vad_segments:
         ),
         debug=debug_flag(),
     shell:
-        "{params.python} {input.code:q} --audio {input.wav:q} --output {output.regions:q}"
+        "{params.python} {params.code:q} --audio {input.wav:q} --output {output.regions:q}"
         " --backend {params.backend} --pyannote-model={params.pyannote_model:q}"
         " --options {params.options:q} {params.debug} > {log:q} 2>&1"

@@ -80,12 +80,15 @@ def create_venv(spec: EnvSpec, target: Path, uv: list[str] | None) -> None:
             cmd += ["--python", spec.python]
         run(cmd)
         if spec.pip:
-            run(uv + ["pip", "install", "--quiet", "--python", str(python), *find_links(), *spec.pip])
+            # Bytecode is compiled at install time: a stage's start-up then never pays for it,
+            # even where PYTHONDONTWRITEBYTECODE forbids caching it (about 1.5 s per Snakemake
+            # start, measured in bench/b4_orchestration.py).
+            run(uv + ["pip", "install", "--quiet", "--compile-bytecode", "--python", str(python), *find_links(), *spec.pip])
         return
     base = shutil.which(f"python{spec.python}") if spec.python else None
     run([base or sys.executable, "-m", "venv", str(target)])
     if spec.pip:
-        run([str(python), "-m", "pip", "install", "--quiet", *spec.pip])
+        run([str(python), "-m", "pip", "install", "--quiet", "--compile", *spec.pip])
 
 
 def identity(name: str, python: Path, uv: list[str] | None) -> dict:

@@ -414,7 +414,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--style", default="{}", help="JSON object of Style fields")
     parser.add_argument("--ass-style", default="{}", help="JSON object of AssStyle fields (ass only)")
     parser.add_argument("--qc", type=Path, help="write the quality report (JSON) here")
-    parser.add_argument("--speakers", type=Path, help="speaker turns JSON from the diarize stage")
+    # nargs="?": the rule passes the flag with no value when the diarize stage is off.
+    parser.add_argument("--speakers", type=Path, nargs="?", help="speaker turns JSON from the diarize stage")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)

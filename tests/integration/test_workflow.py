@@ -124,6 +124,21 @@ def test_single_target_builds_only_what_it_needs(workdir):
     assert planned_jobs(workdir, "out/jfk.en.vtt") == {"subtitles_render": 1}
 
 
+def test_editing_a_stage_script_reruns_that_stage_and_reverting_it_does_not(workdir):
+    script = workdir / "scripts" / "subtitles.py"
+    original = script.read_text()
+    script.write_text(original + "\n# an edit\n")
+    assert planned_jobs(workdir) == {"subtitles_render": 2, "mux_video": 1, "all": 1}
+    script.write_text(original)  # same text, newer mtime: the script's hash is what counts
+    assert planned_jobs(workdir) == {}
+
+
+def test_a_target_naming_no_film_fails_in_one_line(workdir):
+    done = snakemake(workdir, "-n", "out/no_such_film.en.srt", check=False)
+    assert done.returncode != 0
+    assert "no film named 'no_such_film' in in/" in done.stdout + done.stderr
+
+
 def test_identical_env_rebuild_marks_nothing_stale(workdir):
     stamp = workdir.parent / "venvs" / "subtitles.env.json"
     before = stamp.read_text()
@@ -143,4 +158,15 @@ def test_asr_env_edit_reruns_asr_and_after_not_demux(workdir):
     snakemake(workdir)
     assert (workdir / "work" / "demux" / "jfk.wav").stat().st_mtime_ns == demuxed
     assert "six==1.16.0" in json.loads((workdir.parent / "venvs" / "asr.env.json").read_text())["packages"]
+    assert planned_jobs(workdir) == {}
+
+
+def test_auto_language_names_the_subtitles_after_the_detected_language(workdir):
+    """Last: it re-runs jfk's asr. Only a film set to `auto` goes through the checkpoint."""
+    (workdir / "config" / "media.tsv").write_text("name\tsource_language\njfk\tauto\n")
+    jobs = planned_jobs(workdir)
+    assert jobs.get("detected_language") == 1 and jobs.get("asr_transcribe") == 1
+    snakemake(workdir)
+    assert (workdir / "work" / "language" / "jfk.txt").read_text() == "en\n"
+    assert (workdir / "out" / "jfk.en.srt").stat().st_mtime_ns > (workdir / "work" / "asr" / "jfk.json").stat().st_mtime_ns
     assert planned_jobs(workdir) == {}
