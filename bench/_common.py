@@ -744,8 +744,12 @@ def raw_asr(audios: list[Path], *, threads: int, options: dict[str, Any], model_
 def asr_options(**overrides: Any) -> dict[str, Any]:
     """The asr options the rule would pass (config/config.yaml's asr section without `model`),
     on CPU int8 as the benchmarks specify, plus `overrides`."""
+    sys.path.insert(0, str(PROJECT / "scripts"))
+    from common.hardware import resolve_batch_size  # the rule's own resolution of `auto`
+
     options = {k: v for k, v in project_config()["asr"].items() if k != "model"}
     options.update({"device": "cpu", "compute_type": "int8"})
+    options["batch_size"] = resolve_batch_size(options.get("batch_size", 0), "cpu")
     options.update(overrides)
     return options
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from common.hardware import resolve_backend, resolve_compute_type, resolve_device
+from common.hardware import resolve_backend, resolve_batch_size, resolve_compute_type, resolve_device
 from common.hub import hub_reachable
 from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic
 
@@ -90,6 +90,18 @@ def region_blocks(regions: list[dict[str, float]], block_seconds: float = BLOCK_
     return blocks
 
 
+def block_spans(block: list[dict[str, float]], offset: float, length: float) -> list[tuple[float, float]]:
+    """A block's regions as (start, end) within its audio piece, clamped to the piece: region
+    times are rounded to the ms, and a span past the end makes BatchedInferencePipeline fail
+    ("non-negative timestamp expected" on a 2.178 s film)."""
+    spans = []
+    for region in block:
+        start, end = max(0.0, region["start"] - offset), min(length, region["end"] - offset)
+        if end > start:
+            spans.append((start, end))
+    return spans
+
+
 def shifted(record: dict[str, Any], offset: float) -> dict[str, Any]:
     record = {**record, "start": round(record["start"] + offset, 3), "end": round(record["end"] + offset, 3)}
     record["words"] = [
@@ -119,11 +131,12 @@ def decode_regions(model, audio: Path, regions: list[dict], kwargs: dict[str, An
     for index, block in enumerate(region_blocks(regions)):
         offset = block[0]["start"]
         piece = samples[int(offset * SAMPLE_RATE) : int(block[-1]["end"] * SAMPLE_RATE) + 1]
+        spans = block_spans(block, offset, len(piece) / SAMPLE_RATE)
         if pipeline is not None:
-            clips = [{"start": r["start"] - offset, "end": r["end"] - offset} for r in block]
+            clips = [{"start": start, "end": end} for start, end in spans]
             segments, block_info = pipeline.transcribe(piece, batch_size=batch_size, clip_timestamps=clips, **decode)
         else:
-            clips = [t - offset for r in block for t in (r["start"], r["end"])]
+            clips = [t for span in spans for t in span]
             segments, block_info = model.transcribe(piece, clip_timestamps=clips, **decode)
         records += [shifted(segment_record(s), offset) for s in segments]
         if index == 0:  # one language per film: the first block's detection holds for the rest
@@ -141,7 +154,7 @@ def transcribe_whisperx(audio: Path, model_path: str, language: str, options: di
 
     samples = whisperx.load_audio(str(audio))
     model = whisperx.load_model(model_path, device, compute_type=compute_type, language=None if language == "auto" else language)
-    result = model.transcribe(samples, batch_size=int(options.get("batch_size") or 8))
+    result = model.transcribe(samples, batch_size=resolve_batch_size(options.get("batch_size", "auto"), device) or 8)
     try:
         align_model, metadata = whisperx.load_align_model(language_code=result["language"], device=device)
         result = {**result, **whisperx.align(result["segments"], align_model, metadata, samples, device)}
@@ -241,16 +254,23 @@ def transcribe(
     }
     if options.get("initial_prompt"):
         kwargs["initial_prompt"] = options["initial_prompt"]
-    batch_size = int(options.get("batch_size", 0))
+    batch_size = resolve_batch_size(options.get("batch_size", 0), device)
+    log.info("batch size %d (%s)", batch_size, "sequential decoding" if batch_size <= 1 else "BatchedInferencePipeline")
     regions = speech_regions
-    if regions is None and (kwargs["vad_filter"] or batch_size > 1):
+    if batch_size > 1 or (regions is None and kwargs["vad_filter"]):
         # faster-whisper 1.2.1's own vad_filter drops every speech chunk after a long pause
         # (JFK with 4 s of silence inserted loses its second clause); decoding the same silero
-        # regions as clips keeps them all. Batched decoding needs regions in any case.
-        from common.speech import read_wav
+        # regions as clips keeps them all. Batched decoding needs regions in any case, each
+        # within one 30 s window.
+        from common.speech import BATCH_VAD, fit_to_window, pack_into_windows, read_wav
         from common.speech import speech_regions as find_speech
 
-        regions = find_speech(read_wav(audio))
+        samples = read_wav(audio)
+        if regions is None:
+            regions = find_speech(samples, BATCH_VAD if batch_size > 1 else None)
+        if batch_size > 1:
+            regions = pack_into_windows(fit_to_window(samples, regions))
+        del samples  # decode_regions reads it again: one copy of the film at a time
     started = time.monotonic()
     if regions is None:  # VAD switched off: the whole file in one pass
         segments, info = model.transcribe(str(audio), **kwargs)
@@ -296,7 +316,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--language", default="auto")
     parser.add_argument("--options", default="{}", help="JSON object of asr options")
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--speech-regions", type=Path, help="JSON from the vad stage: decode only these spans")
+    # nargs="?": the rule passes the flag with no value when the vad stage is off.
+    parser.add_argument("--speech-regions", type=Path, nargs="?", help="JSON from the vad stage: decode only these spans")
     parser.add_argument("--worker", type=int, default=0, help="1: hand the work to a warm model worker")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)

@@ -26,11 +26,21 @@ IDLE_SECONDS = 60
 log = logging.getLogger("stage")
 
 
+def code_identity() -> list[Any]:
+    """What a warm worker runs: the env (its pyvenv.cfg is new after every rebuild) and the
+    stage code. A worker started before an env rebuild or a code edit is never reused."""
+    here = Path(__file__).resolve().parent
+    sources = [here / "asr.py", here / "asr_worker.py", *sorted((here / "common").glob("*.py"))]
+    code = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()
+    venv_cfg = Path(sys.prefix) / "pyvenv.cfg"
+    return [sys.executable, venv_cfg.stat().st_mtime_ns if venv_cfg.exists() else None, code]
+
+
 def socket_path(model_path: str, options: dict[str, Any], threads: int) -> Path:
-    """One worker per project folder, interpreter, model and device settings (AF_UNIX paths
+    """One worker per project folder, env, code, model and device settings (AF_UNIX paths
     are short: the key is hashed into the temp folder)."""
     key = json.dumps(
-        [os.getcwd(), sys.executable, model_path, options.get("device"), options.get("compute_type"), threads]
+        [os.getcwd(), *code_identity(), model_path, options.get("device"), options.get("compute_type"), threads]
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"subtitles-asr-{os.getuid()}-{digest}.sock"

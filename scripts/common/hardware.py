@@ -50,3 +50,16 @@ def resolve_backend(backend: str) -> str:
     if backend != "auto":
         return backend
     return "mlx-whisper" if is_apple_silicon() else "faster-whisper"
+
+
+# BatchedInferencePipeline where it is faster than sequential decoding. On a 2-core CPU (base,
+# int8) batch 8 ran at RTF 0.049 vs 0.106 sequential with a lower WER, within 2 % of batch 16
+# at 180 MB less memory (bench/b6_batched.py); a GPU keeps more chunks busy.
+AUTO_BATCH_SIZE = {"cuda": 16, "cpu": 8}
+
+
+def resolve_batch_size(batch_size: int | str, device: str) -> int:
+    """`auto` -> the batch size measured fastest for the device (0 = sequential decoding)."""
+    if batch_size != "auto":
+        return int(batch_size)
+    return AUTO_BATCH_SIZE.get(device, 0)

@@ -3,9 +3,10 @@ stage and the asr stage's default VAD. Needs numpy and faster-whisper (envs asr 
 
 from __future__ import annotations
 
+import math
 import wave
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -29,3 +30,57 @@ def speech_regions(audio: np.ndarray, options: dict[str, Any] | None = None) -> 
 
     chunks = get_speech_timestamps(audio, VadOptions(**(options or {})), sampling_rate=SAMPLE_RATE)
     return [{"start": round(c["start"] / SAMPLE_RATE, 3), "end": round(c["end"] / SAMPLE_RATE, 3)} for c in chunks]
+
+
+# BatchedInferencePipeline decodes each clip it is given as one 30 s window and drops whatever
+# lies past it, so batched decoding gets regions of at most 30 s, split at pauses the way
+# faster-whisper's own batched VAD splits them, then packed back together up to 30 s: every
+# clip costs a whole window however short it is (unpacked, a 53 s sonnet in 15 clips decoded
+# 2.8x slower than sequentially).
+BATCH_WINDOW_S = 30.0
+BATCH_VAD = {"max_speech_duration_s": BATCH_WINDOW_S, "min_silence_duration_ms": 160}
+PACK_GAP_S = 2.0  # longer pauses stay out of a window: Whisper may hallucinate in silence
+
+
+def batch_vad_parts(piece: np.ndarray) -> list[dict[str, float]]:
+    return speech_regions(piece, BATCH_VAD)
+
+
+def fit_to_window(
+    audio: np.ndarray,
+    regions: list[dict[str, float]],
+    window: float = BATCH_WINDOW_S,
+    split_at_pauses: Callable[[np.ndarray], list[dict[str, float]]] = batch_vad_parts,
+) -> list[dict[str, float]]:
+    """`regions` with every one longer than `window` split: at its pauses (silero), then any
+    part still too long (speech without a pause) into equal pieces."""
+    fitted: list[dict[str, float]] = []
+    for region in regions:
+        if region["end"] - region["start"] <= window:
+            fitted.append(region)
+            continue
+        piece = audio[int(region["start"] * SAMPLE_RATE) : int(region["end"] * SAMPLE_RATE)]
+        parts = split_at_pauses(piece) or [{"start": 0.0, "end": len(piece) / SAMPLE_RATE}]
+        for part in parts:
+            start, end = region["start"] + part["start"], region["start"] + part["end"]
+            count = math.ceil((end - start) / (window - 0.01))  # 10 ms of room for rounding
+            step = (end - start) / count
+            fitted += [
+                {"start": round(start + i * step, 3), "end": round(start + (i + 1) * step, 3)} for i in range(count)
+            ]
+    return fitted
+
+
+def pack_into_windows(
+    regions: list[dict[str, float]], window: float = BATCH_WINDOW_S, max_gap: float = PACK_GAP_S
+) -> list[dict[str, float]]:
+    """Consecutive regions (each within `window`) joined, pauses of up to `max_gap` included,
+    into spans of at most `window` s."""
+    spans: list[dict[str, float]] = []
+    for region in regions:
+        last = spans[-1] if spans else None
+        if last and region["start"] - last["end"] <= max_gap and region["end"] - last["start"] <= window:
+            last["end"] = region["end"]
+        else:
+            spans.append(dict(region))
+    return spans
