@@ -145,8 +145,8 @@ def up_to_date(tree: Path, extra: list[str], add_inputs, films: int) -> float:
        inputs, checksums) recorded by Snakemake itself;
     2. the other films: inputs added, outputs created, and film 0's metadata records and output
        dates (relative to its input) cloned with the film name replaced. Touching all 1000
-       films the same way takes ~20 min here (~6 jobs/s, the asr checkpoint re-evaluates the
-       DAG after each job); the clones are what that would write.
+       films the same way took ~20 min here (~6 jobs/s); the clones are what that would
+       write.
 
     Returns the wall of the first full dry run (the workflow probes every new film there)."""
     add_inputs(range(SEED))
