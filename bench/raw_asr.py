@@ -16,6 +16,7 @@ STARTED = time.perf_counter()
 import argparse  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 
@@ -56,6 +57,14 @@ def transcribe(model, audio: str, language: str, options: dict, batch_size: int,
     return row
 
 
+def default_batch_size(options: dict) -> int:
+    """The options' batch_size, `auto` resolved as the asr stage resolves it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from common.hardware import resolve_batch_size
+
+    return resolve_batch_size(options.get("batch_size", 0), options.get("device", "cpu"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-path", required=True)
@@ -69,7 +78,7 @@ def main() -> None:
     parser.add_argument("audio", nargs="+")
     args = parser.parse_args()
     options = json.loads(args.options)
-    batch_sizes = args.batch_sizes if args.batch_sizes else [int(options.get("batch_size", 0))]
+    batch_sizes = args.batch_sizes if args.batch_sizes else [default_batch_size(options)]
 
     t_import = time.perf_counter()
     from faster_whisper import WhisperModel
