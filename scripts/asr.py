@@ -114,13 +114,12 @@ def decode_regions(model, audio: Path, regions: list[dict], kwargs: dict[str, An
     """Decode the speech regions block by block (at most 10 min of film each), shifting the
     times back. faster-whisper computes features for the whole array it is given: a 2-hour
     film in one pass peaked at 6.7 GB; per block, memory stays flat however long the film."""
-    from common.speech import SAMPLE_RATE, read_wav
+    from common.speech import SAMPLE_RATE, read_wav, wav_seconds
 
-    samples = read_wav(audio)
     decode = {**kwargs, "vad_filter": False}  # the regions already say where speech is
     records: list[dict[str, Any]] = []
     info = SimpleNamespace(
-        language=language if language != "auto" else "en", language_probability=0.0, duration=len(samples) / SAMPLE_RATE
+        language=language if language != "auto" else "en", language_probability=0.0, duration=wav_seconds(audio)
     )
     pipeline = None
     if batch_size > 1:
@@ -130,7 +129,7 @@ def decode_regions(model, audio: Path, regions: list[dict], kwargs: dict[str, An
         decode.pop("condition_on_previous_text")  # not a batched option: windows are independent
     for index, block in enumerate(region_blocks(regions)):
         offset = block[0]["start"]
-        piece = samples[int(offset * SAMPLE_RATE) : int(block[-1]["end"] * SAMPLE_RATE) + 1]
+        piece = read_wav(audio, offset, block[-1]["end"] + 1 / SAMPLE_RATE)
         spans = block_spans(block, offset, len(piece) / SAMPLE_RATE)
         if pipeline is not None:
             clips = [{"start": start, "end": end} for start, end in spans]
@@ -262,15 +261,12 @@ def transcribe(
         # (JFK with 4 s of silence inserted loses its second clause); decoding the same silero
         # regions as clips keeps them all. Batched decoding needs regions in any case, each
         # within one 30 s window.
-        from common.speech import BATCH_VAD, fit_to_window, pack_into_windows, read_wav
-        from common.speech import speech_regions as find_speech
+        from common.speech import BATCH_VAD, file_speech_regions, fit_to_window, pack_into_windows, read_wav
 
-        samples = read_wav(audio)
         if regions is None:
-            regions = find_speech(samples, BATCH_VAD if batch_size > 1 else None)
+            regions = file_speech_regions(audio, BATCH_VAD if batch_size > 1 else None)
         if batch_size > 1:
-            regions = pack_into_windows(fit_to_window(samples, regions))
-        del samples  # decode_regions reads it again: one copy of the film at a time
+            regions = pack_into_windows(fit_to_window(lambda start, end: read_wav(audio, start, end), regions))
     started = time.monotonic()
     if regions is None:  # VAD switched off: the whole file in one pass
         segments, info = model.transcribe(str(audio), **kwargs)

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from common.io import StageError, run_cli, setup_logging, write_json_atomic
-from common.speech import SAMPLE_RATE, read_wav, speech_regions
+from common.speech import file_speech_regions, wav_seconds
 
 SCHEMA = "subtitles-workflow/vad/v1"
 log = logging.getLogger("stage")
@@ -42,13 +42,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
-    audio = read_wav(args.audio)
     options = json.loads(args.options)
     if args.backend == "pyannote":
         regions = pyannote_regions(args.audio, args.pyannote_model)
     else:
-        regions = speech_regions(audio, options)
-    duration = len(audio) / SAMPLE_RATE
+        regions = file_speech_regions(args.audio, options)
+    duration = wav_seconds(args.audio)
     speech = sum(r["end"] - r["start"] for r in regions)
     log.info("%d speech regions, %.1f of %.1f s", len(regions), speech, duration)
     document = {

@@ -15,12 +15,27 @@ from common.io import StageError
 SAMPLE_RATE = 16_000
 
 
-def read_wav(path: Path) -> np.ndarray:
-    """Mono float32 in [-1, 1] (the demux stage always writes 16 kHz mono PCM16)."""
-    with wave.open(str(path), "rb") as handle:
-        if handle.getframerate() != SAMPLE_RATE or handle.getnchannels() != 1 or handle.getsampwidth() != 2:
-            raise StageError(f"{path}: expected 16 kHz mono 16-bit PCM (the demux stage's output); re-run demux")
-        pcm = np.frombuffer(handle.readframes(handle.getnframes()), dtype=np.int16)
+def _open_pcm16(path: Path) -> wave.Wave_read:
+    handle = wave.open(str(path), "rb")
+    if handle.getframerate() != SAMPLE_RATE or handle.getnchannels() != 1 or handle.getsampwidth() != 2:
+        handle.close()
+        raise StageError(f"{path}: expected 16 kHz mono 16-bit PCM (the demux stage's output); re-run demux")
+    return handle
+
+
+def wav_seconds(path: Path) -> float:
+    with _open_pcm16(path) as handle:
+        return handle.getnframes() / SAMPLE_RATE
+
+
+def read_wav(path: Path, start: float = 0.0, end: float | None = None) -> np.ndarray:
+    """Mono float32 in [-1, 1] from `start` to `end` seconds (the demux stage always writes
+    16 kHz mono PCM16). Reads only that span: a 2-hour film is 460 MB as float32."""
+    with _open_pcm16(path) as handle:
+        first = min(int(start * SAMPLE_RATE), handle.getnframes())
+        last = handle.getnframes() if end is None else min(int(end * SAMPLE_RATE), handle.getnframes())
+        handle.setpos(first)
+        pcm = np.frombuffer(handle.readframes(max(0, last - first)), dtype=np.int16)
     return pcm.astype(np.float32) / 32768.0
 
 
@@ -30,6 +45,27 @@ def speech_regions(audio: np.ndarray, options: dict[str, Any] | None = None) -> 
 
     chunks = get_speech_timestamps(audio, VadOptions(**(options or {})), sampling_rate=SAMPLE_RATE)
     return [{"start": round(c["start"] / SAMPLE_RATE, 3), "end": round(c["end"] / SAMPLE_RATE, 3)} for c in chunks]
+
+
+VAD_CHUNK_S = 600.0  # the film is read and searched for speech 10 min at a time
+
+
+def file_speech_regions(path: Path, options: dict[str, Any] | None = None, chunk: float = VAD_CHUNK_S) -> list[dict[str, float]]:
+    """speech_regions() over a WAV file, read `chunk` seconds at a time; a region cut by a
+    chunk boundary is joined again."""
+    regions: list[dict[str, float]] = []
+    duration = wav_seconds(path)
+    start = 0.0
+    while start < duration:
+        found = [
+            {"start": round(r["start"] + start, 3), "end": round(r["end"] + start, 3)}
+            for r in speech_regions(read_wav(path, start, start + chunk), options)
+        ]
+        if regions and found and found[0]["start"] - regions[-1]["end"] < 0.05:
+            regions[-1]["end"] = found.pop(0)["end"]  # speech ran across the boundary
+        regions += found
+        start += chunk
+    return regions
 
 
 # BatchedInferencePipeline decodes each clip it is given as one 30 s window and drops whatever
@@ -47,19 +83,20 @@ def batch_vad_parts(piece: np.ndarray) -> list[dict[str, float]]:
 
 
 def fit_to_window(
-    audio: np.ndarray,
+    read: Callable[[float, float], np.ndarray],
     regions: list[dict[str, float]],
     window: float = BATCH_WINDOW_S,
     split_at_pauses: Callable[[np.ndarray], list[dict[str, float]]] = batch_vad_parts,
 ) -> list[dict[str, float]]:
     """`regions` with every one longer than `window` split: at its pauses (silero), then any
-    part still too long (speech without a pause) into equal pieces."""
+    part still too long (speech without a pause) into equal pieces. `read(start, end)` gives
+    the audio of a span."""
     fitted: list[dict[str, float]] = []
     for region in regions:
         if region["end"] - region["start"] <= window:
             fitted.append(region)
             continue
-        piece = audio[int(region["start"] * SAMPLE_RATE) : int(region["end"] * SAMPLE_RATE)]
+        piece = read(region["start"], region["end"])
         parts = split_at_pauses(piece) or [{"start": 0.0, "end": len(piece) / SAMPLE_RATE}]
         for part in parts:
             start, end = region["start"] + part["start"], region["start"] + part["end"]

@@ -5,10 +5,21 @@ run on real speech in tests/integration/test_optional_stages.py."""
 
 from __future__ import annotations
 
+import wave
+
 import numpy as np
 
+import common.speech
 from asr import block_spans
-from common.speech import SAMPLE_RATE, fit_to_window, pack_into_windows
+from common.speech import SAMPLE_RATE, file_speech_regions, fit_to_window, pack_into_windows, read_wav
+
+
+def silent_reader(seconds: float):
+    def read(start: float, end: float) -> np.ndarray:
+        assert 0 <= start < end <= seconds
+        return np.zeros(int((end - start) * SAMPLE_RATE), dtype=np.float32)
+
+    return read
 
 
 def test_spans_are_clamped_to_the_audio_piece():
@@ -18,24 +29,21 @@ def test_spans_are_clamped_to_the_audio_piece():
 
 def test_short_regions_pass_through_untouched():
     regions = [{"start": 0.5, "end": 12.0}, {"start": 14.0, "end": 44.0}]
-    assert fit_to_window(np.zeros(50 * SAMPLE_RATE, dtype=np.float32), regions) == regions
+    assert fit_to_window(silent_reader(50), regions) == regions
 
 
 def test_a_long_region_is_split_at_its_pauses_then_evenly():
-    audio = np.zeros(80 * SAMPLE_RATE, dtype=np.float32)
-
     def pauses(piece):  # what silero found inside the region: 0-10 s and 12-65 s of it
         assert len(piece) == 70 * SAMPLE_RATE
         return [{"start": 0.0, "end": 10.0}, {"start": 12.0, "end": 65.0}]
 
-    fitted = fit_to_window(audio, [{"start": 5.0, "end": 75.0}], split_at_pauses=pauses)
+    fitted = fit_to_window(silent_reader(80), [{"start": 5.0, "end": 75.0}], split_at_pauses=pauses)
     assert fitted[0] == {"start": 5.0, "end": 15.0}
     assert fitted[1:] == [{"start": 17.0, "end": 43.5}, {"start": 43.5, "end": 70.0}]
 
 
 def test_unbroken_speech_is_split_evenly_within_the_window():
-    audio = np.zeros(80 * SAMPLE_RATE, dtype=np.float32)
-    fitted = fit_to_window(audio, [{"start": 5.0, "end": 75.0}], split_at_pauses=lambda piece: [])
+    fitted = fit_to_window(silent_reader(80), [{"start": 5.0, "end": 75.0}], split_at_pauses=lambda piece: [])
     assert len(fitted) == 3 and fitted[0]["start"] == 5.0 and fitted[-1]["end"] == 75.0
     assert all(r["end"] - r["start"] <= 30.0 for r in fitted)
 
@@ -54,3 +62,28 @@ def test_regions_are_packed_up_to_the_window_but_not_across_long_pauses():
         {"start": 40.0, "end": 45.0},
     ]
     assert regions[0] == {"start": 0.0, "end": 8.0}  # the input is left alone
+
+
+def write_ramp_wav(path, seconds: int) -> np.ndarray:
+    pcm = (np.arange(seconds * SAMPLE_RATE) % 20000).astype(np.int16)
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(SAMPLE_RATE)
+        handle.writeframes(pcm.tobytes())
+    return pcm.astype(np.float32) / 32768.0
+
+
+def test_a_span_of_a_wav_is_read_without_the_rest(tmp_path):
+    whole = write_ramp_wav(tmp_path / "a.wav", 5)
+    assert np.array_equal(read_wav(tmp_path / "a.wav"), whole)
+    assert np.array_equal(read_wav(tmp_path / "a.wav", 1.5, 2.25), whole[24000:36000])
+    assert len(read_wav(tmp_path / "a.wav", 4.5, 9.0)) == 8000  # clipped at the end
+
+
+def test_speech_found_chunk_by_chunk_is_joined_across_chunk_boundaries(tmp_path, monkeypatch):
+    write_ramp_wav(tmp_path / "a.wav", 25)
+    found = iter([[{"start": 8.0, "end": 10.0}], [{"start": 0.0, "end": 3.0}, {"start": 6.0, "end": 7.0}], []])
+    monkeypatch.setattr(common.speech, "speech_regions", lambda audio, options: next(found))
+    regions = file_speech_regions(tmp_path / "a.wav", chunk=10.0)
+    assert regions == [{"start": 8.0, "end": 13.0}, {"start": 16.0, "end": 17.0}]
