@@ -400,9 +400,8 @@ def get_source_language(name):
 def write_detected_language(transcript, output, log):
     """The transcript's detected language as a one-line file (the checkpoint's output)."""
     language = json.loads(Path(transcript).read_text())["language"]
-    Path(output).write_text(
-        f"{language}\n"
-    )  # a failed job's output is removed by Snakemake
+    # Written in place: Snakemake removes a failed job's output.
+    Path(output).write_text(f"{language}\n")
     Path(log).write_text(f"{transcript}: detected language {language}\n")
 
 
