@@ -5,7 +5,7 @@ rule asr_transcribe:
     input:
         wav=ASR_AUDIO,
         regions=VAD_REGIONS,
-        model=asr_model_input,
+        model=get_asr_model,
         env=env_stamp(STAGE_ENVS["asr"]),
     output:
         transcript=f"{WORK_DIR}/asr/{{name}}.json",

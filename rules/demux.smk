@@ -9,8 +9,6 @@ rule demux_audio:
         wav=f"{WORK_DIR}/demux/{{name}}.wav",
     log:
         "logs/demux/{name}.log",
-    benchmark:
-        "benchmarks/demux/{name}.tsv"
     conda:
         "../envs/media.yaml"
     resources:

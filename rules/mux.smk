@@ -10,8 +10,6 @@ rule mux_video:
         video="out/{name}.{video_format}",
     log:
         "logs/mux/{name}.{video_format}.log",
-    benchmark:
-        "benchmarks/mux/{name}.{video_format}.tsv"
     conda:
         "../envs/media.yaml"
     resources:

@@ -12,8 +12,6 @@ rule subtitles_render:
         qc=f"{WORK_DIR}/qc/{{name}}.{{lang}}.{{fmt}}.json",
     log:
         "logs/subtitles/{name}.{lang}.{fmt}.log",
-    benchmark:
-        "benchmarks/subtitles/{name}.{lang}.{fmt}.tsv"
     conda:
         "../envs/subtitles.yaml"
     params:

@@ -9,7 +9,7 @@ rule translate_whisper:
     input:
         wav=ASR_AUDIO,
         regions=VAD_REGIONS,
-        model=asr_model_input,
+        model=get_asr_model,
         env=env_stamp(STAGE_ENVS["asr"]),
     output:
         translation=f"{WORK_DIR}/translate/whisper/{{name}}.{{lang}}.json",

