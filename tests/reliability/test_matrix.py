@@ -120,11 +120,20 @@ def test_07_clip_shorter_than_a_second(work):
 def test_08_thirty_minutes_in_bounded_memory(work, tmp_path):
     media.long_recording(work / "in" / "long.flac", 30, tmp_path)
     update_config(work, {"asr": {"model": "tiny.en", "batch_size": 8}})
-    code, output = run(work)
-    assert code == 0, output[-3000:]
-    for stage in ("demux/long", "asr/long", "subtitles/long.en.srt"):
-        max_rss_mb = float((work / "benchmarks" / f"{stage}.tsv").read_text().splitlines()[1].split("\t")[2])
-        assert max_rss_mb < 2000, (stage, max_rss_mb)
+    # Snakemake in a fresh process that reports the largest peak RSS among its descendants
+    # (RUSAGE_CHILDREN): every stage's process stays under it. The asr stage's own benchmark:
+    # file says the same for asr alone.
+    measure = (
+        "import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]);"
+        "print('peak_kb', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(done.returncode)"
+    )
+    done = subprocess.run([sys.executable, "-c", measure, sys.executable, "-m", "snakemake", "--cores", "2"],
+                          cwd=work, capture_output=True, text=True, timeout=1800)  # fmt: skip
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    peak_mb = int(done.stdout.split("peak_kb")[-1].split()[0]) / 1024
+    assert peak_mb < 2000, peak_mb
+    asr_mb = float((work / "benchmarks" / "asr" / "long.tsv").read_text().splitlines()[1].split("\t")[2])
+    assert asr_mb < 2000, asr_mb
     transcript = json.loads((work / "work" / "asr" / "long.json").read_text())
     assert transcript["duration"] == pytest.approx(1800, abs=1)
     assert pysrt.open(str(work / "out" / "long.en.srt"))[-1].end.ordinal > 1700 * 1000
