@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import wave
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic
+from common.speech import read_wav
 
 SAMPLE_RATE = 16_000
 PAD_SECONDS = 0.2
@@ -89,11 +89,6 @@ def align_segment(samples: np.ndarray, words: list[dict[str, Any]], offset: floa
             aligned += 1
             index += len(tokens)
     return aligned
-
-
-def read_wav(path: Path) -> np.ndarray:
-    with wave.open(str(path), "rb") as handle:
-        return np.frombuffer(handle.readframes(handle.getnframes()), dtype=np.int16).astype(np.float32) / 32768.0
 
 
 def align(transcript: dict[str, Any], audio: Path, model_dir: str) -> dict[str, Any]:
