@@ -2,6 +2,7 @@
 # lookups, and the input functions. No rules here.
 
 import csv
+import functools
 import glob
 import hashlib
 import inspect
@@ -344,16 +345,11 @@ def stage_code(stage):
     return str(SCRIPTS / f"{stage}.py")
 
 
+@functools.cache
 def code_digest(stage):
     """The script's content hash, a param so that editing the script re-runs the stage. Not
     an input: 4000 more input lookups cost 0.5 s of a no-op run over 1000 films."""
-    if stage not in CODE_DIGESTS:
-        text = Path(stage_code(stage)).read_bytes()
-        CODE_DIGESTS[stage] = hashlib.sha256(text).hexdigest()[:16]
-    return CODE_DIGESTS[stage]
-
-
-CODE_DIGESTS = {}
+    return hashlib.sha256(Path(stage_code(stage)).read_bytes()).hexdigest()[:16]
 
 
 def debug_flag():
@@ -420,10 +416,17 @@ def get_asr_language(wildcards):
     return configured_source_language(wildcards.name)
 
 
+def asr_decoding_options():
+    """The asr config block without what is not a decoding option (the model is its own
+    param; the worker is a resource)."""
+    return {k: v for k, v in config["asr"].items() if k not in ("model", "worker")}
+
+
 def asr_options():
     """ASR decoding options as one JSON string: a plain value, so changing any re-runs asr."""
-    options = {k: v for k, v in config["asr"].items() if k not in ("model", "worker")}
-    return json.dumps({**options, "backend": ASR_BACKEND}, sort_keys=True)
+    return json.dumps(
+        {**asr_decoding_options(), "backend": ASR_BACKEND}, sort_keys=True
+    )
 
 
 def get_subtitle_transcript(wildcards):
@@ -559,8 +562,7 @@ def translation_options():
 
 
 def whisper_translate_options():
-    options = {k: v for k, v in config["asr"].items() if k not in ("model", "worker")}
-    return json.dumps({**options, "task": "translate"}, sort_keys=True)
+    return json.dumps({**asr_decoding_options(), "task": "translate"}, sort_keys=True)
 
 
 def check_translation_pairs():
