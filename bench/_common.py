@@ -41,6 +41,10 @@ NOT_WORKFLOW = {".git", ".venvs", ".snakemake", ".pytest_cache", ".ci", "in", "o
                 "benchmarks", "resources", "tests", "bench", "__pycache__"}  # fmt: skip
 SAMPLE_RATE = 16_000
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+# Where benchmarks 1 and 2 decode: cpu (default: int8, as the issue specifies) or cuda (float16,
+# what the asr stage's compute_type auto picks on a GPU). BENCH_DEVICE=cuda on a GPU machine.
+DEVICE = os.environ.get("BENCH_DEVICE", "cpu")
+COMPUTE_TYPE = {"cpu": "int8", "cuda": "float16"}[DEVICE]
 
 
 # ------------------------------------------------------------------------------- machine
@@ -98,6 +102,8 @@ def machine() -> dict[str, Any]:
             for env, pkg in (("workflow", "snakemake"), ("asr", "faster_whisper"))
         },
         "ffmpeg": _cmd_version(["ffmpeg", "-version"]).replace("ffmpeg version ", "").split(" Copyright")[0],
+        "gpu": _cmd_version(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"])
+        if shutil.which("nvidia-smi") else None,
     }
     return _MACHINE
 
@@ -110,6 +116,7 @@ def machine_line(m: dict[str, Any] | None = None) -> str:
         f"Snakemake {m['snakemake']}"
         + (", PYTHONDONTWRITEBYTECODE=1" if m.get("PYTHONDONTWRITEBYTECODE") else "")
         + (", scontrol stubbed (fail-fast) for Snakemake runs" if m.get("scontrol_stubbed") else "")
+        + (f", GPU {m['gpu']}" if m.get("gpu") else "")
     )
 
 
@@ -515,6 +522,10 @@ def source_revision() -> dict[str, Any]:
     picks another), or the working tree with BENCH_SOURCE=worktree."""
     if not _REVISION:
         wanted = os.environ.get("BENCH_COMMIT", "HEAD")
+        if not (PROJECT / ".git").exists() and os.environ.get("BENCH_SOURCE") == "worktree":
+            # a copy of the tree without its history (a GPU machine): BENCH_COMMIT names it
+            _REVISION.update(source="worktree", commit=wanted[:7], commit_full=wanted, worktree_dirty=None)
+            return _REVISION
         full = subprocess.run(["git", "rev-parse", wanted], cwd=PROJECT, capture_output=True, text=True, check=True)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT,
                                capture_output=True, text=True)  # fmt: skip
@@ -743,13 +754,13 @@ def raw_asr(audios: list[Path], *, threads: int, options: dict[str, Any], model_
 
 def asr_options(**overrides: Any) -> dict[str, Any]:
     """The asr options the rule would pass (config/config.yaml's asr section without `model`),
-    on CPU int8 as the benchmarks specify, plus `overrides`."""
+    on DEVICE with COMPUTE_TYPE, plus `overrides`."""
     sys.path.insert(0, str(PROJECT / "scripts"))
     from common.hardware import resolve_batch_size  # the rule's own resolution of `auto`
 
     options = {k: v for k, v in project_config()["asr"].items() if k != "model"}
-    options.update({"device": "cpu", "compute_type": "int8"})
-    options["batch_size"] = resolve_batch_size(options.get("batch_size", 0), "cpu")
+    options.update({"device": DEVICE, "compute_type": COMPUTE_TYPE})
+    options["batch_size"] = resolve_batch_size(options.get("batch_size", 0), DEVICE)
     options.update(overrides)
     return options
 

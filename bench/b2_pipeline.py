@@ -26,7 +26,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
         "film": f"{seconds} s mp4 (testsrc2 640x360 24 fps H.264 + AAC of the speech clip)",
         "pipeline": "fresh project copy, `snakemake --cores %d%s`: the default target (every job the film needs)"
         % (c.CORES, "".join(f" --config {x}" for x in config or [])),
-        "raw": f"bench/raw_asr.py on the WAV the pipeline's demux made, base int8 cpu, {threads} threads",
+        "raw": f"bench/raw_asr.py on the WAV the pipeline's demux made, base {c.COMPUTE_TYPE} {c.DEVICE}, {threads} threads",
         "runs": f"{reps} each, interleaved, median",
     }
     options = c.asr_options()
@@ -40,7 +40,8 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
     def pipeline() -> float:
         tmp = c.workdir("pipeline")
         try:
-            c.copy_project(tmp)
+            # on cpu the config's own `auto` (what a user gets); elsewhere the device asked for
+            c.copy_project(tmp, **({} if c.DEVICE == "cpu" else {"asr": {"device": c.DEVICE}}))
             os.link(film, tmp / "in" / "film.mp4") if _same_fs(film, tmp) else c.shutil.copy(film, tmp / "in" / "film.mp4")
             extra = ["--config", *config] if config else []
             if not checked:
@@ -71,6 +72,8 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
     result.figure("raw ASR wall (median)", raw_wall)
     result.figure("pipeline runs", [round(x, 2) for x in pipe_walls])
     result.figure("raw runs", [round(x, 2) for x in raw_walls])
+    result.figure("RTF pipeline (wall / film length)", pipe / seconds, "", 3)
+    result.figure("RTF raw ASR (wall / film length)", raw_wall / seconds, "", 3)
     typical = min(runs, key=lambda r: abs(r.wall_s - pipe))
     c.job_figures(result, typical, ORDER)
     if dry_runs:

@@ -9,7 +9,8 @@ every benchmark) and rewrites the results table of bench/README.md (full runs th
 Runs itself on .venvs/workflow/bin/python (PyYAML, psutil). Exit status 1 when a benchmark
 failed to run or missed its target.
 
-Environment: BENCH_COMMIT (default: HEAD when the run starts, pinned for the whole run);
+Environment: BENCH_DEVICE=cuda (benchmarks 1 and 2 on the GPU, float16; default cpu int8);
+BENCH_COMMIT (default: HEAD when the run starts, pinned for the whole run);
 BENCH_SOURCE=worktree measures the working tree instead;
 BENCH_CACHE (generated media, default $TMPDIR/subtitles-bench-cache), BENCH_TMP (scratch),
 BENCH_KEEP=1 (keep scratch trees), BENCH_FIXTURES (default ../shared/fixtures).
