@@ -62,6 +62,10 @@ rule all:
     localrule: True
 
 
+onstart:
+    drop_local_job_rate_limit()
+
+
 onsuccess:
     print_batch_summary(run_failed=False)
 

@@ -522,11 +522,12 @@ def source_revision() -> dict[str, Any]:
     picks another), or the working tree with BENCH_SOURCE=worktree."""
     if not _REVISION:
         wanted = os.environ.get("BENCH_COMMIT", "HEAD")
-        if not (PROJECT / ".git").exists() and os.environ.get("BENCH_SOURCE") == "worktree":
+        full = subprocess.run(["git", "rev-parse", wanted], cwd=PROJECT, capture_output=True, text=True)
+        if full.returncode and os.environ.get("BENCH_SOURCE") == "worktree":
             # a copy of the tree without its history (a GPU machine): BENCH_COMMIT names it
             _REVISION.update(source="worktree", commit=wanted[:7], commit_full=wanted, worktree_dirty=None)
             return _REVISION
-        full = subprocess.run(["git", "rev-parse", wanted], cwd=PROJECT, capture_output=True, text=True, check=True)
+        full.check_returncode()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT,
                                capture_output=True, text=True)  # fmt: skip
         _REVISION.update(

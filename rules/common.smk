@@ -727,6 +727,16 @@ def batch_summary():
     return built, current, failed
 
 
+def drop_local_job_rate_limit():
+    """Local runs only: no job rate limit. Snakemake's limiter (--max-jobs-per-timespan, there
+    to spare cluster schedulers) re-wakes its scheduler on a 1 s timer from every scheduling
+    pass, so the timers pile up, one chain per job event: 600 short jobs cost twice the CPU,
+    and every run waits up to 1 s at exit for the last timer. Cluster runs keep it."""
+    scheduler = getattr(workflow, "scheduler", None)
+    if workflow.local_exec and hasattr(scheduler, "job_rate_limiter"):
+        scheduler.job_rate_limiter = None
+
+
 def print_batch_summary(run_failed):
     built, current, failed = batch_summary()
     lines = [
