@@ -5,7 +5,7 @@ rule asr_transcribe:
     input:
         wav=ASR_AUDIO,
         regions=VAD_REGIONS,
-        model=get_asr_model,
+        model=asr_model_input(),
         env=env_stamp(STAGE_ENVS["asr"]),
     output:
         transcript=f"{WORK_DIR}/asr/{{name}}.json",
@@ -27,13 +27,12 @@ rule asr_transcribe:
         code=stage_code("asr"),
         code_digest=code_digest("asr"),
         model=config["asr"]["model"],
-        model_path=asr_model_path(),
         language=get_asr_language,
         options=asr_options(),
         debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --audio {input.wav:q} --output {output.transcript:q}"
-        " --model {params.model:q} --model-path {params.model_path:q} --language {params.language:q}"
+        " --model {params.model:q} --model-path {input.model:q} --language {params.language:q}"
         " --options {params.options:q} --threads {threads} --speech-regions {input.regions:q}"
         " --worker {resources.asr_worker} {params.debug} > {log:q} 2>&1"
 

@@ -357,18 +357,13 @@ def debug_flag():
 
 
 # ---------------------------------------------------------------------------------- models
-def get_asr_model(wildcards=None):
-    """The assembled model directory when the configured model ships with the asr env."""
+def asr_model_input():
+    """The assembled model directory when the configured model ships with the asr env (one
+    value for every film: a plain input, not a per-job function). Any other model is loaded
+    by its name (the asr script's --model-path then gets no value)."""
     model = config["asr"]["model"]
     return (
         [str(MODEL_DIR / f"faster-whisper-{model}")] if model in BUNDLED_MODELS else []
-    )
-
-
-def asr_model_path():
-    model = config["asr"]["model"]
-    return (
-        str(MODEL_DIR / f"faster-whisper-{model}") if model in BUNDLED_MODELS else model
     )
 
 
@@ -402,14 +397,19 @@ def write_detected_language(transcript, output, log):
     Path(log).write_text(f"{transcript}: detected language {language}\n")
 
 
-def get_media_fingerprint(wildcards):
-    return MEDIA_PROBE[str(film_path(wildcards.name))]["fingerprint"]
-
-
-def get_audio_stream(wildcards):
-    return str(
-        media_setting(wildcards.name, "audio_stream", config["demux"]["audio_stream"])
-    )
+def get_demux_source(wildcards):
+    """Which audio of which film, as one plain (hashed) param: the stream setting, the language
+    to pick a tagged stream by, and the film's content fingerprint, so that a replaced film
+    re-runs demux even when it carries an older date. One function, not three: each is called
+    once per film on every run."""
+    name = wildcards.name
+    return {
+        "audio_stream": str(
+            media_setting(name, "audio_stream", config["demux"]["audio_stream"])
+        ),
+        "language": configured_source_language(name),
+        "fingerprint": MEDIA_PROBE[str(film_path(name))]["fingerprint"],
+    }
 
 
 def get_asr_language(wildcards):
@@ -439,24 +439,16 @@ def get_subtitle_transcript(wildcards):
 
 
 def get_subtitle_style(wildcards):
-    """The subtitle rules for this film and language as one JSON string (a plain, hashed
-    param): the language's reading speed, and the film's real frame rate when it has one.
-    """
+    """The subtitle rules for this film, language and format as one JSON string (a plain,
+    hashed param): the language's reading speed, the film's real frame rate when it has one,
+    and for .ass only the ASS styling (so restyling ASS does not re-render SRT)."""
     style = dict(config["subtitles"])
     cps = style.pop("max_cps")
     style["max_cps"] = cps.get(wildcards.lang, cps["default"])
     style["fps"] = MEDIA_PROBE[str(film_path(wildcards.name))]["fps"] or style["fps"]
+    if wildcards.fmt == "ass":
+        style["ass"] = config["ass_style"]
     return json.dumps(style, sort_keys=True)
-
-
-def get_ass_style(wildcards):
-    """ASS styling only matters to .ass files: other formats get no param, so restyling ASS
-    does not re-render SRT."""
-    return (
-        json.dumps(config["ass_style"], sort_keys=True)
-        if wildcards.fmt == "ass"
-        else "{}"
-    )
 
 
 def target_languages(name):
@@ -471,15 +463,10 @@ def subtitle_languages(name):
 
 
 def get_mux_tracks(wildcards):
+    """The film's subtitle tracks, the spoken language first (mux reads each language from
+    the file name)."""
     return [
         f"out/{wildcards.name}.{lang}.srt"
-        for lang in subtitle_languages(wildcards.name)
-    ]
-
-
-def get_mux_track_args(wildcards):
-    return [
-        f"{lang}=out/{wildcards.name}.{lang}.srt"
         for lang in subtitle_languages(wildcards.name)
     ]
 
@@ -635,9 +622,9 @@ def get_report_source_language(wildcards):
 def get_env_targets(wildcards):
     envs = set(DEFAULT_ENVS) | {STAGE_ENVS["asr"]}
     envs |= {STAGE_ENVS[stage] for stage in ("vad", "diarize") if is_activated(stage)}
-    return [str(VENV_DIR / f"{env}.env.json") for env in sorted(envs)] + get_asr_model(
-        wildcards
-    )
+    return [
+        str(VENV_DIR / f"{env}.env.json") for env in sorted(envs)
+    ] + asr_model_input()
 
 
 # ------------------------------------------------------------------------ optional stages

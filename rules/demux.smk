@@ -18,12 +18,11 @@ rule demux_audio:
         python=stage_python("demux"),
         code=stage_code("demux"),
         code_digest=code_digest("demux"),
-        audio_stream=get_audio_stream,
-        language=get_asr_language,
-        # Content identity of the film: a replaced file re-runs demux even if older.
-        fingerprint=get_media_fingerprint,
+        # stream choice + the film's content identity (a replaced film re-runs demux)
+        source=get_demux_source,
         debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --input {input.media:q} --output {output.wav:q}"
-        " --audio-stream {params.audio_stream:q} --language {params.language:q} {params.debug}"
+        " --audio-stream {params.source[audio_stream]:q} --language {params.source[language]:q}"
+        " {params.debug}"
         " > {log:q} 2>&1"

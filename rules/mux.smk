@@ -19,8 +19,7 @@ rule mux_video:
         python=stage_python("mux"),
         code=stage_code("mux"),
         code_digest=code_digest("mux"),
-        tracks=get_mux_track_args,
         debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --video {input.media:q} --output {output.video:q}"
-        " {params.debug} -- {params.tracks:q} > {log:q} 2>&1"
+        " {params.debug} -- {input.tracks:q} > {log:q} 2>&1"

@@ -19,11 +19,10 @@ rule subtitles_render:
         code=stage_code("subtitles"),
         code_digest=code_digest("subtitles"),
         style=get_subtitle_style,
-        ass_style=get_ass_style,
         debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --transcript {input.transcript:q} --output {output.subtitles:q}"
-        " --format {wildcards.fmt} --style {params.style:q} --ass-style {params.ass_style:q}"
+        " --format {wildcards.fmt} --style {params.style:q}"
         " --qc {output.qc:q} --speakers {input.speakers:q} {params.debug} > {log:q} 2>&1"
 
 

@@ -9,7 +9,7 @@ rule translate_whisper:
     input:
         wav=ASR_AUDIO,
         regions=VAD_REGIONS,
-        model=get_asr_model,
+        model=asr_model_input(),
         env=env_stamp(STAGE_ENVS["asr"]),
     output:
         translation=f"{WORK_DIR}/translate/whisper/{{name}}.{{lang}}.json",
@@ -30,13 +30,12 @@ rule translate_whisper:
         code=stage_code("asr"),
         code_digest=code_digest("asr"),
         model=config["asr"]["model"],
-        model_path=asr_model_path(),
         language=get_asr_language,
         options=whisper_translate_options(),
         debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --audio {input.wav:q} --output {output.translation:q}"
-        " --model {params.model:q} --model-path {params.model_path:q} --language {params.language:q}"
+        " --model {params.model:q} --model-path {input.model:q} --language {params.language:q}"
         " --options {params.options:q} --threads {threads} --speech-regions {input.regions:q} {params.debug} > {log:q} 2>&1"
 
 

@@ -308,7 +308,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--audio", type=Path, required=True)
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--model", required=True, help="model name as configured (recorded in the JSON)")
-    parser.add_argument("--model-path", required=True, help="what faster-whisper loads: a directory or a hub name")
+    # nargs="?": the rule passes the bundled model's directory, or nothing for any other model.
+    parser.add_argument("--model-path", nargs="?", help="the model directory to load (default: --model itself)")
     parser.add_argument("--language", default="auto")
     parser.add_argument("--options", default="{}", help="JSON object of asr options")
     parser.add_argument("--threads", type=int, default=4)
@@ -317,6 +318,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--worker", type=int, default=0, help="1: hand the work to a warm model worker")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
+    args.model_path = args.model_path or args.model  # a hub name or local directory is loaded as is
     setup_logging(args.debug)
     regions = read_json(args.speech_regions, "speech regions")["regions"] if args.speech_regions else None
     if args.worker:

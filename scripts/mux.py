@@ -15,11 +15,13 @@ SUBTITLE_CODEC = {".mkv": "srt", ".mp4": "mov_text", ".mov": "mov_text"}
 
 
 def parse_track(spec: str) -> tuple[str, Path]:
-    """`en=out/movie.en.srt` -> ("en", Path(...)); the language is everything before the first '='."""
-    lang, sep, path = spec.partition("=")
-    if not sep or not lang or not path:
-        raise argparse.ArgumentTypeError(f"expected LANG=PATH, got {spec!r}")
-    return lang, Path(path)
+    """`out/movie.en.srt` -> ("en", Path(...)): the language is the name's last part before the
+    extension, as the workflow names subtitle files (out/<name>.<lang>.srt)."""
+    path = Path(spec)
+    film, dot, lang = path.stem.rpartition(".")
+    if not dot or not film or not lang:
+        raise argparse.ArgumentTypeError(f"expected a subtitle file named <name>.<lang>.srt, got {spec!r}")
+    return lang, path
 
 
 def mux_command(video: Path, tracks: list[tuple[str, Path]], output: Path, container: str) -> list[str]:
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, required=True)
     parser.add_argument("--output", type=Path, required=True)
-    parser.add_argument("tracks", type=parse_track, nargs="*", help="LANG=subtitle.srt, one per track")
+    parser.add_argument("tracks", type=parse_track, nargs="*", help="<name>.<lang>.srt, one per track, the default first")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     log = setup_logging(args.debug)

@@ -421,8 +421,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--transcript", type=Path, required=True, help="word-level JSON (asr or translate)")
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--format", choices=FORMATS, required=True)
-    parser.add_argument("--style", default="{}", help="JSON object of Style fields")
-    parser.add_argument("--ass-style", default="{}", help="JSON object of AssStyle fields (ass only)")
+    parser.add_argument("--style", default="{}", help='JSON object of Style fields, plus "ass": AssStyle fields')
     parser.add_argument("--qc", type=Path, help="write the quality report (JSON) here")
     # nargs="?": the rule passes the flag with no value when the diarize stage is off.
     parser.add_argument("--speakers", type=Path, nargs="?", help="speaker turns JSON from the diarize stage")
@@ -430,10 +429,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     setup_logging(args.debug)
     transcript = read_json(args.transcript, "transcript")
-    style = Style(**json.loads(args.style))
+    style_fields = json.loads(args.style)
+    ass_style = AssStyle(**style_fields.pop("ass", {}))
+    style = Style(**style_fields)
     turns = read_json(args.speakers, "speaker turns")["turns"] if args.speakers else None
     cues = build_cues(transcript, style, turns)
-    write_text_atomic(render(cues, args.format, AssStyle(**json.loads(args.ass_style))), args.output)
+    write_text_atomic(render(cues, args.format, ass_style), args.output)
     log.info("%s: %d cues", args.output, len(cues))
     if args.qc:
         report = quality_report(cues, style)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pytest
@@ -38,8 +39,11 @@ def test_no_audio_stream_is_a_clear_error():
         choose_audio_stream([{"codec_type": "video"}], "auto", "en")
 
 
-def test_parse_track_keeps_equals_signs_in_paths():
-    assert parse_track("en=out/a=b.en.srt") == ("en", Path("out/a=b.en.srt"))
+def test_parse_track_takes_the_language_from_the_file_name():
+    assert parse_track("out/a=b.c.en.srt") == ("en", Path("out/a=b.c.en.srt"))
+    assert parse_track("out/film.pt-BR.srt") == ("pt-BR", Path("out/film.pt-BR.srt"))
+    with pytest.raises(argparse.ArgumentTypeError, match="<name>.<lang>.srt"):
+        parse_track("out/film.srt")
 
 
 def test_mux_command_tags_every_track_and_copies_codecs():
