@@ -54,9 +54,8 @@ def resolve_backend(backend: str) -> str:
 
 # BatchedInferencePipeline where it is faster than sequential decoding. On a 2-core CPU (base,
 # int8) batch 8 ran at RTF 0.049 vs 0.106 sequential with a lower WER, within 2 % of batch 16
-# at 180 MB less memory; on an H100 (base, float16) batch 16 ran at RTF 0.005 vs 0.019
-# sequential, within 15 % of batch 32, with room left for larger models on smaller GPUs
-# (bench/b6_batched.py).
+# at 180 MB less memory; on an H100 (base, float16) batch 8, 16 and 32 all ran at RTF ~0.005
+# vs 0.020 sequential; 16 is faster-whisper's own advice for GPUs (bench/b6_batched.py).
 AUTO_BATCH_SIZE = {"cuda": 16, "cpu": 8}
 
 
