@@ -41,7 +41,7 @@ NOT_WORKFLOW = {".git", ".venvs", ".snakemake", ".pytest_cache", ".ci", "in", "o
                 "benchmarks", "resources", "tests", "bench", "__pycache__"}  # fmt: skip
 SAMPLE_RATE = 16_000
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-# Where benchmarks 1 and 2 decode: cpu (default: int8, as the issue specifies) or cuda (float16,
+# Where benchmarks 1, 2 and 6 decode: cpu (default: int8, as the issue specifies) or cuda (float16,
 # what the asr stage's compute_type auto picks on a GPU). BENCH_DEVICE=cuda on a GPU machine.
 DEVICE = os.environ.get("BENCH_DEVICE", "cpu")
 COMPUTE_TYPE = {"cpu": "int8", "cuda": "float16"}[DEVICE]

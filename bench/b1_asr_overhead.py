@@ -1,7 +1,8 @@
 """1. ASR stage vs raw faster-whisper: wall time of the asr stage (scripts/asr.py on the asr env,
 the rule's own shell command as Snakemake renders it) over a plain faster-whisper script (model
 load + transcribe with word timestamps, VAD, same beam) on the same interpreter, with the same
-model (base; int8 on cpu, float16 with BENCH_DEVICE=cuda), clip, threads and decoding options. Target: ratio <= 1.10.
+model (base; int8 on cpu, float16 with BENCH_DEVICE=cuda), clip, threads and decoding options.
+Target: ratio <= 1.10.
 
 `--config key=value ...` is passed to snakemake when rendering the command."""
 
@@ -48,8 +49,8 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
     tmp = c.workdir("asr-overhead")
     result = c.Result("asr_overhead", "1. ASR stage (scripts/asr.py) vs raw faster-whisper", "quick" if quick else "full")
     try:
-        project = c.copy_project(tmp / "project", asr={"model": "base", "device": c.DEVICE,
-                                                                     "compute_type": c.COMPUTE_TYPE})
+        asr = {"model": "base", "device": c.DEVICE, "compute_type": c.COMPUTE_TYPE}
+        project = c.copy_project(tmp / "project", asr=asr)
         c.shutil.copy(clip, project / "in" / "clip.wav")
         names = ["clip"] if quick else ["clip", "warm"]
         if not quick:

@@ -1,8 +1,9 @@
 """6. Batched inference: faster-whisper's BatchedInferencePipeline at several batch sizes vs
 sequential model.transcribe on the same 5-minute clip (base, same threads; int8 on cpu, float16
 with BENCH_DEVICE=cuda): real-time factor (inference / audio, model already loaded), peak RSS
-and word error rate of each, and a recommended default for the workflow's `asr.batch_size` (0 = sequential). No target: the ratio
-is the best batched RTF over the sequential RTF (< 1 means batching is faster)."""
+and word error rate of each, and a recommended default for the workflow's `asr.batch_size`
+(0 = sequential). No target: the ratio is the best batched RTF over the sequential RTF (< 1
+means batching is faster)."""
 
 from __future__ import annotations
 
