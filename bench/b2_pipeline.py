@@ -5,6 +5,7 @@ load, transcription) on the same audio. Target: ratio <= 1.30."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -34,14 +35,14 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
     dry_runs: list[float] = []
     checked: list[dict] = []
     runs: list[c.SnakemakeRun] = []
+    resolved: list[str] = []
     scratch = c.workdir("pipeline-raw")
     demuxed = scratch / "film.wav"
 
     def pipeline() -> float:
         tmp = c.workdir("pipeline")
         try:
-            # on cpu the config's own `auto` (what a user gets); elsewhere the device asked for
-            c.copy_project(tmp, **({} if c.DEVICE == "cpu" else {"asr": {"device": c.DEVICE}}))
+            c.copy_project(tmp)  # the config's own device and compute type `auto`: what a user gets
             os.link(film, tmp / "in" / "film.mp4") if _same_fs(film, tmp) else c.shutil.copy(film, tmp / "in" / "film.mp4")
             extra = ["--config", *config] if config else []
             if not checked:
@@ -50,6 +51,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
             if not (tmp / "out" / "film.en.srt").exists() or not (tmp / "out" / "film.mp4").exists():
                 raise RuntimeError(f"pipeline made no subtitles/muxed film:\n{run.output[-4000:]}")
             stage_rows.append(c.read_tsv_benchmarks(tmp))
+            resolved.append(asr_device(tmp / "logs" / "asr" / "film.log"))
             runs.append(run)
             if not demuxed.exists():  # the raw baseline decodes exactly what the asr job decoded
                 c.shutil.copy(tmp / "work" / "demux" / "film.wav", demuxed)
@@ -67,7 +69,10 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
         pipe_walls, raw_walls = c.alternate(reps, pipeline, raw)
     finally:
         c.cleanup(scratch)
+    if any(not device.startswith(f"{c.DEVICE} ") for device in resolved):
+        raise RuntimeError(f"the asr stage's `auto` resolved to {resolved}, the raw baseline ran on {c.DEVICE}")
     pipe, raw_wall = c.median(pipe_walls), c.median(raw_walls)
+    result.figure("asr stage device (config `auto`, as logged)", resolved[0], "")
     result.figure("pipeline wall (median)", pipe)
     result.figure("raw ASR wall (median)", raw_wall)
     result.figure("pipeline runs", [round(x, 2) for x in pipe_walls])
@@ -88,6 +93,15 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
     if quick:
         result.notes.append("quick mode: a 20 s film and one run each, a smoke test rather than a measurement")
     return result
+
+
+ASR_DEVICE = re.compile(r"device (\w+) \((.*?)\), compute type (\w+)")
+
+
+def asr_device(log_path: Path) -> str:
+    """`cuda float16 (a CUDA device is visible)`: what the asr stage resolved `auto` to."""
+    match = ASR_DEVICE.search(log_path.read_text(errors="replace"))
+    return f"{match[1]} {match[3]} ({match[2]})" if match else "unknown"
 
 
 def _same_fs(a: Path, b: Path) -> bool:
