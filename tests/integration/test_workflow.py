@@ -124,6 +124,13 @@ def test_single_target_builds_only_what_it_needs(workdir):
     assert planned_jobs(workdir, "out/jfk.en.vtt") == {"subtitles_render": 1}
 
 
+def test_local_runs_are_not_held_by_the_job_rate_limit(workdir):
+    # Snakemake's limiter would hold the second job for an hour; local runs drop it.
+    targets = ["out/jfk.en.vtt", "out/autocut_test001.en.vtt"]
+    snakemake(workdir, "--forcerun", "subtitles_render", "--max-jobs-per-timespan", "1/1h", *targets, timeout=120)
+    assert all((workdir / target).stat().st_size > 0 for target in targets)
+
+
 def test_editing_a_stage_script_reruns_that_stage_and_reverting_it_does_not(workdir):
     script = workdir / "scripts" / "subtitles.py"
     original = script.read_text()
