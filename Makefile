@@ -7,6 +7,7 @@ WORKFLOW_ENV := .venvs/workflow
 SNAKEMAKE := $(WORKFLOW_ENV)/bin/snakemake
 
 SLURM_ENV := .venvs/workflow-slurm
+TEST_SITE := .venvs/test-site
 
 .PHONY: demo test lint system-deps slurm-env
 
@@ -14,7 +15,7 @@ demo: $(WORKFLOW_ENV)/ready system-deps
 	$(WORKFLOW_ENV)/bin/python scripts/make_demo_media.py in/demo.mp4
 	$(SNAKEMAKE) --cores all
 
-test: $(WORKFLOW_ENV)/ready
+test: $(WORKFLOW_ENV)/ready $(TEST_SITE)/ready
 	scripts/install-system-deps.sh --tests
 	$(SNAKEMAKE) --cores all envs
 	$(WORKFLOW_ENV)/bin/python -m pytest
@@ -31,6 +32,12 @@ $(WORKFLOW_ENV)/ready: envs/workflow.txt
 	$(PYTHON) -m venv $(WORKFLOW_ENV)
 	$(WORKFLOW_ENV)/bin/python -m pip install -q --disable-pip-version-check uv==0.13.9
 	$(WORKFLOW_ENV)/bin/python -m uv pip install -q --compile-bytecode --python $(WORKFLOW_ENV)/bin/python -r envs/workflow.txt
+	touch $@
+
+# Test-only packages, on pytest's sys.path only (pytest.ini), never on Snakemake's.
+$(TEST_SITE)/ready: $(WORKFLOW_ENV)/ready envs/tests.txt
+	rm -rf $(TEST_SITE)
+	$(WORKFLOW_ENV)/bin/python -m uv pip install -q --compile-bytecode --python $(WORKFLOW_ENV)/bin/python --target $(TEST_SITE) -r envs/tests.txt
 	touch $@
 
 # The cluster orchestrator: `make slurm-env`, then $(SLURM_ENV)/bin/snakemake --profile profiles/slurm
