@@ -13,7 +13,8 @@ Environment: BENCH_DEVICE=cuda (benchmarks 1 and 2 on the GPU, float16; default 
 BENCH_COMMIT (default: HEAD when the run starts, pinned for the whole run);
 BENCH_SOURCE=worktree measures the working tree instead;
 BENCH_CACHE (generated media, default $TMPDIR/subtitles-bench-cache), BENCH_TMP (scratch),
-BENCH_KEEP=1 (keep scratch trees), BENCH_FIXTURES (default ../shared/fixtures).
+BENCH_KEEP=1 (keep scratch trees), BENCH_FIXTURES (default ../shared/fixtures),
+BENCH_RESULTS (where the JSON records go, default bench/results).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ BENCHMARKS = {
     "5": "b5_peak_rss",
     "6": "b6_batched",
 }
-RESULTS = HERE / "results"
+RESULTS = Path(os.environ.get("BENCH_RESULTS", HERE / "results"))
 README = HERE / "README.md"
 MARKERS = {
     "full": ("<!-- results:full:start -->", "<!-- results:full:end -->"),
