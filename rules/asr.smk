@@ -6,7 +6,7 @@ rule asr_transcribe:
         wav=ASR_AUDIO,
         regions=VAD_REGIONS,
         model=asr_model_input(),
-        env=env_stamp(STAGE_ENVS["asr"]),
+        env=asr_env_input(),
     output:
         transcript=f"{WORK_DIR}/asr/{{name}}.json",
     log:

@@ -10,7 +10,7 @@ rule translate_whisper:
         wav=ASR_AUDIO,
         regions=VAD_REGIONS,
         model=asr_model_input(),
-        env=env_stamp(STAGE_ENVS["asr"]),
+        env=asr_env_input(),
     output:
         translation=f"{WORK_DIR}/translate/whisper/{{name}}.{{lang}}.json",
     log:
