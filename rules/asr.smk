@@ -27,7 +27,7 @@ rule asr_transcribe:
         code=stage_code("asr"),
         code_digest=code_digest("asr"),
         model=config["asr"]["model"],
-        language=get_asr_language,
+        language=ASR_LANGUAGE,
         options=asr_options(),
         debug=debug_flag(),
     shell:

@@ -4,7 +4,7 @@
 rule mux_video:
     input:
         media=get_media,
-        tracks=get_mux_tracks,
+        tracks=MUX_TRACKS,
         env=env_stamp(STAGE_ENVS["mux"]),
     output:
         video="out/{name}.{video_format}",

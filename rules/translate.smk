@@ -30,7 +30,7 @@ rule translate_whisper:
         code=stage_code("asr"),
         code_digest=code_digest("asr"),
         model=config["asr"]["model"],
-        language=get_asr_language,
+        language=ASR_LANGUAGE,
         options=whisper_translate_options(),
         debug=debug_flag(),
     shell:
