@@ -141,7 +141,12 @@ def merge(path: Path, record: dict) -> dict:
     merged = dict(record)
     merged["results"] = sorted(kept + record["results"], key=lambda r: r["title"])
     merged["failures"] = [f for f in old.get("failures", []) if f["module"] not in ran] + record["failures"]
-    merged["date"] = f"{old.get('date', '?')} (+ {record['date']}: {', '.join(sorted(ran))})"
+    # The header keeps the whole run's date and commit; each re-run row carries its own.
+    merged["revision"] = old.get("revision", record["revision"])
+    merged["base_date"] = old.get("base_date") or old.get("date", "?").split(" (")[0]
+    merged["reruns"] = {**old.get("reruns", {}), **{module: record["date"] for module in ran}}
+    reruns = ", ".join(f"{module} {date}" for module, date in sorted(merged["reruns"].items()))
+    merged["date"] = f"{merged['base_date']} (re-run since: {reruns})"
     merged["duration_s"] = old.get("duration_s", 0) + record["duration_s"]
     return merged
 
