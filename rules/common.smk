@@ -467,10 +467,13 @@ def target_languages(name):
     return split_languages(cell) if cell else list(config["target_languages"])
 
 
-def subtitle_languages(name):
+def ordered_languages(source, targets):
     """The spoken language first (the default track), then each translation."""
-    source = get_source_language(name)
-    return [source] + [lang for lang in target_languages(name) if lang != source]
+    return [source] + [lang for lang in targets if lang != source]
+
+
+def subtitle_languages(name):
+    return ordered_languages(get_source_language(name), target_languages(name))
 
 
 def get_mux_tracks(wildcards):
@@ -500,7 +503,7 @@ def shared_languages():
     )
     if source == "auto" or overridden:
         return None
-    return [source] + [lang for lang in config["target_languages"] if lang != source]
+    return ordered_languages(source, config["target_languages"])
 
 
 # With one language list for the whole catalogue, the asr language and the mux tracks are a

@@ -54,7 +54,7 @@ def resolve_backend(backend: str) -> str:
 
 # BatchedInferencePipeline where it is faster than sequential decoding. On a 2-core CPU (base,
 # int8) batch 8 ran at RTF 0.049 vs 0.106 sequential with a lower WER, within 2 % of batch 16
-# at 180 MB less memory; on an H100 (base, float16) batch 8, 16 and 32 all ran at RTF ~0.005
+# at 180 MB less memory; on an H100 (base, float16) batch 8, 16 and 32 ran at RTF 0.005-0.007
 # vs 0.020 sequential; 16 is faster-whisper's own advice for GPUs (bench/b6_batched.py).
 AUTO_BATCH_SIZE = {"cuda": 16, "cpu": 8}
 
