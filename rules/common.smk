@@ -29,6 +29,12 @@ from common.languages import (  # noqa: E402  (needs SCRIPTS on sys.path)
 )
 
 
+def fail(message):
+    """Stop the whole run with one line on stderr and exit status 1. Snakemake prints any
+    exception, WorkflowError included, with its traceback; SystemExit it lets through."""
+    raise SystemExit(f"error: {message}")
+
+
 def validate_or_explain(data, schema, where, remedy):
     """Schema validation with a one-line error naming the file and what to fix."""
     try:
