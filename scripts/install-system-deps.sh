@@ -3,6 +3,8 @@
 #   ffmpeg   (ffmpeg + ffprobe: demux, probe, mux; Debian's build has libass for burn-in)
 #   espeak-ng (speech for the generated demo clip and the reliability tests)
 #   chromium  (only with --tests: the report test opens the HTML report in headless Chromium)
+#   procps    (only with --tests: pgrep finds stage processes in the kill tests)
+#   time      (only with --tests: GNU /usr/bin/time measures peak memory in bench/b5_peak_rss.py)
 # Python packages never go here: they live in per-stage venvs built by the workflow.
 set -euo pipefail
 missing=()
@@ -10,6 +12,8 @@ command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpe
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 if [ "${1:-}" = "--tests" ]; then
   command -v chromium >/dev/null || missing+=(chromium)
+  command -v pgrep >/dev/null || missing+=(procps)
+  [ -x /usr/bin/time ] || missing+=(time)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""

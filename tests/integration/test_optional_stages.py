@@ -19,8 +19,14 @@ SILENCE = [(0.0, 5.0), (12.5, 16.5), (20.0, 25.0)]
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     work = copy_project(tmp_path_factory.mktemp("optional") / "project")
-    # JFK with 5 s of silence before, 4 s inside (between two clauses) and 5 s after.
-    subprocess.run(["sox", fixture("en/jfk.wav"), work / "in" / "jfk.wav", "pad", "5", "4@7.5", "5@11"], check=True)
+    # JFK (11 s) with 5 s of silence before, 4 s inside (at 7.5 s, between two clauses) and 5 s after.
+    pad = (
+        "[0:a]asplit[first][second];"
+        "[first]atrim=end=7.5,adelay=5000:all=1[a];"
+        "[second]atrim=start=7.5,asetpts=PTS-STARTPTS,adelay=4000:all=1,apad=pad_dur=5[b];"
+        "[a][b]concat=n=2:v=0:a=1"
+    )
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", fixture("en/jfk.wav"), "-filter_complex", pad, work / "in" / "jfk.wav"], check=True)
     snakemake(work)
     return work
 
