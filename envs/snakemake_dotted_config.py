@@ -1,0 +1,111 @@
+"""Dotted keys for Snakemake's --config: `--config asr.beam_size=3 subtitles.max_line_chars=30`.
+
+Part of the orchestrator envs (.venvs/workflow, .venvs/workflow-slurm): the Makefile runs
+`<env>/bin/python envs/snakemake_dotted_config.py`, which copies this file into the env's
+site-packages with a .pth file that imports it at every start of that Python.
+
+Why a hook: Snakemake 9.27 parses --config in snakemake.cli.parse_config before it reads the
+Snakefile, and rejects any key that is not an identifier, so no workflow code can see
+`asr.beam_size=3`. At start-up this module only adds an import hook (importing Snakemake
+itself would cost every Python start of the env ~0.7 s); when snakemake.cli is imported, by
+`snakemake` or `python -m snakemake`, it wraps parse_config so that `a.b=value` becomes
+`a={b: value}`. Values are still typed by Snakemake's own parser; the workflow types them
+through its schema (rules/config.smk). Every other entry is left to Snakemake.
+
+It touches Snakemake only on the version it was tested with (TESTED_SNAKEMAKE); on any other,
+dotted keys fail as Snakemake decides, and tests/unit/test_config_overrides.py fails until
+parse_config has been checked again.
+"""
+
+import sys
+
+TESTED_SNAKEMAKE = "9.27.1"
+
+
+def parse_config_with_dotted_keys(parse_config, entries):
+    """Snakemake's parse_config(entries), except that `a.b.c=value` sets config["a"]["b"]["c"]."""
+    from snakemake.utils import update_config
+
+    config = {}
+    for entry in entries or ():
+        key, equals, text = entry.partition("=")
+        path = key.split(".")
+        if equals and len(path) > 1 and all(path):
+            # Snakemake types the value as it would for a plain key.
+            value = parse_config([f"value={text}"])["value"]
+            for part in reversed(path):
+                value = {part: value}
+            update_config(config, value)
+        else:
+            update_config(config, parse_config([entry]))
+    return config
+
+
+def wrap_parse_config(cli):
+    """Make snakemake.cli (just executed) accept dotted --config keys, on the tested version."""
+    import functools
+
+    from snakemake import __version__
+
+    if __version__ != TESTED_SNAKEMAKE:
+        return
+    original = cli.parse_config
+
+    @functools.wraps(original)
+    def parse_config(entries):
+        return parse_config_with_dotted_keys(original, entries)
+
+    # cli.args_to_api (run by cli.main) looks parse_config up as a module global when it runs.
+    cli.parse_config = parse_config
+
+
+class WrapOnImport:
+    """A meta path finder that finds nothing itself: it lets the other finders load
+    snakemake.cli, then wraps its parse_config once the module has run."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "snakemake.cli":
+            return None
+        sys.meta_path.remove(self)  # its work is done, and the search below must not find it
+        for finder in sys.meta_path:
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        execute = spec.loader.exec_module
+
+        def exec_module(module):
+            execute(module)
+            wrap_parse_config(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+def install_import_hook():
+    """Called by the .pth file at every start of the env's Python: twice where the venv's lib64
+    links to lib, as site reads the .pth file in both."""
+    if not any(isinstance(finder, WrapOnImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, WrapOnImport())
+
+
+def install_into_this_env():
+    """Copy this file into the running Python's site-packages, with the .pth file loading it."""
+    import py_compile
+    import shutil
+    import sysconfig
+    from pathlib import Path
+
+    site_packages = Path(sysconfig.get_paths()["purelib"])
+    module = site_packages / "snakemake_dotted_config.py"
+    shutil.copyfile(__file__, module)
+    # Compiled now: with PYTHONDONTWRITEBYTECODE, every start would compile it again.
+    py_compile.compile(str(module), doraise=True)
+    (site_packages / "snakemake_dotted_config.pth").write_text(
+        "import snakemake_dotted_config; snakemake_dotted_config.install_import_hook()\n"
+    )
+
+
+if __name__ == "__main__":
+    install_into_this_env()
