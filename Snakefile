@@ -42,6 +42,7 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/hooks.smk"
 include: "rules/envs.smk"
 include: "rules/demux.smk"
 include: "rules/separate.smk"
@@ -53,6 +54,7 @@ include: "rules/translate.smk"
 include: "rules/subtitles.smk"
 include: "rules/mux.smk"
 include: "rules/report.smk"
+include: "rules/targets.smk"
 
 
 rule all:
@@ -64,11 +66,14 @@ rule all:
 
 onstart:
     drop_local_job_rate_limit()
+    record_active_run()
 
 
 onsuccess:
+    forget_active_run()
     print_batch_summary(run_failed=False)
 
 
 onerror:
+    forget_active_run()
     print_batch_summary(run_failed=True)

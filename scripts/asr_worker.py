@@ -4,14 +4,17 @@ once. Each file is still its own Snakemake job (per-file staleness, logs, benchm
 only hands its request over a Unix socket and waits. The worker exits after an idle spell.
 
 Started on demand by the first job (`asr.worker: true` in config); never needed otherwise.
+It serves one Snakemake run and stops within seconds of that run's end, a kill -9 included.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common.io import StageError, write_json_atomic
+from common.io import SNAKEMAKE_PROCESS_VARIABLE, LostSnakemake, StageError, watch_snakemake, write_json_atomic
 
 IDLE_SECONDS = 60
 log = logging.getLogger("stage")
@@ -37,10 +40,12 @@ def code_identity() -> list[Any]:
 
 
 def socket_path(model_path: str, options: dict[str, Any], threads: int) -> Path:
-    """One worker per project folder, env, code, model and device settings (AF_UNIX paths
-    are short: the key is hashed into the temp folder)."""
+    """One worker per Snakemake run, project folder, env, code, model and device settings
+    (AF_UNIX paths are short: the key is hashed into the temp folder). Per run: a worker
+    stops with its run, so a later run never reaches one that is about to go."""
+    run = os.environ.get(SNAKEMAKE_PROCESS_VARIABLE)
     key = json.dumps(
-        [os.getcwd(), *code_identity(), model_path, options.get("device"), options.get("compute_type"), threads]
+        [run, os.getcwd(), *code_identity(), model_path, options.get("device"), options.get("compute_type"), threads]
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"subtitles-asr-{os.getuid()}-{digest}.sock"
@@ -95,6 +100,7 @@ def serve(path: Path, idle_seconds: float = IDLE_SECONDS) -> None:
             try:
                 connection, _ = server.accept()
             except socket.timeout:
+                log.info("worker %d idle for %d s: exiting", os.getpid(), idle_seconds)
                 break
             with connection, connection.makefile("rwb") as stream:
                 reply = handle(json.loads(stream.readline()))
@@ -102,7 +108,6 @@ def serve(path: Path, idle_seconds: float = IDLE_SECONDS) -> None:
     finally:
         server.close()
         path.unlink(missing_ok=True)
-        log.info("worker %d idle for %d s: exiting", os.getpid(), idle_seconds)
 
 
 def connect(path: Path) -> socket.socket | None:
@@ -145,4 +150,8 @@ def request(payload: dict[str, Any], timeout: float = 300) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    serve(Path(sys.argv[1]))
+    watch_snakemake(f"worker {os.getpid()}: the Snakemake run it served (pid {{pid}}) has ended: exiting")
+    # The job that started it stops its children once Snakemake is gone: leave no socket behind.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    with contextlib.suppress(LostSnakemake):
+        serve(Path(sys.argv[1]))

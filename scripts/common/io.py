@@ -1,4 +1,4 @@
-"""Atomic writes and logging set-up shared by the stage scripts."""
+"""Atomic writes, logging set-up and the job's lifetime, shared by the stage scripts."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ import contextlib
 import json
 import logging
 import os
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -86,7 +90,9 @@ class StageError(Exception):
 
 def run_cli(main, argv: list[str] | None = None) -> int:
     """Run a stage's main(); turn StageError, and file-system errors (read-only folder, disk
-    full), into one line naming the file and the remedy, and exit status 1."""
+    full), into one line naming the file and the remedy, and exit status 1. Under Snakemake,
+    the stage also stops within seconds of losing it (watch_snakemake)."""
+    watch_snakemake()
     try:
         main(argv)
     except StageError as err:
@@ -94,8 +100,96 @@ def run_cli(main, argv: list[str] | None = None) -> int:
     except OSError as err:
         where = err.filename or "output"
         message = f"{where}: {err.strerror or err}; check that its folder is writable and the disk has free space"
+    except LostSnakemake:
+        return 1  # the watchdog has said why
     else:
         return 0
     logging.getLogger("stage").error("%s", message)
     print(f"error: {message}", file=sys.stderr)
     return 1
+
+
+# ------------------------------------------------------------------------ the job's lifetime
+# Snakemake starts a stage through `bash -c`, so the stage is its grandchild: after a kill -9
+# of Snakemake nothing stops it, and a resumed run would start the same job beside it.
+# rules/hooks.smk names the Snakemake process in this variable (jobs inherit it).
+SNAKEMAKE_PROCESS_VARIABLE = "SUBTITLES_SNAKEMAKE_PROCESS"
+
+
+def process_start_time(pid: int) -> str | None:
+    """When the process started (field 22 of /proc/<pid>/stat, clock ticks after boot), or None
+    when it is gone, a zombie, or there is no /proc. With the pid it names one process: pids
+    are reused."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # from field 3 on; the name before may hold spaces
+    state, start = fields[0], fields[22 - 3]
+    return None if state in ("Z", "X") else start
+
+
+def process_identity(pid: int | None = None) -> str | None:
+    """'<host> <pid> <start time>' of a process (this one by default); None without /proc."""
+    pid = os.getpid() if pid is None else pid
+    start = process_start_time(pid)
+    return f"{socket.gethostname()} {pid} {start}" if start else None
+
+
+def process_alive(identity: str) -> bool | None:
+    """Whether the process process_identity() named still runs; None when it runs on another
+    host (this one cannot tell)."""
+    host, pid, start = identity.split()
+    if host != socket.gethostname():
+        return None
+    return process_start_time(int(pid)) == start
+
+
+class LostSnakemake(BaseException):
+    """Raised in the main thread once the Snakemake that started the stage is gone; a
+    BaseException, so that no `except Exception` in a stage holds it up."""
+
+
+def _raise_lost_snakemake(signum, frame) -> None:
+    raise LostSnakemake
+
+
+LOST_SNAKEMAKE = "error: this job lost its Snakemake (pid {pid} ended) and stopped; the next run redoes it"
+
+
+def watch_snakemake(message: str = LOST_SNAKEMAKE, poll_seconds: float = 1.0, grace_seconds: float = 3.0) -> None:
+    """Under Snakemake (the variable names it), watch it from a daemon thread; once it is gone,
+    write `message`, stop this process's children, raise LostSnakemake in the main thread
+    (atomic writes then remove their temp files) and exit 1 at the latest `grace_seconds`
+    later. Without the variable (a script run by hand), nothing. Call from the main thread."""
+    snakemake_process = os.environ.get(SNAKEMAKE_PROCESS_VARIABLE)
+    if not snakemake_process or process_alive(snakemake_process) is None:
+        return
+    # A signal of its own, delivered to the main thread: it also breaks off a blocking wait,
+    # and works where SIGINT is ignored (a run started with nohup or &).
+    signal.signal(signal.SIGUSR1, _raise_lost_snakemake)
+
+    def watch() -> None:
+        while process_alive(snakemake_process):
+            time.sleep(poll_seconds)
+        print(message.format(pid=snakemake_process.split()[1]), file=sys.stderr, flush=True)
+        terminate_children()
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
+        time.sleep(grace_seconds)
+        os._exit(1)  # the main thread did not get back to Python in time (busy in native code)
+
+    threading.Thread(target=watch, name="snakemake-watchdog", daemon=True).start()
+
+
+def terminate_children() -> None:
+    """SIGTERM this process's own children (ffmpeg, the ASR worker it started), one by one:
+    never a process group, which may hold processes that are not ours."""
+    me = str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = stat.read_text().rsplit(")", 1)[1].split()[4 - 3]
+        except OSError:
+            continue
+        if parent == me:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(stat.parent.name), signal.SIGTERM)

@@ -1,0 +1,105 @@
+# How a run hooks into Snakemake's own process: its jobs stop when it dies, and a second run
+# beside a live one is told so. Every use of Snakemake's internals is in this file (team
+# guide), behind SNAKEMAKE_INTERNALS_TESTED: tests/unit/test_hooks.py fails when Snakemake no
+# longer has them; on an untested version they are left out and Snakemake's own behaviour
+# applies (its lock message, its job rate limit).
+
+import json
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from snakemake import __version__ as snakemake_version
+
+from common.io import (  # scripts/ is on sys.path (rules/common.smk)
+    SNAKEMAKE_PROCESS_VARIABLE,
+    process_alive,
+    process_identity,
+    write_json_atomic,
+)
+
+TESTED_SNAKEMAKE = "9.27"
+SNAKEMAKE_INTERNALS_TESTED = snakemake_version.startswith(f"{TESTED_SNAKEMAKE}.")
+if not SNAKEMAKE_INTERNALS_TESTED:
+    print(
+        f"note: rules/hooks.smk is tested with Snakemake {TESTED_SNAKEMAKE} only; on "
+        f"{snakemake_version} it skips the active-run check and keeps the job rate limit",
+        file=sys.stderr,
+    )
+
+# The run this folder's Snakemake lock belongs to, while it runs (onstart to onsuccess/onerror).
+ACTIVE_RUN_RECORD = Path(".snakemake") / "subtitles-active-run.json"
+# '<host> <pid> <start time>'; None without /proc (not Linux): no watchdog, no record.
+THIS_PROCESS = process_identity()
+
+# Stage jobs watch the Snakemake process that starts them (run_cli in scripts/common/io.py) and
+# stop within seconds of its end: they are its grandchildren (bash -c), so a kill -9 of
+# Snakemake would leave them running beside the next run's. Every Snakemake that parses this
+# file names itself: the main one, and the one running each job on a cluster node.
+if THIS_PROCESS:
+    os.environ[SNAKEMAKE_PROCESS_VARIABLE] = THIS_PROCESS
+
+
+def snakemake_invocation():
+    """'main' (the Snakemake a user started), 'dry-run' (the same with -n) or 'job' (one
+    running a job of a cluster or subprocess); None on an untested Snakemake."""
+    if not SNAKEMAKE_INTERNALS_TESTED:
+        return None
+    if not workflow.is_main_process:
+        return "job"
+    return "dry-run" if workflow.output_settings.dryrun else "main"
+
+
+def refuse_beside_an_active_run():
+    """Snakemake's own message for a locked folder suggests --unlock, which beside a live run
+    starts its jobs a second time. So when the recorded run still runs, say that instead. A
+    record of a dead run says nothing: Snakemake's lock message and --unlock are right then.
+    """
+    if snakemake_invocation() != "main":
+        return
+    try:
+        active = json.loads(ACTIVE_RUN_RECORD.read_text())
+    except (OSError, ValueError):
+        return
+    if active["process"] == THIS_PROCESS or not process_alive(active["process"]):
+        return
+    fail(
+        f"this folder cannot be locked: another run is active in it (pid {active['pid']}, "
+        f"since {active['started']}: {active['command']}); wait for it to finish, or stop it "
+        f"with: kill {active['pid']}"
+    )
+
+
+refuse_beside_an_active_run()
+
+
+def record_active_run():
+    """onstart: a real run has taken the lock and starts its jobs."""
+    if THIS_PROCESS:
+        run = {
+            "process": THIS_PROCESS,
+            "pid": os.getpid(),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "command": shlex.join(["snakemake", *sys.argv[1:]]),
+        }
+        write_json_atomic(run, ACTIVE_RUN_RECORD)
+
+
+def forget_active_run():
+    """onsuccess/onerror: the run ends (a killed run leaves a record of a dead process)."""
+    try:
+        if json.loads(ACTIVE_RUN_RECORD.read_text())["process"] == THIS_PROCESS:
+            ACTIVE_RUN_RECORD.unlink()
+    except (OSError, ValueError):
+        pass
+
+
+def drop_local_job_rate_limit():
+    """Local runs only: no job rate limit. Snakemake's limiter (--max-jobs-per-timespan, there
+    to spare cluster schedulers) re-wakes its scheduler on a 1 s timer from every scheduling
+    pass, so the timers pile up, one chain per job event: 600 short jobs cost twice the CPU,
+    and every run waits up to 1 s at exit for the last timer. Cluster runs keep it."""
+    if SNAKEMAKE_INTERNALS_TESTED and workflow.local_exec:
+        workflow.scheduler.job_rate_limiter = None

@@ -1,0 +1,146 @@
+"""rules/hooks.smk and the job lifetime it sets up: Snakemake still has the internals the
+hooks use, and a stage (or the warm ASR worker) stops within seconds of losing its Snakemake."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import snakemake
+
+from conftest import PROJECT, SCRIPTS
+
+VARIABLE = "SUBTITLES_SNAKEMAKE_PROCESS"  # named by rules/hooks.smk, read by scripts/common/io.py
+DEADLINE = 10  # seconds: "within a few seconds", with room for a busy machine
+
+
+# ------------------------------------------------------------------ Snakemake's internals
+def test_hooks_are_tested_on_the_installed_snakemake():
+    tested = re.search(r'TESTED_SNAKEMAKE = "([\d.]+)"', (PROJECT / "rules" / "hooks.smk").read_text())[1]
+    assert snakemake.__version__.startswith(f"{tested}."), (
+        f"Snakemake {snakemake.__version__}: check what rules/hooks.smk uses, then set TESTED_SNAKEMAKE"
+    )
+
+
+def test_snakemake_still_has_what_the_hooks_use(tmp_path):
+    """Each internal rules/hooks.smk reads, read the same way by a one-rule workflow."""
+    (tmp_path / "Snakefile").write_text(
+        textwrap.dedent("""
+        import sys
+        print("parse", workflow.is_main_process, workflow.output_settings.dryrun, file=sys.stderr)
+
+        rule a:
+            output: "a.txt"
+            shell: "touch {output}"
+
+        onstart:
+            print("onstart", workflow.local_exec, type(workflow.scheduler.job_rate_limiter).__name__, file=sys.stderr)
+            workflow.scheduler.job_rate_limiter = None
+        """)
+    )
+    command = [sys.executable, "-m", "snakemake", "--cores", "1", "--max-jobs-per-timespan", "1/1h"]
+    dry = subprocess.run([*command, "-n"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert dry.returncode == 0 and "parse True True" in dry.stderr, dry.stderr
+    real = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert real.returncode == 0 and "parse True False" in real.stderr, real.stderr
+    assert "onstart True JobRateLimiter" in real.stderr, real.stderr
+    assert (tmp_path / "a.txt").exists()
+
+
+# ------------------------------------------------------------------------- job lifetime
+def identity(pid: int) -> str:
+    """What rules/hooks.smk exports: host, pid and the start time from /proc/<pid>/stat."""
+    start = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[22 - 3]
+    return f"{socket.gethostname()} {pid} {start}"
+
+
+def gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+def wait_until(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+STAGE = """
+import subprocess, sys
+sys.path.insert(0, {scripts!r})
+from common.io import atomic_path, run_cli
+
+def main(argv):
+    child = subprocess.Popen(["sleep", "300"])  # as ffmpeg would be
+    print(child.pid, flush=True)
+    with atomic_path({output!r}) as tmp:
+        tmp.write_text("half a transcript")
+        child.wait()  # a blocking wait the watchdog has to break off
+
+raise SystemExit(run_cli(main))
+"""
+
+
+def test_a_stage_stops_within_seconds_of_losing_its_snakemake(tmp_path):
+    output = tmp_path / "out" / "film.json"
+    script = tmp_path / "stage.py"
+    script.write_text(STAGE.format(scripts=str(SCRIPTS), output=str(output)))
+    fake_snakemake = subprocess.Popen(["sleep", "300"])  # stands in for Snakemake
+    stage = subprocess.Popen([sys.executable, script], env={**os.environ, VARIABLE: identity(fake_snakemake.pid)},
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    child = int(stage.stdout.readline())
+    try:
+        assert wait_until(lambda: list(tmp_path.glob("out/*")), DEADLINE)  # the temp file is there
+        fake_snakemake.kill()  # SIGKILL, and not reaped yet: a zombie is gone too
+        assert wait_until(lambda: stage.poll() is not None, DEADLINE), "the stage outlived its Snakemake"
+        errors = [line for line in stage.stderr.read().splitlines() if line.startswith("error: ")]
+        assert stage.returncode == 1
+        assert errors == [f"error: this job lost its Snakemake (pid {fake_snakemake.pid} ended) and stopped; the next run redoes it"]
+        assert wait_until(lambda: gone(child), DEADLINE), "the stage's child outlived it"
+        assert list(output.parent.iterdir()) == []  # no artifact, no temp file
+    finally:
+        for pid in (stage.pid, child, fake_snakemake.pid):
+            if not gone(pid):
+                os.kill(pid, signal.SIGKILL)
+        stage.wait()
+        fake_snakemake.wait()
+
+
+def test_a_stage_run_by_hand_has_no_watchdog(tmp_path):
+    script = tmp_path / "stage.py"
+    script.write_text(
+        f"import sys, threading\nsys.path.insert(0, {str(SCRIPTS)!r})\nfrom common.io import run_cli\n"
+        "raise SystemExit(run_cli(lambda argv: print([t.name for t in threading.enumerate()])))\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != VARIABLE}
+    done = subprocess.run([sys.executable, script], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "['MainThread']", done.stdout + done.stderr
+
+
+def test_the_warm_asr_worker_stops_with_its_run(tmp_path):
+    sock = tmp_path / "worker.sock"
+    fake_snakemake = subprocess.Popen(["sleep", "300"])
+    worker = subprocess.Popen([sys.executable, SCRIPTS / "asr_worker.py", sock], cwd=tmp_path,
+                              env={**os.environ, VARIABLE: identity(fake_snakemake.pid)}, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert wait_until(sock.exists, 60), "the worker did not start serving"
+        fake_snakemake.kill()
+        assert wait_until(lambda: worker.poll() is not None, DEADLINE), "the worker outlived its run"
+        assert f"the Snakemake run it served (pid {fake_snakemake.pid}) has ended: exiting" in worker.stderr.read()
+        assert not sock.exists()
+    finally:
+        for process in (worker, fake_snakemake):
+            process.kill()
+            process.wait()
