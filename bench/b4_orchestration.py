@@ -101,7 +101,7 @@ def stub_film() -> Path:
 
 def private_envs(root: Path) -> dict[str, str]:
     """venv_dir / model_dir for a catalogue that never runs a job: the env folders linked,
-    the env stamps copied (mtime kept), an empty model folder. `--touch` then touches only
+    the env stamps copied (mtime kept), an empty model folder and manifest. `--touch` then touches only
     files inside the tree, never this checkout's envs or models."""
     venvs, models = root / "venvs", root / "models"
     venvs.mkdir()
@@ -112,6 +112,7 @@ def private_envs(root: Path) -> dict[str, str]:
             (venvs / entry.name).symlink_to(entry)
     for model in ("base", "tiny.en"):
         (models / f"faster-whisper-{model}").mkdir(parents=True)
+        (models / f"faster-whisper-{model}.json").write_text("{}\n")  # the manifest stages track
     return {"venv_dir": str(venvs), "model_dir": str(models)}
 
 

@@ -6,7 +6,7 @@ rule align_words:
     input:
         transcript=f"{WORK_DIR}/asr/{{name}}.json",
         wav=ASR_AUDIO,
-        env=env_stamp(STAGE_ENVS["align"]),
+        env=env_input(STAGE_ENVS["align"]),
     output:
         transcript=f"{WORK_DIR}/align/{{name}}.json",
     log:
@@ -23,6 +23,7 @@ rule align_words:
         python=stage_python("align"),
         code=stage_code("align"),
         code_digest=code_digest("align"),
+        env_digest=env_digest(STAGE_ENVS["align"]),
         model=get_align_model,
         debug=debug_flag(),
     shell:

@@ -6,7 +6,7 @@ rule asr_transcribe:
         wav=ASR_AUDIO,
         regions=VAD_REGIONS,
         model=asr_model_input(),
-        env=asr_env_input(),
+        env=env_input(STAGE_ENVS["asr"]),
     output:
         transcript=f"{WORK_DIR}/asr/{{name}}.json",
     log:
@@ -26,6 +26,7 @@ rule asr_transcribe:
         python=stage_python("asr"),
         code=stage_code("asr"),
         code_digest=code_digest("asr"),
+        env_digest=env_digest(STAGE_ENVS["asr"]),
         model=config["asr"]["model"],
         language=ASR_LANGUAGE,
         options=asr_options(),

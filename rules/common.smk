@@ -31,7 +31,8 @@ from common.languages import (  # noqa: E402  (needs SCRIPTS on sys.path)
 
 def fail(message):
     """Stop the whole run with one line on stderr and exit status 1. Snakemake prints any
-    exception, WorkflowError included, with its traceback; SystemExit it lets through."""
+    exception, WorkflowError included, with its traceback; SystemExit it lets through.
+    """
     raise SystemExit(f"error: {message}")
 
 
@@ -44,15 +45,11 @@ def validate_or_explain(data, schema, where, remedy):
         detail = next(
             (line for line in lines if line.startswith("ValidationError")), lines[0]
         )
-        raise WorkflowError(f"{where}: {detail}; {remedy}") from None
+        fail(f"{where}: {detail}; {remedy}")
 
 
-validate_or_explain(
-    config,
-    "../config/schemas/config.schema.yaml",
-    "config",
-    "fix config/config.yaml (keys and defaults: config/schemas/config.schema.yaml)",
-)
+include: "config.smk"
+
 
 INPUT_DIR = Path("in")
 WORK_DIR = Path("work")
@@ -123,11 +120,12 @@ ENVS = sorted(
 )
 
 
-def check_language(code, where):
-    if code != "auto" and code not in LANGUAGES:
-        raise WorkflowError(
+def check_language(code, where, allow_auto=True):
+    if not (code in LANGUAGES or (allow_auto and code == "auto")):
+        fail(
             f"{where}: unknown language code {code!r}; use an ISO 639-1 code Whisper knows "
-            f"({', '.join(sorted(LANGUAGES))}) or 'auto'"
+            f"(e.g. en, hi, fr, es, de, ja; all in scripts/common/languages.py)"
+            + (" or 'auto'" if allow_auto else "")
         )
 
 
@@ -144,15 +142,17 @@ def discover_media(input_dir):
         return found
     for path in sorted(input_dir.iterdir()):
         ext = path.suffix[1:].lower()
+        # A broken link stays in: its demux job names it (and the batch summary lists it).
+        broken_link = path.is_symlink() and not path.exists()
         if (
             path.name.startswith(".")
             or ext not in MEDIA_EXTENSIONS
-            or not path.is_file()
+            or not (path.is_file() or broken_link)
         ):
             continue
         name = path.stem
         if name in found:
-            raise WorkflowError(
+            fail(
                 f"{path} and {found[name]} have the same name {name!r}; rename one, outputs are named after it"
             )
         found[name] = path
@@ -194,7 +194,7 @@ def check_writable(folders):
     permissions): Snakemake would otherwise stop mid-run with a traceback."""
     for folder in folders:
         if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
-            raise WorkflowError(
+            fail(
                 f"{folder}/ is not writable (read-only file system or permissions); "
                 "make it writable, or run the workflow from a folder you can write to"
             )
@@ -214,7 +214,7 @@ def film_path(name):
     """in/<name>.<ext>, or a one-line error for a target that names no film in in/."""
     if name not in MEDIA:
         known = ", ".join(sorted(MEDIA)[:5]) + (", ..." if len(MEDIA) > 5 else "")
-        raise WorkflowError(
+        fail(
             f"no film named {name!r} in {INPUT_DIR}/ (found: {known or 'none'}); "
             f"add in/{name}.<ext> or fix the target's name"
         )
@@ -248,6 +248,9 @@ def probe_media(paths):
             cache = {}
     result, changed = {}, False
     for path in paths:
+        if not path.exists():  # a broken link: demux reports it
+            result[str(path)] = {"video": False, "fps": None, "fingerprint": None}
+            continue
         stat = path.stat()
         key = f"v4|{path}|{stat.st_size}|{stat.st_mtime_ns}"
         if key not in cache:
@@ -327,10 +330,31 @@ def get_env_packages(wildcards):
     return json.dumps({"python": spec.python, "pip": spec.pip})
 
 
-def env_stamp(env):
-    """The stamp a stage depends on: its env's identity (pip freeze + Python version).
-    With --sdm conda, Snakemake manages the env itself and there is no stamp."""
-    return [] if use_conda() else [str(VENV_DIR / f"{env}.env.json")]
+def env_marker(env):
+    """A file every built venv has: gone with the env's folder, so `snakemake envs` and the
+    default target rebuild a deleted env."""
+    return str(VENV_DIR / env / "pyvenv.cfg")
+
+
+def env_input(env):
+    """A stage's env as an input: its stamp, built before the stage. `ancient`: rebuilding an
+    env (from its lock, the same env) re-runs nothing downstream; what the env is comes in as
+    the env_digest param. A job whose env folder is gone rebuilds it first (run-in-env). With
+    --sdm conda, Snakemake manages the env itself."""
+    return [] if use_conda() else [ancient(str(VENV_DIR / f"{env}.env.json"))]
+
+
+@functools.cache
+def env_digest(env):
+    """What defines an env, as a plain param: its spec's dependencies (conda and pip), so
+    editing a package re-runs the stages on that env, and a comment re-runs nothing."""
+    import yaml
+
+    spec = yaml.safe_load(env_spec(env).read_text()) or {}
+    defining = {key: spec.get(key) for key in ("channels", "dependencies")}
+    return hashlib.sha256(json.dumps(defining, sort_keys=True).encode()).hexdigest()[
+        :16
+    ]
 
 
 def env_python(env):
@@ -338,8 +362,29 @@ def env_python(env):
     `conda:` env is active, so plain `python` is that env's."""
     if use_conda():
         return "python"
-    stamp = VENV_DIR / f"{env}.env.json"
-    return shlex.join([str(SCRIPTS / "run-in-env"), str(VENV_DIR / env), str(stamp)])
+    return shlex.join(
+        [str(SCRIPTS / "run-in-env"), str(VENV_DIR / env), env_paths(env)["stamp"]]
+        + [shlex.join(env_build_command(env))]
+    )
+
+
+def env_paths(env):
+    return {
+        "spec": str(env_spec(env)),
+        "venv": str(VENV_DIR / env),
+        "stamp": str(VENV_DIR / f"{env}.env.json"),
+        "lock": str(VENV_DIR / f"{env}.lock.json"),
+    }
+
+
+def env_build_command(env):
+    """How rule env_build (and run-in-env, for a job whose env is gone) builds an env."""
+    paths = env_paths(env)
+    return [sys.executable, str(SCRIPTS / "build_env.py")] + [
+        arg
+        for key in ("spec", "venv", "stamp", "lock")
+        for arg in (f"--{key}", paths[key])
+    ]
 
 
 def stage_python(stage):
@@ -351,11 +396,53 @@ def stage_code(stage):
     return str(SCRIPTS / f"{stage}.py")
 
 
+# Code fingerprints of the project's modules, cached by path, size and mtime (parsing them all
+# costs ~0.4 s of every Snakemake start; a cached run only stats them).
+CODE_FACTS_CACHE = WORK_DIR / "code-facts.json"
+
+
+def load_code_facts():
+    try:
+        return json.loads(CODE_FACTS_CACHE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+CODE_FACTS = load_code_facts()
+
+
 @functools.cache
 def code_digest(stage):
-    """The script's content hash, a param so that editing the script re-runs the stage. Not
-    an input: 4000 more input lookups cost 0.5 s of a no-op run over 1000 films."""
-    return hashlib.sha256(Path(stage_code(stage)).read_bytes()).hexdigest()[:16]
+    """The stage's code identity, a param: its script and every project module it imports,
+    transitively, hashed as syntax trees without docstrings (scripts/common/code_digest.py).
+    Any change to what that code does re-runs the stage; a comment, a docstring, formatting
+    or a touch does not. Not an input: 4000 more input lookups cost 0.5 s of a no-op run
+    over 1000 films."""
+    from common.code_digest import code_digest as digest_of
+
+    known = len(CODE_FACTS)
+    digest = digest_of(Path(stage_code(stage)), SCRIPTS, CODE_FACTS)
+    if len(CODE_FACTS) != known:
+        save_code_facts()
+    return digest
+
+
+def save_code_facts():
+    """Write the cache back with only the entries that still describe a file as it is."""
+
+    def current(key):
+        path, size, mtime = key.rsplit("|", 2)
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return False
+        return f"{stat.st_size}|{stat.st_mtime_ns}" == f"{size}|{mtime}"
+
+    fresh = {key: facts for key, facts in CODE_FACTS.items() if current(key)}
+    CODE_FACTS_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    tmp = CODE_FACTS_CACHE.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(fresh))
+    tmp.replace(CODE_FACTS_CACHE)
 
 
 def debug_flag():
@@ -363,30 +450,32 @@ def debug_flag():
 
 
 # ---------------------------------------------------------------------------------- models
-def asr_model_input():
-    """The assembled model directory when the configured model ships with the asr env (one
-    value for every film: a plain input, not a per-job function). Any other model is loaded
-    by its name (the asr script's --model-path then gets no value)."""
-    model = config["asr"]["model"]
-    return (
-        [str(MODEL_DIR / f"faster-whisper-{model}")] if model in BUNDLED_MODELS else []
-    )
-
-
-def asr_env_input():
-    """The asr stage's env stamp, unless the bundled model already stands for it: that model is
-    assembled on the same env (rule model_assemble), so an env change re-assembles it and so
-    re-runs the stage, and Snakemake builds env, model, stage in that order. One input less
-    per film: 1000 of them cost ~0.1 s of every run over 1000 films (bench/b4_orchestration.py).
+def bundled_model_dir(model):
+    """Where a bundled model is loaded from: a link that model_assemble swaps atomically to a
+    folder named by the model's content, so a job loading it never sees it half-written.
     """
-    if asr_model_input() and STAGE_ENVS["asr"] == "asr":
-        return []
-    return env_stamp(STAGE_ENVS["asr"])
+    return str(MODEL_DIR / f"faster-whisper-{model}")
+
+
+def model_manifest(model):
+    """The bundled model's identity (its files' hashes): what stages depend on."""
+    return bundled_model_dir(model) + ".json"
+
+
+def asr_model_input():
+    """The bundled model's manifest when the configured model ships with the asr env (one value
+    for every film: a plain input, not a per-job function). Any other model is loaded by its
+    name."""
+    model = config["asr"]["model"]
+    return [model_manifest(model)] if model in BUNDLED_MODELS else []
 
 
 # ------------------------------------------------------------------------ input functions
 def get_media(wildcards):
-    return str(film_path(wildcards.name))
+    """The film as an input; none for a broken link (demux then fails naming it, instead of
+    Snakemake stopping the whole batch on a missing input)."""
+    path = film_path(wildcards.name)
+    return str(path) if path.exists() else []
 
 
 def configured_source_language(name):
@@ -421,6 +510,7 @@ def get_demux_source(wildcards):
     once per film on every run."""
     name = wildcards.name
     return {
+        "film": str(film_path(name)),
         "audio_stream": str(
             media_setting(name, "audio_stream", config["demux"]["audio_stream"])
         ),
@@ -435,8 +525,13 @@ def get_asr_language(wildcards):
 
 def asr_decoding_options():
     """The asr config block without what is not a decoding option (the model is its own
-    param; the worker is a resource)."""
-    return {k: v for k, v in config["asr"].items() if k not in ("model", "worker")}
+    param; the worker is a resource), with `auto` resolved on this machine (as the backend
+    is), so equal settings are equal params. On a cluster whose nodes differ from the
+    machine running Snakemake, set asr.device in config."""
+    from common.hardware import resolve_options_here
+
+    options = {k: v for k, v in config["asr"].items() if k not in ("model", "worker")}
+    return resolve_options_here(options, ASR_BACKEND)
 
 
 def asr_options():
@@ -448,6 +543,11 @@ def asr_options():
 
 def get_subtitle_transcript(wildcards):
     """The spoken language renders from the transcript; any other from its translation."""
+    check_language(
+        wildcards.lang,
+        f"out/{wildcards.name}.{wildcards.lang}.{wildcards.fmt}",
+        allow_auto=False,
+    )
     source = get_source_language(wildcards.name)
     if wildcards.lang == source:
         return get_transcript(wildcards.name)
@@ -499,6 +599,50 @@ def muxed_video_format(name):
     return "mp4" if path.suffix.lower() == ".mp4" else "mkv"
 
 
+def get_mux_media(wildcards):
+    """The film, for the one muxed video the artifact contract gives it: out/<name>.mp4 for
+    an mp4 film, out/<name>.mkv for other videos, none for audio-only films."""
+    name, asked = wildcards.name, wildcards.video_format
+    path = film_path(name)
+    expected = muxed_video_format(name)
+    if expected is None:
+        fail(
+            f"out/{name}.{asked}: {path} has no video stream (cover art is not video); "
+            f"an audio-only film gets subtitle files only, e.g. out/{name}.<lang>.srt"
+        )
+    if asked != expected:
+        fail(
+            f"out/{name}.{asked}: {path} is muxed into out/{name}.{expected} "
+            "(mp4 films stay mp4, other videos become mkv); ask for that file"
+        )
+    return get_media(wildcards)
+
+
+# The paths in out/ that the rules write (their patterns and wildcard constraints). Snakemake
+# plans every rule whose output matches a target before it applies the rule order, so
+# reject_target must leave these alone itself.
+OUT_ARTIFACTS = re.compile(
+    r"[^/]+\.[a-z]{2,3}\.(srt|vtt|ass)|[^/]+\.(mkv|mp4)|[^/]+\.[a-z]{2,3}\.burned\.mp4"
+)
+
+
+def reject_target(wildcards):
+    """Stop with one line naming what is wrong with a path in out/ that no rule writes."""
+    if OUT_ARTIFACTS.fullmatch(wildcards.target):
+        return []
+    target = f"out/{wildcards.target}"
+    parts = wildcards.target.rsplit(".", 2)
+    if len(parts) == 3 and parts[0] in MEDIA and parts[1] in LANGUAGES:
+        fail(
+            f"{target}: unknown subtitle format {parts[2]!r}; formats: srt, vtt, ass "
+            f"(e.g. out/{parts[0]}.{parts[1]}.srt)"
+        )
+    fail(
+        f"{target}: not an artifact of this workflow; out/ holds <name>.<lang>.srt|vtt|ass, "
+        "<name>.mp4 (mp4 films) or <name>.mkv (other videos), and <name>.<lang>.burned.mp4"
+    )
+
+
 def shared_languages():
     """The one language list every film has (spoken first) when the media sheet overrides
     no film's languages and the spoken language is configured, else None."""
@@ -538,6 +682,10 @@ def get_final_outputs(wildcards):
                 outputs.append(f"out/{name}.{burn_in_language(name)}.burned.mp4")
         if config["qc_report"]:
             outputs.append(f"{WORK_DIR}/report/{name}.summary.html")
+    # The envs' folders too: a deleted one is rebuilt (the same env, from its lock) and, its
+    # stamp being an ancient input of the stages, nothing downstream re-runs.
+    if not use_conda():
+        outputs += [env_marker(env) for env in default_build_envs()]
     return outputs
 
 
@@ -549,7 +697,7 @@ def burn_in_language(name):
 # ---------------------------------------------------------------------------- translation
 def translation_backend(source, target):
     """The configured backend for this pair ("hi-en", then "*-en", "hi-*"), else the default;
-    an unsupported pair is a WorkflowError listing what is supported."""
+    an unsupported pair stops the run with one line listing what is supported."""
     backends = config["translate"]["backends"]
     backend = next(
         (
@@ -562,7 +710,7 @@ def translation_backend(source, target):
     try:
         backend_codes(backend, source, target)
     except ValueError as err:
-        raise WorkflowError(
+        fail(
             f"config translate: cannot translate {source} -> {target} with {backend}: {err}"
         )
     return backend
@@ -597,17 +745,20 @@ def whisper_translate_options():
     return json.dumps({**asr_decoding_options(), "task": "translate"}, sort_keys=True)
 
 
-def check_translation_pairs():
-    """Fail before any job on a pair no backend supports (films with a known language)."""
+def translation_pairs():
+    """(spoken, target) language pairs of the films with a known spoken language."""
+    pairs = set()
     for name in MEDIA:
         source = configured_source_language(name)
         if source != "auto":
-            for target in target_languages(name):
-                if target != source:
-                    translation_backend(source, target)
+            pairs |= {(source, t) for t in target_languages(name) if t != source}
+    return pairs
 
 
-check_translation_pairs()
+# Fails before any job on a pair no backend supports.
+TRANSLATION_BACKENDS = {
+    pair: translation_backend(*pair) for pair in translation_pairs()
+}
 
 
 # --------------------------------------------------------------------------------- report
@@ -664,11 +815,32 @@ def get_report_source_language(wildcards):
     return get_source_language(wildcards.name)
 
 
+# The env each translation backend runs on (rules/translate.smk).
+TRANSLATION_ENVS = {
+    "whisper": STAGE_ENVS["asr"],
+    "nllb": "translate",
+    "m2m100": "translate",
+    "marian": "translate",
+    "indictrans2": "indictrans",
+}
+
+
+def default_build_envs():
+    """The envs the default target's stages run on."""
+    stages = ["demux", "asr", "subtitles", "mux"]
+    stages += [s for s in ("separate", "vad", "align", "diarize") if is_activated(s)]
+    stages += ["report"] if config["qc_report"] else []
+    envs = {STAGE_ENVS[stage] for stage in stages}
+    return sorted(envs | {TRANSLATION_ENVS[b] for b in TRANSLATION_BACKENDS.values()})
+
+
 def get_env_targets(wildcards):
     envs = set(DEFAULT_ENVS) | {STAGE_ENVS["asr"]}
     envs |= {STAGE_ENVS[stage] for stage in ("vad", "diarize") if is_activated(stage)}
     return [
-        str(VENV_DIR / f"{env}.env.json") for env in sorted(envs)
+        path
+        for env in sorted(envs)
+        for path in (str(VENV_DIR / f"{env}.env.json"), env_marker(env))
     ] + asr_model_input()
 
 
@@ -757,16 +929,6 @@ def batch_summary():
         elif outputs:
             current.append(name)
     return built, current, failed
-
-
-def drop_local_job_rate_limit():
-    """Local runs only: no job rate limit. Snakemake's limiter (--max-jobs-per-timespan, there
-    to spare cluster schedulers) re-wakes its scheduler on a 1 s timer from every scheduling
-    pass, so the timers pile up, one chain per job event: 600 short jobs cost twice the CPU,
-    and every run waits up to 1 s at exit for the last timer. Cluster runs keep it."""
-    scheduler = getattr(workflow, "scheduler", None)
-    if workflow.local_exec and hasattr(scheduler, "job_rate_limiter"):
-        scheduler.job_rate_limiter = None
 
 
 def print_batch_summary(run_failed):

@@ -4,7 +4,7 @@
 rule demux_audio:
     input:
         media=get_media,
-        env=env_stamp(STAGE_ENVS["demux"]),
+        env=env_input(STAGE_ENVS["demux"]),
     output:
         wav=f"{WORK_DIR}/demux/{{name}}.wav",
     log:
@@ -18,11 +18,12 @@ rule demux_audio:
         python=stage_python("demux"),
         code=stage_code("demux"),
         code_digest=code_digest("demux"),
-        # stream choice + the film's content identity (a replaced film re-runs demux)
+        env_digest=env_digest(STAGE_ENVS["demux"]),
+        # the film, its stream choice and content identity (a replaced film re-runs demux)
         source=get_demux_source,
         debug=debug_flag(),
     shell:
-        "{params.python} {params.code:q} --input {input.media:q} --output {output.wav:q}"
+        "{params.python} {params.code:q} --input {params.source[film]:q} --output {output.wav:q}"
         " --audio-stream {params.source[audio_stream]:q} --language {params.source[language]:q}"
         " {params.debug}"
         " > {log:q} 2>&1"

@@ -5,7 +5,7 @@
 rule diarize_speakers:
     input:
         wav=f"{WORK_DIR}/demux/{{name}}.wav",
-        env=env_stamp(STAGE_ENVS["diarize"]),
+        env=env_input(STAGE_ENVS["diarize"]),
     output:
         turns=f"{WORK_DIR}/diarize/{{name}}.json",
     log:
@@ -22,6 +22,7 @@ rule diarize_speakers:
         python=stage_python("diarize"),
         code=stage_code("diarize"),
         code_digest=code_digest("diarize"),
+        env_digest=env_digest(STAGE_ENVS["diarize"]),
         model=config["diarize"]["model"],
         device=config["diarize"]["device"],
         debug=debug_flag(),

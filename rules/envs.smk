@@ -1,9 +1,11 @@
 # Stage environments as targets: one venv per envs/<env>.yaml, built with uv (pip fallback).
-# The stamp records the env's identity (pip freeze + Python version); stage rules depend on it.
-# What triggers a rebuild is the spec's content (Python + pip list, a plain param), not its
-# mtime: a comment edit rebuilds nothing, and so re-runs nothing downstream in that run. A
-# forced rebuild with identical contents writes an identical stamp, which Snakemake's checksum
-# comparison treats as unchanged on later runs.
+# The stamp records the env's identity (pip freeze + Python version). What triggers a rebuild
+# is the spec's content (Python + pip list, a plain param), not its mtime, so a comment edit
+# rebuilds nothing; and the venv's folder, so a deleted env is rebuilt by any run that needs
+# it. A rebuild of an unchanged spec installs the env's lock (<venv_dir>/<env>.lock.json,
+# what the last build resolved), so it is the same env: stages take it as an `ancient` input
+# plus its spec's digest as a param (rules/common.smk, env_input), and re-run only when the
+# spec changes.
 
 
 rule env_build:
@@ -11,6 +13,7 @@ rule env_build:
         spec=ancient(env_spec("{env}")),
     output:
         stamp=str(VENV_DIR / "{env}.env.json"),
+        marker=env_marker("{env}"),
     log:
         "logs/envs/{env}.log",
     localrule: True
@@ -20,27 +23,35 @@ rule env_build:
         python=sys.executable,
         builder=str(SCRIPTS / "build_env.py"),
         venv=str(VENV_DIR / "{env}"),
+        lock=str(VENV_DIR / "{env}.lock.json"),
         packages=get_env_packages,
     shell:
         "{params.python:q} {params.builder:q} --spec {input.spec:q} --venv {params.venv:q}"
-        " --stamp {output.stamp:q} > {log:q} 2>&1"
+        " --stamp {output.stamp:q} --lock {params.lock:q} > {log:q} 2>&1"
 
 
-# Whisper weights installed by the asr env, laid out as a CTranslate2 model directory.
+# Whisper weights installed by the asr env, laid out as a CTranslate2 model directory. The
+# manifest (its files' hashes) is the artifact stages depend on; the files go to a folder named
+# by their content, reached through a link swapped atomically: a rebuild never deletes a model
+# a running job (of this or another checkout sharing model_dir) is loading.
 rule model_assemble:
     input:
-        env=env_stamp("asr"),
-        code=str(SCRIPTS / "model_assemble.py"),
+        env=env_input("asr"),
     output:
-        model=directory(str(MODEL_DIR / "faster-whisper-{model}")),
+        manifest=model_manifest("{model}"),
     log:
         "logs/models/{model}.log",
     conda:
         "../envs/asr.yaml"
     params:
         python=env_python("asr"),
+        code=stage_code("model_assemble"),
+        code_digest=code_digest("model_assemble"),
+        env_digest=env_digest("asr"),
+        link=bundled_model_dir("{model}"),
     shell:
-        "{params.python} {input.code:q} --model {wildcards.model:q} --output {output.model:q} > {log:q} 2>&1"
+        "{params.python} {params.code:q} --model {wildcards.model:q} --link {params.link:q}"
+        " --manifest {output.manifest:q} > {log:q} 2>&1"
 
 
 # `snakemake envs`: build every stage env and the configured bundled model, and nothing else.

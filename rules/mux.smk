@@ -3,9 +3,9 @@
 
 rule mux_video:
     input:
-        media=get_media,
+        media=get_mux_media,
         tracks=MUX_TRACKS,
-        env=env_stamp(STAGE_ENVS["mux"]),
+        env=env_input(STAGE_ENVS["mux"]),
     output:
         video="out/{name}.{video_format}",
     log:
@@ -19,6 +19,7 @@ rule mux_video:
         python=stage_python("mux"),
         code=stage_code("mux"),
         code_digest=code_digest("mux"),
+        env_digest=env_digest(STAGE_ENVS["mux"]),
         debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --video {input.media:q} --output {output.video:q}"

@@ -7,7 +7,7 @@ rule report_film:
         qc=get_report_qc,
         references=get_references,
         video=get_report_video,
-        env=env_stamp("report"),
+        env=env_input("report"),
     output:
         cps=report(
             f"{WORK_DIR}/report/{{name}}.cps.png",
@@ -35,6 +35,7 @@ rule report_film:
         python=env_python("report"),
         code=stage_code("report"),
         code_digest=code_digest("report"),
+        env_digest=env_digest("report"),
         source=get_report_source_language,
         subtitles=get_report_pairs("out/{name}.{lang}.srt"),
         qc=get_report_pairs(f"{WORK_DIR}/qc/{{name}}.{{lang}}.srt.json"),

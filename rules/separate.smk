@@ -4,7 +4,7 @@
 rule separate_vocals:
     input:
         wav=f"{WORK_DIR}/demux/{{name}}.wav",
-        env=env_stamp(STAGE_ENVS["separate"]),
+        env=env_input(STAGE_ENVS["separate"]),
     output:
         vocals=f"{WORK_DIR}/separate/{{name}}.vocals.wav",
     log:
@@ -21,6 +21,7 @@ rule separate_vocals:
         python=stage_python("separate"),
         code=stage_code("separate"),
         code_digest=code_digest("separate"),
+        env_digest=env_digest(STAGE_ENVS["separate"]),
         model=config["separate"]["model"],
         model_name=config["separate"]["name"],
         shifts=config["separate"]["shifts"],

@@ -6,7 +6,7 @@ rule subtitles_render:
     input:
         transcript=get_subtitle_transcript,
         speakers=SPEAKER_TURNS,
-        env=env_stamp(STAGE_ENVS["subtitles"]),
+        env=env_input(STAGE_ENVS["subtitles"]),
     output:
         subtitles="out/{name}.{lang}.{fmt}",
         qc=f"{WORK_DIR}/qc/{{name}}.{{lang}}.{{fmt}}.json",
@@ -18,6 +18,7 @@ rule subtitles_render:
         python=stage_python("subtitles"),
         code=stage_code("subtitles"),
         code_digest=code_digest("subtitles"),
+        env_digest=env_digest(STAGE_ENVS["subtitles"]),
         style=get_subtitle_style,
         debug=debug_flag(),
     shell:
@@ -32,7 +33,7 @@ rule subtitles_burn:
     input:
         media=get_media,
         subtitles="out/{name}.{lang}.ass",
-        env=env_stamp(STAGE_ENVS["burn"]),
+        env=env_input(STAGE_ENVS["burn"]),
     output:
         video="out/{name}.{lang}.burned.mp4",
     log:
@@ -44,6 +45,7 @@ rule subtitles_burn:
         python=stage_python("burn"),
         code=stage_code("burn"),
         code_digest=code_digest("burn"),
+        env_digest=env_digest(STAGE_ENVS["burn"]),
         debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --video {input.media:q} --subtitles {input.subtitles:q}"

@@ -10,7 +10,7 @@ rule translate_whisper:
         wav=ASR_AUDIO,
         regions=VAD_REGIONS,
         model=asr_model_input(),
-        env=asr_env_input(),
+        env=env_input(STAGE_ENVS["asr"]),
     output:
         translation=f"{WORK_DIR}/translate/whisper/{{name}}.{{lang}}.json",
     log:
@@ -29,6 +29,7 @@ rule translate_whisper:
         python=stage_python("asr"),
         code=stage_code("asr"),
         code_digest=code_digest("asr"),
+        env_digest=env_digest(STAGE_ENVS["asr"]),
         model=config["asr"]["model"],
         language=ASR_LANGUAGE,
         options=whisper_translate_options(),
@@ -42,7 +43,7 @@ rule translate_whisper:
 rule translate_transformers:
     input:
         transcript=TRANSCRIPT,
-        env=env_stamp("translate"),
+        env=env_input("translate"),
     output:
         translation=f"{WORK_DIR}/translate/{{backend}}/{{name}}.{{lang}}.json",
     log:
@@ -61,6 +62,7 @@ rule translate_transformers:
         python=env_python("translate"),
         code=stage_code("translate"),
         code_digest=code_digest("translate"),
+        env_digest=env_digest("translate"),
         model=get_translation_model,
         options=translation_options(),
         debug=debug_flag(),
@@ -73,7 +75,7 @@ rule translate_transformers:
 rule translate_indictrans2:
     input:
         transcript=TRANSCRIPT,
-        env=env_stamp("indictrans"),
+        env=env_input("indictrans"),
     output:
         translation=f"{WORK_DIR}/translate/{{backend}}/{{name}}.{{lang}}.json",
     log:
@@ -92,6 +94,7 @@ rule translate_indictrans2:
         python=env_python("indictrans"),
         code=stage_code("translate"),
         code_digest=code_digest("translate"),
+        env_digest=env_digest("indictrans"),
         model=get_translation_model,
         options=translation_options(),
         debug=debug_flag(),

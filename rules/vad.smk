@@ -4,7 +4,7 @@
 rule vad_segments:
     input:
         wav=ASR_AUDIO,
-        env=env_stamp(STAGE_ENVS["vad"]),
+        env=env_input(STAGE_ENVS["vad"]),
     output:
         regions=f"{WORK_DIR}/vad/{{name}}.json",
     log:
@@ -20,6 +20,7 @@ rule vad_segments:
         python=stage_python("vad"),
         code=stage_code("vad"),
         code_digest=code_digest("vad"),
+        env_digest=env_digest(STAGE_ENVS["vad"]),
         backend=config["vad"]["backend"],
         pyannote_model=config["vad"]["pyannote_model"],
         options=get_stage_options(

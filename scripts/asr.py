@@ -303,13 +303,22 @@ def transcribe(
     }
 
 
+def model_to_load(model_path: str | None, model: str) -> str:
+    """The folder a bundled model's manifest names (the exact content the job depends on), a
+    model directory as given, or else the model's name (a hub name is loaded as is)."""
+    if model_path and model_path.endswith(".json"):
+        manifest = Path(model_path)
+        return str(manifest.parent / read_json(manifest, "model manifest")["folder"])
+    return model_path or model
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--audio", type=Path, required=True)
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--model", required=True, help="model name as configured (recorded in the JSON)")
-    # nargs="?": the rule passes the bundled model's directory, or nothing for any other model.
-    parser.add_argument("--model-path", nargs="?", help="the model directory to load (default: --model itself)")
+    # nargs="?": the rule passes the bundled model's manifest, or nothing for any other model.
+    parser.add_argument("--model-path", nargs="?", help="model manifest or directory to load (default: --model itself)")
     parser.add_argument("--language", default="auto")
     parser.add_argument("--options", default="{}", help="JSON object of asr options")
     parser.add_argument("--threads", type=int, default=4)
@@ -318,7 +327,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--worker", type=int, default=0, help="1: hand the work to a warm model worker")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
-    args.model_path = args.model_path or args.model  # a hub name or local directory is loaded as is
+    args.model_path = model_to_load(args.model_path, args.model)
     setup_logging(args.debug)
     regions = read_json(args.speech_regions, "speech regions")["regions"] if args.speech_regions else None
     if args.worker:

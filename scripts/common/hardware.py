@@ -26,6 +26,42 @@ def cuda_devices() -> int:
         return 0
 
 
+def nvidia_gpus_visible() -> int:
+    """NVIDIA GPUs this process may use, from the driver's /proc entries and
+    CUDA_VISIBLE_DEVICES: no CUDA library needed, so the workflow can decide `auto` itself."""
+    import os
+    from pathlib import Path
+
+    gpus = Path("/proc/driver/nvidia/gpus")
+    count = len(list(gpus.iterdir())) if gpus.is_dir() else 0
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        chosen = [d for d in visible.split(",") if d.strip() and not d.strip().startswith("-")]
+        count = min(count, len(chosen))
+    return count
+
+
+def resolve_options_here(options: dict, backend: str) -> dict:
+    """ASR options with every `auto` (device, compute_type, batch_size) resolved for this
+    machine, so that equal settings give equal options: `batch_size: 8` and `auto` on a CPU
+    are the same param and re-run nothing."""
+    if options.get("device", "auto") == "auto":
+        if nvidia_gpus_visible() > 0:
+            device = "cuda"
+        elif is_apple_silicon() and backend != "faster-whisper":
+            device = "mps"
+        else:
+            device = "cpu"
+    else:
+        device = options["device"]
+    return {
+        **options,
+        "device": device,
+        "compute_type": resolve_compute_type(options.get("compute_type", "auto"), device),
+        "batch_size": resolve_batch_size(options.get("batch_size", "auto"), device),
+    }
+
+
 def resolve_device(device: str, backend: str = "faster-whisper") -> tuple[str, str]:
     """`auto` -> cuda when a GPU is visible, mps on Apple Silicon (for torch/MLX backends;
     CTranslate2 has no mps), else cpu. Returns (device, reason)."""

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import jiwer
@@ -134,7 +135,9 @@ def test_local_runs_are_not_held_by_the_job_rate_limit(workdir):
 def test_editing_a_stage_script_reruns_that_stage_and_reverting_it_does_not(workdir):
     script = workdir / "scripts" / "subtitles.py"
     original = script.read_text()
-    script.write_text(original + "\n# an edit\n")
+    script.write_text(original + "\n# a comment changes no code\n")
+    assert planned_jobs(workdir) == {}
+    script.write_text(original + "\nAN_EDIT = 1\n")
     assert planned_jobs(workdir) == {"subtitles_render": 2, "mux_video": 1, "all": 1}
     script.write_text(original)  # same text, newer mtime: the script's hash is what counts
     assert planned_jobs(workdir) == {}
@@ -151,6 +154,80 @@ def test_identical_env_rebuild_marks_nothing_stale(workdir):
     before = stamp.read_text()
     snakemake(workdir, "--force", str(stamp))
     assert stamp.read_text() == before
+    assert planned_jobs(workdir) == {}
+
+
+def test_shared_code_edits_rerun_its_stages_and_comments_do_not(workdir):
+    """Stages are tracked by their script and every project module it imports (as syntax
+    trees without docstrings): scripts/common/speech.py shapes every transcript."""
+    module = workdir / "scripts" / "common" / "speech.py"
+    original = module.read_text()
+    assert '"min_silence_duration_ms": 160' in original
+    module.write_text('# a comment\n' + original.replace('"""', '"""A docstring line. ', 1).replace("160", "(160)", 1))
+    assert planned_jobs(workdir) == {}
+    module.write_text(original.replace('"min_silence_duration_ms": 160', '"min_silence_duration_ms": 1600'))
+    jobs = planned_jobs(workdir)
+    assert jobs == {"asr_transcribe": 2, "subtitles_render": 2, "mux_video": 1, "all": 1}, jobs
+    module.write_text(original)
+    assert planned_jobs(workdir) == {}
+
+
+def test_the_model_is_tracked_by_content_not_by_its_script(workdir):
+    script = workdir / "scripts" / "model_assemble.py"
+    original = script.read_text()
+    script.write_text(original + "\n# a comment\n")
+    assert planned_jobs(workdir) == {}
+    manifest = workdir.parent / "models" / "faster-whisper-base.json"
+    before = manifest.read_text()
+    snakemake(workdir, "--force", str(manifest))  # a rebuild with the same content
+    assert manifest.read_text() == before
+    assert (workdir.parent / "models" / "faster-whisper-base").is_symlink()
+    assert planned_jobs(workdir) == {}
+    script.write_text(original)
+
+
+@pytest.mark.skipif(Path("/proc/driver/nvidia/gpus").is_dir(), reason="auto means cuda here, not cpu")
+def test_a_setting_equal_to_auto_reruns_nothing(workdir):
+    update_config(workdir, {"asr": {"batch_size": 8, "device": "cpu", "compute_type": "int8"}})  # auto on a CPU
+    assert planned_jobs(workdir) == {}
+    update_config(workdir, {"asr": {"batch_size": "auto", "device": "auto", "compute_type": "auto"}})
+
+
+def test_a_deleted_env_is_rebuilt_and_stales_nothing(workdir):
+    venvs = workdir.parent / "venvs"
+    stamp = (venvs / "subtitles.env.json").read_text()
+    srt = workdir / "out" / "jfk.en.srt"
+    built = srt.stat().st_mtime_ns
+    shutil.rmtree(venvs / "subtitles")
+    assert planned_jobs(workdir) == {"env_build": 1, "all": 1}
+    snakemake(workdir, "envs")
+    assert (venvs / "subtitles.env.json").read_text() == stamp
+    assert planned_jobs(workdir) == {}
+    shutil.rmtree(venvs / "subtitles")
+    snakemake(workdir)  # the default target rebuilds it, and only it
+    assert (venvs / "subtitles" / "bin" / "python").exists()
+    assert srt.stat().st_mtime_ns == built
+    assert planned_jobs(workdir) == {}
+    shutil.rmtree(venvs / "subtitles")
+    (workdir / "out" / "jfk.en.vtt").unlink()
+    done = snakemake(workdir, "out/jfk.en.vtt")  # a job whose env is gone rebuilds it first
+    assert "environment 'subtitles'" in (workdir / "logs" / "subtitles" / "jfk.en.vtt.log").read_text()
+    assert (venvs / "subtitles.env.json").read_text() == stamp, done.stderr[-2000:]
+    assert planned_jobs(workdir) == {}
+
+
+def test_a_second_checkout_sharing_envs_and_models_stales_nothing(workdir, tmp_path):
+    """Two clones, one venv_dir and model_dir: the second one's newer files rebuild nothing
+    shared, and its run leaves the first one with nothing to do."""
+    root = workdir.parent
+    other = copy_project(tmp_path / "clone", venv_dir=str(root / "venvs"), model_dir=str(root / "models"))
+    shutil.copy2(workdir / "in" / "jfk.flac", other / "in" / "jfk.flac")
+    later = time.time() + 60
+    for path in (other / "scripts").rglob("*"):
+        os.utime(path, (later, later))
+    jobs = planned_jobs(other)
+    assert "env_build" not in jobs and "model_assemble" not in jobs, jobs
+    snakemake(other)
     assert planned_jobs(workdir) == {}
 
 

@@ -184,19 +184,23 @@ def test_11_unknown_language_fails_before_any_job(work):
     assert code != 0 and "media.tsv" in output
 
 
-def test_12_missing_or_broken_env_fails_before_work_with_the_build_command(work, tmp_path):
+def test_12_missing_or_broken_env_is_rebuilt_else_fails_before_work_with_the_build_command(work, tmp_path):
     venvs = tmp_path / "venvs"
     update_config(work, {"venv_dir": str(venvs)})
     media.speech(work / "in" / "a.wav")
     snakemake(work, str(venvs / "media.env.json"))  # a missing env is simply built
-    assert (venvs / "media" / "bin" / "python").exists()
-    (venvs / "media" / "bin" / "python").unlink()  # now break it
-    code, output = run(work, "work/demux/a.wav")
+    stamp = (venvs / "media.env.json").read_text()
+    (venvs / "media" / "bin" / "python").unlink()  # now break it: the job that needs it rebuilds it
+    snakemake(work, "work/demux/a.wav")
+    assert "environment 'media'" in (work / "logs" / "demux" / "a.log").read_text()
+    assert (venvs / "media.env.json").read_text() == stamp
+    (venvs / "media" / "bin" / "python").unlink()  # and when the rebuild fails too: one line
+    (venvs / "media.lock.json").write_text("{}")
+    (work / "envs" / "media.yaml").write_text("name: media\ndependencies:\n  - pip:\n      - no-such-package-anywhere==0\n")
+    code, output = run(work, "--allowed-rules", "demux_audio", "--force", "work/demux/a.wav")
     assert code != 0
     expected = f"error: environment 'media' ({venvs / 'media'}) is missing or broken; rebuild it with: snakemake --cores 1 --force '{venvs / 'media.env.json'}'"
     assert_failed_cleanly(work, output, expected, "work/demux/a.wav")
-    snakemake(work, "--force", str(venvs / "media.env.json"))
-    snakemake(work, "work/demux/a.wav")
 
 
 def test_13_missing_model_is_a_clear_error(work):
