@@ -23,7 +23,6 @@ rule align_words:
         python=stage_python("align"),
         code=stage_code("align"),
         code_digest=code_digest("align"),
-        env_digest=env_digest(STAGE_ENVS["align"]),
         model=get_align_model,
         debug=debug_flag(),
     shell:

@@ -26,7 +26,6 @@ rule asr_transcribe:
         python=stage_python("asr"),
         code=stage_code("asr"),
         code_digest=code_digest("asr"),
-        env_digest=env_digest(STAGE_ENVS["asr"]),
         model=config["asr"]["model"],
         language=ASR_LANGUAGE,
         options=asr_options(),

@@ -330,44 +330,6 @@ def get_env_packages(wildcards):
     return json.dumps({"python": spec.python, "pip": spec.pip})
 
 
-def env_marker(env):
-    """A file every built venv has: gone with the env's folder, so `snakemake envs` and the
-    default target rebuild a deleted env."""
-    return str(VENV_DIR / env / "pyvenv.cfg")
-
-
-def env_input(env):
-    """A stage's env as an input: its stamp, built before the stage. `ancient`: rebuilding an
-    env (from its lock, the same env) re-runs nothing downstream; what the env is comes in as
-    the env_digest param. A job whose env folder is gone rebuilds it first (run-in-env). With
-    --sdm conda, Snakemake manages the env itself."""
-    return [] if use_conda() else [ancient(str(VENV_DIR / f"{env}.env.json"))]
-
-
-@functools.cache
-def env_digest(env):
-    """What defines an env, as a plain param: its spec's dependencies (conda and pip), so
-    editing a package re-runs the stages on that env, and a comment re-runs nothing."""
-    import yaml
-
-    spec = yaml.safe_load(env_spec(env).read_text()) or {}
-    defining = {key: spec.get(key) for key in ("channels", "dependencies")}
-    return hashlib.sha256(json.dumps(defining, sort_keys=True).encode()).hexdigest()[
-        :16
-    ]
-
-
-def env_python(env):
-    """Command prefix running a script on the stage's env interpreter. Under conda the rule's
-    `conda:` env is active, so plain `python` is that env's."""
-    if use_conda():
-        return "python"
-    return shlex.join(
-        [str(SCRIPTS / "run-in-env"), str(VENV_DIR / env), env_paths(env)["stamp"]]
-        + [shlex.join(env_build_command(env))]
-    )
-
-
 def env_paths(env):
     return {
         "spec": str(env_spec(env)),
@@ -377,14 +339,65 @@ def env_paths(env):
     }
 
 
+def env_marker(env):
+    """A file every built venv has: gone with the env's folder, so `snakemake envs` rebuilds a
+    deleted env."""
+    return str(VENV_DIR / env / "pyvenv.cfg")
+
+
+def env_input(env):
+    """A stage's env as an input: its stamp (Python + pip freeze), compared by checksum, so a
+    changed env re-runs the stage and a rebuild into the same env (from its lock) does not.
+    A job whose env folder is gone rebuilds it first (scripts/run-in-env). With --sdm conda,
+    Snakemake manages the env itself."""
+    return [] if use_conda() else [env_paths(env)["stamp"]]
+
+
+# Jobs that call back into the workflow's own tools (build_env.py, on Snakemake's interpreter)
+# find it in this variable, not in a param: which orchestrator env runs a build (workflow or
+# workflow-slurm) changes no artifact.
+WORKFLOW_PYTHON_VARIABLE = "SUBTITLES_WORKFLOW_PYTHON"
+os.environ[WORKFLOW_PYTHON_VARIABLE] = sys.executable
+
+
 def env_build_command(env):
-    """How rule env_build (and run-in-env, for a job whose env is gone) builds an env."""
+    """How run-in-env rebuilds a job's env whose folder is gone (as rule env_build does)."""
     paths = env_paths(env)
-    return [sys.executable, str(SCRIPTS / "build_env.py")] + [
+    arguments = [str(SCRIPTS / "build_env.py")] + [
         arg
         for key in ("spec", "venv", "stamp", "lock")
         for arg in (f"--{key}", paths[key])
     ]
+    return f'"${WORKFLOW_PYTHON_VARIABLE}" {shlex.join(arguments)}'
+
+
+def env_python(env):
+    """Command prefix running a script on the stage's env interpreter (rebuilding the env
+    first if its folder is gone). Under conda the rule's `conda:` env is active, so plain
+    `python` is that env's."""
+    if use_conda():
+        return "python"
+    return shlex.join(
+        [str(SCRIPTS / "run-in-env"), str(VENV_DIR / env), env_paths(env)["stamp"]]
+        + [env_build_command(env)]
+    )
+
+
+def note_missing_envs():
+    """Say so when a built env's folder is gone: a dry run shows no job for it (the first job
+    that needs the env rebuilds it, which changes no artifact)."""
+    for env in sorted(set(STAGE_ENVS.values())):
+        paths = env_paths(env)
+        if Path(paths["stamp"]).exists() and not Path(env_marker(env)).exists():
+            print(
+                f"note: env '{env}' ({paths['venv']}) is gone; the first job that needs it "
+                "rebuilds it from its lock (or now: snakemake envs)",
+                file=sys.stderr,
+            )
+
+
+if not use_conda():
+    note_missing_envs()
 
 
 def stage_python(stage):
@@ -682,10 +695,6 @@ def get_final_outputs(wildcards):
                 outputs.append(f"out/{name}.{burn_in_language(name)}.burned.mp4")
         if config["qc_report"]:
             outputs.append(f"{WORK_DIR}/report/{name}.summary.html")
-    # The envs' folders too: a deleted one is rebuilt (the same env, from its lock) and, its
-    # stamp being an ancient input of the stages, nothing downstream re-runs.
-    if not use_conda():
-        outputs += [env_marker(env) for env in default_build_envs()]
     return outputs
 
 
@@ -745,20 +754,17 @@ def whisper_translate_options():
     return json.dumps({**asr_decoding_options(), "task": "translate"}, sort_keys=True)
 
 
-def translation_pairs():
-    """(spoken, target) language pairs of the films with a known spoken language."""
-    pairs = set()
+def check_translation_pairs():
+    """Fail before any job on a pair no backend supports (films with a known language)."""
     for name in MEDIA:
         source = configured_source_language(name)
         if source != "auto":
-            pairs |= {(source, t) for t in target_languages(name) if t != source}
-    return pairs
+            for target in target_languages(name):
+                if target != source:
+                    translation_backend(source, target)
 
 
-# Fails before any job on a pair no backend supports.
-TRANSLATION_BACKENDS = {
-    pair: translation_backend(*pair) for pair in translation_pairs()
-}
+check_translation_pairs()
 
 
 # --------------------------------------------------------------------------------- report
@@ -813,25 +819,6 @@ def get_report_video(wildcards):
 
 def get_report_source_language(wildcards):
     return get_source_language(wildcards.name)
-
-
-# The env each translation backend runs on (rules/translate.smk).
-TRANSLATION_ENVS = {
-    "whisper": STAGE_ENVS["asr"],
-    "nllb": "translate",
-    "m2m100": "translate",
-    "marian": "translate",
-    "indictrans2": "indictrans",
-}
-
-
-def default_build_envs():
-    """The envs the default target's stages run on."""
-    stages = ["demux", "asr", "subtitles", "mux"]
-    stages += [s for s in ("separate", "vad", "align", "diarize") if is_activated(s)]
-    stages += ["report"] if config["qc_report"] else []
-    envs = {STAGE_ENVS[stage] for stage in stages}
-    return sorted(envs | {TRANSLATION_ENVS[b] for b in TRANSLATION_BACKENDS.values()})
 
 
 def get_env_targets(wildcards):

@@ -18,7 +18,6 @@ rule demux_audio:
         python=stage_python("demux"),
         code=stage_code("demux"),
         code_digest=code_digest("demux"),
-        env_digest=env_digest(STAGE_ENVS["demux"]),
         # the film, its stream choice and content identity (a replaced film re-runs demux)
         source=get_demux_source,
         debug=debug_flag(),

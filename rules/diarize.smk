@@ -22,7 +22,6 @@ rule diarize_speakers:
         python=stage_python("diarize"),
         code=stage_code("diarize"),
         code_digest=code_digest("diarize"),
-        env_digest=env_digest(STAGE_ENVS["diarize"]),
         model=config["diarize"]["model"],
         device=config["diarize"]["device"],
         debug=debug_flag(),

@@ -1,11 +1,10 @@
 # Stage environments as targets: one venv per envs/<env>.yaml, built with uv (pip fallback).
-# The stamp records the env's identity (pip freeze + Python version). What triggers a rebuild
-# is the spec's content (Python + pip list, a plain param), not its mtime, so a comment edit
-# rebuilds nothing; and the venv's folder, so a deleted env is rebuilt by any run that needs
-# it. A rebuild of an unchanged spec installs the env's lock (<venv_dir>/<env>.lock.json,
-# what the last build resolved), so it is the same env: stages take it as an `ancient` input
-# plus its spec's digest as a param (rules/common.smk, env_input), and re-run only when the
-# spec changes.
+# The stamp records the env's identity (pip freeze + Python version); stages take it as an
+# input, compared by checksum. What triggers a rebuild is the spec's content (Python + pip
+# list, a plain param), not its mtime, so a comment edit rebuilds nothing. A rebuild of an
+# unchanged spec installs the env's lock (<venv_dir>/<env>.lock.json, what the last build
+# resolved): the same env, an identical stamp, nothing stale. A deleted env folder is rebuilt
+# by `snakemake envs` or by the first job that needs it (scripts/run-in-env).
 
 
 rule env_build:
@@ -20,13 +19,12 @@ rule env_build:
     conda:
         "../envs/env_builder.yaml"
     params:
-        python=sys.executable,
         builder=str(SCRIPTS / "build_env.py"),
         venv=str(VENV_DIR / "{env}"),
         lock=str(VENV_DIR / "{env}.lock.json"),
         packages=get_env_packages,
     shell:
-        "{params.python:q} {params.builder:q} --spec {input.spec:q} --venv {params.venv:q}"
+        '"$SUBTITLES_WORKFLOW_PYTHON" {params.builder:q} --spec {input.spec:q} --venv {params.venv:q}'
         " --stamp {output.stamp:q} --lock {params.lock:q} > {log:q} 2>&1"
 
 
@@ -47,7 +45,6 @@ rule model_assemble:
         python=env_python("asr"),
         code=stage_code("model_assemble"),
         code_digest=code_digest("model_assemble"),
-        env_digest=env_digest("asr"),
         link=bundled_model_dir("{model}"),
     shell:
         "{params.python} {params.code:q} --model {wildcards.model:q} --link {params.link:q}"

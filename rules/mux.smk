@@ -19,7 +19,6 @@ rule mux_video:
         python=stage_python("mux"),
         code=stage_code("mux"),
         code_digest=code_digest("mux"),
-        env_digest=env_digest(STAGE_ENVS["mux"]),
         debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --video {input.media:q} --output {output.video:q}"

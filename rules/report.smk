@@ -35,7 +35,6 @@ rule report_film:
         python=env_python("report"),
         code=stage_code("report"),
         code_digest=code_digest("report"),
-        env_digest=env_digest("report"),
         source=get_report_source_language,
         subtitles=get_report_pairs("out/{name}.{lang}.srt"),
         qc=get_report_pairs(f"{WORK_DIR}/qc/{{name}}.{{lang}}.srt.json"),

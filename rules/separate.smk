@@ -21,7 +21,6 @@ rule separate_vocals:
         python=stage_python("separate"),
         code=stage_code("separate"),
         code_digest=code_digest("separate"),
-        env_digest=env_digest(STAGE_ENVS["separate"]),
         model=config["separate"]["model"],
         model_name=config["separate"]["name"],
         shifts=config["separate"]["shifts"],

@@ -18,7 +18,6 @@ rule subtitles_render:
         python=stage_python("subtitles"),
         code=stage_code("subtitles"),
         code_digest=code_digest("subtitles"),
-        env_digest=env_digest(STAGE_ENVS["subtitles"]),
         style=get_subtitle_style,
         debug=debug_flag(),
     shell:
@@ -45,7 +44,6 @@ rule subtitles_burn:
         python=stage_python("burn"),
         code=stage_code("burn"),
         code_digest=code_digest("burn"),
-        env_digest=env_digest(STAGE_ENVS["burn"]),
         debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --video {input.media:q} --subtitles {input.subtitles:q}"

@@ -20,7 +20,6 @@ rule vad_segments:
         python=stage_python("vad"),
         code=stage_code("vad"),
         code_digest=code_digest("vad"),
-        env_digest=env_digest(STAGE_ENVS["vad"]),
         backend=config["vad"]["backend"],
         pyannote_model=config["vad"]["pyannote_model"],
         options=get_stage_options(

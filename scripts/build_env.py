@@ -13,6 +13,8 @@ Runs on Snakemake's own interpreter (it needs PyYAML, which Snakemake depends on
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -118,7 +120,33 @@ def read_lock(lock: Path | None, spec: EnvSpec) -> list[str] | None:
     return data.get("packages") or None
 
 
-def build(spec_path: Path, venv: Path, stamp: Path, lock: Path | None = None) -> dict:
+@contextlib.contextmanager
+def build_lock(venv: Path):
+    """One build of an env at a time: rule env_build and a job repairing its env (run-in-env)
+    may both reach for it."""
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.with_name(venv.name + ".build-lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def python_works(venv: Path) -> bool:
+    try:
+        return subprocess.run([str(venv / "bin" / "python"), "-c", "pass"], capture_output=True).returncode == 0
+    except OSError:  # no interpreter at all
+        return False
+
+
+def build(spec_path: Path, venv: Path, stamp: Path, lock: Path | None = None, repair: bool = False) -> dict | None:
+    """Build the env, one build at a time; with `repair`, only if its Python does not start
+    (another job may just have rebuilt it). Returns its identity, None when left as it was."""
+    with build_lock(venv):
+        if repair and python_works(venv):
+            return None
+        return build_unlocked(spec_path, venv, stamp, lock)
+
+
+def build_unlocked(spec_path: Path, venv: Path, stamp: Path, lock: Path | None) -> dict:
     """Build the venv next to its final place, then swap it in, so a failed build never
     leaves a half-installed env behind a valid-looking path. When the lock holds what an
     earlier build of the same spec resolved, install exactly that: a deleted or broken env
@@ -148,13 +176,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--venv", type=Path, required=True, help="venv directory to (re)create")
     parser.add_argument("--stamp", type=Path, required=True, help="identity stamp (JSON) to write")
     parser.add_argument("--lock", type=Path, help="what the build resolved, reinstalled exactly while the spec is unchanged")
+    parser.add_argument("--repair", action="store_true", help="build only if the env's Python does not start")
     args = parser.parse_args(argv)
     try:
-        ident = build(args.spec, args.venv, args.stamp, args.lock)
+        ident = build(args.spec, args.venv, args.stamp, args.lock, repair=args.repair)
     except subprocess.CalledProcessError as err:
         print(f"error: building env from {args.spec} failed ({err}); see the output above", file=sys.stderr)
         return 1
-    print(f"env {ident['env']}: Python {ident['python']}, {len(ident['packages'])} packages", file=sys.stderr)
+    if ident:
+        print(f"env {ident['env']}: Python {ident['python']}, {len(ident['packages'])} packages", file=sys.stderr)
     return 0
 
 

@@ -60,7 +60,7 @@ DEBIAN_BASE = {
     "basename", "cat", "chmod", "chown", "cp", "dirname", "env", "head", "id", "ln", "ls", "mkdir",
     "mktemp", "mv", "nproc", "rm", "seq", "sleep", "sort", "tail", "touch", "tr", "wc",  # coreutils
     "grep", "sed", "awk", "tar", "gzip", "find", "xargs", "cmp", "diff", "hostname",
-    "runuser", "setsid", "flock",  # util-linux
+    "runuser", "setsid",  # util-linux
     "mount", "umount",  # mount
     "useradd",  # passwd
     "apt-get",  # apt

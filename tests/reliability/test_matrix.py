@@ -193,6 +193,7 @@ def test_12_missing_or_broken_env_is_rebuilt_else_fails_before_work_with_the_bui
     (venvs / "media" / "bin" / "python").unlink()  # now break it: the job that needs it rebuilds it
     snakemake(work, "work/demux/a.wav")
     assert "environment 'media'" in (work / "logs" / "demux" / "a.log").read_text()
+    assert planned_jobs(work, "work/demux/a.wav") == {}
     assert (venvs / "media.env.json").read_text() == stamp
     (venvs / "media" / "bin" / "python").unlink()  # and when the rebuild fails too: one line
     (venvs / "media.lock.json").write_text("{}")
