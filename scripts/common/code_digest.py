@@ -1,5 +1,6 @@
 """The identity of a stage's code: its script plus every project module it imports,
-transitively, as their syntax trees without docstrings.
+transitively, as their syntax trees without docstrings, plus the data files those modules read
+(scripts/data/<module name>/).
 
 Hashing the syntax tree, not the bytes, means comments, docstrings and formatting (quotes,
 line wrapping, trailing commas) never re-run a stage, while any change to what the code does
@@ -118,4 +119,24 @@ def code_digest(script: Path, root: Path, cache: dict | None = None) -> str:
     digest = hashlib.sha256()
     for relative in sorted(facts):
         digest.update(f"{relative}\0{facts[relative]['fingerprint']}\0".encode())
+        for data in module_data(root, Path(relative)):
+            digest.update(f"{data.relative_to(root)}\0{data_fingerprint(data)}\0".encode())
     return digest.hexdigest()[:16]
+
+
+def module_data(root: Path, module: Path) -> list[Path]:
+    """The data files a module reads: by convention, everything under scripts/data/<module
+    name>/ (e.g. scripts/data/function_words/en.txt for common/function_words.py)."""
+    folder = root / "data" / module.stem
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+
+
+def data_fingerprint(path: Path) -> str:
+    """A data file's content; for text lists (.txt), without `#` comments and blank lines, so
+    a comment re-runs nothing."""
+    if path.suffix == ".txt":
+        lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+        content = "\n".join(line for line in lines if line).encode()
+    else:
+        content = path.read_bytes()
+    return hashlib.sha256(content).hexdigest()

@@ -93,6 +93,18 @@ def test_the_cache_answers_for_unchanged_files_and_not_for_edited_ones(tmp_path)
     assert code_digest(tmp_path / "stage.py", tmp_path, cache) != first
 
 
+def test_a_module_s_data_files_count_and_their_comments_do_not(tmp_path):
+    scripts(tmp_path)
+    data = tmp_path / "data" / "speech" / "en.txt"
+    data.parent.mkdir(parents=True)
+    data.write_text("the\nof\n")
+    before = code_digest(tmp_path / "stage.py", tmp_path)
+    data.write_text("# function words\nthe\n\nof  # a preposition\n")
+    assert code_digest(tmp_path / "stage.py", tmp_path) == before
+    data.write_text("the\nof\nto\n")
+    assert code_digest(tmp_path / "stage.py", tmp_path) != before
+
+
 def test_the_fingerprint_leaves_out_positions():
     assert code_fingerprint("x = 1\n") == code_fingerprint("\n\nx  =  1\n")
     assert code_fingerprint("x = 1\n") != code_fingerprint("x = 2\n")
