@@ -10,6 +10,9 @@ rule mux_video:
         video="out/{name}.{video_format}",
     log:
         "logs/mux/{name}.{video_format}.log",
+    # out/<name>.<lang>.burned.mp4 is the burn-in's (rule subtitles_burn), never a muxed video.
+    wildcard_constraints:
+        name=r"[^/]+(?<!\.burned)",
     conda:
         "../envs/media.yaml"
     resources:

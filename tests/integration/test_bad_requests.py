@@ -81,8 +81,8 @@ def test_a_target_outside_the_contract_is_one_line(project, target, message):
 
 
 def test_the_contract_targets_still_plan(project):
-    done = snakemake(project, "-n", "out/demo.mp4", "out/tagged.en.srt", "out/jfk.en.vtt")
-    assert "mux_video" in done.stdout
+    done = snakemake(project, "-n", "out/demo.mp4", "out/demo.en.burned.mp4", "out/tagged.en.srt", "out/jfk.en.vtt")
+    assert "mux_video" in done.stdout and "subtitles_burn" in done.stdout
 
 
 def test_two_films_with_one_name_is_one_line(project):
