@@ -61,6 +61,8 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
         options = json.loads(option(commands["clip"], "--options"))
         threads = int(option(commands["clip"], "--threads"))
         model_path = Path(option(commands["clip"], "--model-path"))
+        if model_path.suffix == ".json":  # the bundled model's manifest names its folder
+            model_path = model_path.parent / json.loads(model_path.read_text())["folder"]
         result.params = {
             "clip": f"{seconds} s speech, 16 kHz mono WAV (demuxed by the workflow)",
             "stage": "the asr rule's shell command as `snakemake -n -p` renders it, run with bash",
