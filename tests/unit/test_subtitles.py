@@ -87,10 +87,10 @@ def test_two_lines_are_balanced_and_bottom_heavy():
     assert len(lines[0]) <= len(lines[1])
 
 
-def test_cue_starts_at_first_word_and_lingers_at_most_half_a_second():
+def test_cue_starts_one_frame_before_its_first_word_and_lingers_at_most_half_a_second():
     words = words_at("Hello there.", start=3.0) + words_at("General Kenobi.", start=10.0)
     cues = time_cues(segment_words(words, STYLE), STYLE)
-    assert [c.start for c in cues] == [3.0, 10.0]
+    assert [c.start for c in cues] == [2.958, 9.958]  # the lead-in: 1 frame at 24 fps
     assert cues[0].end <= words[1].end + 0.5 + 1e-6
     assert cues[1].end <= words[-1].end + 0.5 + 1e-6
 
@@ -183,7 +183,7 @@ def test_quality_report_separates_fixable_from_too_fast_speech():
     assert report["counts"]["line_chars"] == 1 and report["counts"]["cps"] == 1
     crowded = [Cue(0.0, 0.9, ["Far too many words here"]), Cue(1.0, 2.0, ["and more."])]
     assert quality_report(crowded, style)["counts"]["cps_speech_too_fast"] == 1
-    assert quality_report(crowded, style)["fixable_violations"] == 0
+    assert quality_report(crowded, style)["format_violations"] == 0
 
 
 def test_speaker_change_starts_a_new_cue_with_a_dash():
