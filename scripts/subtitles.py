@@ -317,6 +317,11 @@ def cue_cost(
         cost += 2.0 * (chars / duration / style.max_cps - 1.0)
     if len(lines) > 1:
         cost += 0.2
+        # A line break split_lines could only make after a function word: another cut of the
+        # cues may not need one.
+        for top, bottom in zip(lines, lines[1:]):
+            if function_words.bad_end(top.split()[-1]) or function_words.bad_start(bottom.split()[0]):
+                cost += 3.0
     return cost
 
 
