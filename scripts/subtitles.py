@@ -214,7 +214,7 @@ def words_from_transcript(transcript: dict[str, Any], style: Style | None = None
     """All words in time order, after dropping what Whisper hallucinated, with times repaired.
 
     Dropped (and listed in `loops` where they are loops): a segment repeating the previous one
-    verbatim, words or phrases said 3 times or more in a row, and a segment Whisper itself
+    verbatim, words or phrases said 3 times or more in a row (within or across segments), and a segment Whisper itself
     thinks is not speech while its words are near-random (music, noise). Segments are taken
     in order of their first word (translations can come back overlapping or out of order).
     """
@@ -237,8 +237,9 @@ def words_from_transcript(transcript: dict[str, Any], style: Style | None = None
             log.info("dropped likely non-speech segment at %.2f s: %r", seg_words[0].start, text)
             continue
         previous_text = text
-        words.extend(mark_sentence_ends(drop_loops(seg_words, loops), style))
-    return repair_timeline(words, style)
+        words.extend(mark_sentence_ends(seg_words, style))
+    # Loops are cut across segment ends too: a window can end inside one.
+    return repair_timeline(drop_loops(words, loops), style)
 
 
 def is_name_pair(left: str, right: str) -> bool:
