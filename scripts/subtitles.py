@@ -165,7 +165,7 @@ def drop_loops(words: list[Word], loops: list[Loop], min_repeats: int = 3, longe
         log.info("dropped a loop at %.2f s: %r said %d times in a row", words[at].start, text, repeats)
         last_kept, last_dropped = words[kept_end - 1], words[dropped_end - 1]
         tail = last_dropped.text[len(last_dropped.text.rstrip("".join(SENTENCE_END + CLAUSE_END))) :]
-        if tail and not last_kept.text.endswith(tail):
+        if tail and not last_kept.text.endswith(SENTENCE_END + CLAUSE_END):
             words[kept_end - 1] = replace(last_kept, text=last_kept.text + tail)
         del words[kept_end:dropped_end], keys[kept_end:dropped_end]
     return words
@@ -229,7 +229,10 @@ def words_from_transcript(transcript: dict[str, Any], style: Style | None = None
         if not seg_words:
             continue
         if text == previous_text:
-            loops.append(Loop(seg_words[0].start, text, 2))
+            if loops and loops[-1].text == text:
+                loops[-1] = replace(loops[-1], repeats=loops[-1].repeats + 1)
+            else:
+                loops.append(Loop(seg_words[0].start, text, 2))
             log.info("dropped a segment repeating the one before at %.2f s: %r", seg_words[0].start, text)
             continue
         mean_probability = sum(w.probability for w in seg_words) / len(seg_words)
@@ -459,7 +462,7 @@ class Subtitles:
 
 def build_subtitles(transcript: dict[str, Any], style: Style, turns: list[dict[str, Any]] | None = None) -> Subtitles:
     language = transcript.get("language")
-    function_words = for_language(language)
+    function_words = for_language(language or "en")  # the rules before languages had lists
     loops: list[Loop] = []
     words = assign_speakers(words_from_transcript(transcript, style, loops), turns or [])
     spans = drop_repeated_spans(segment_words(words, style, function_words), loops)
