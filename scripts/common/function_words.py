@@ -29,7 +29,7 @@ class FunctionWords:
 
     def bad_end(self, word: str) -> bool:
         """A line or cue ending on `word` would separate it from the words it belongs with."""
-        stripped = word.strip().strip(WRAPPING).lower()
+        stripped = word.strip().strip(WRAPPING + " ").lower()
         if stripped in self.ends_before:  # "dr." ends in a full stop and still wants the name
             return True
         return not stripped.endswith(PHRASE_END) and normalise(stripped) in self.ends_before
@@ -42,7 +42,7 @@ class FunctionWords:
 def normalise(word: str) -> str:
     """The list form of a word: lower case, without quotes, brackets, dashes or a final
     comma-like mark ("- The" and "the," are "the"); a final full stop is kept ("dr.")."""
-    return word.strip().strip(WRAPPING).rstrip(",;:!?।").lower()
+    return word.strip().strip(WRAPPING + " ").rstrip(",;:!?।").lower()
 
 
 def parse_list(text: str) -> FunctionWords:
