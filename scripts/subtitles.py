@@ -116,11 +116,19 @@ def loop_key(text: str) -> str:
 
 
 def words_of_segment(segment: dict[str, Any]) -> list[Word]:
-    return [
-        Word(w["word"].strip(), float(w["start"]), float(w["end"]), float(w.get("probability", 1.0)))
-        for w in segment.get("words", [])
-        if w.get("word", "").strip()
-    ]
+    """The segment's words; a "word" of punctuation alone ("," "...") joins the word before it
+    (or goes, first in a segment): shown alone it would be an empty-looking cue."""
+    words: list[Word] = []
+    for w in segment.get("words", []):
+        text = w.get("word", "").strip()
+        if not text:
+            continue
+        if not text.strip("".join(SENTENCE_END + CLAUSE_END) + "\"'“”‘’-"):
+            if words:
+                words[-1] = replace(words[-1], text=words[-1].text + text, end=max(words[-1].end, float(w["end"])))
+            continue
+        words.append(Word(text, float(w["start"]), float(w["end"]), float(w.get("probability", 1.0))))
+    return words
 
 
 def repeat_count(keys: list[str], at: int, size: int) -> int:

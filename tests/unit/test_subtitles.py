@@ -353,3 +353,10 @@ def test_qc_skips_the_sync_check_without_speech_regions():
     report = quality_report([cue], STYLE, language="en")
     assert report["counts"]["off_speech"] == 0 and report["speech_regions_checked"] is False
     assert report["problems"] == 0
+
+
+def test_punctuation_alone_is_never_a_cue():
+    """Whisper base gave "," as a word of its own, then a long pause: before, a cue showed ","."""
+    words = [Word(",", 0.0, 0.98), Word("Hello", 9.0, 9.4), Word("there", 9.4, 9.8), Word("...", 9.8, 9.9)]
+    cues = build_cues(transcript_of(words), STYLE)
+    assert [c.text for c in cues] == ["Hello there..."]
