@@ -333,7 +333,7 @@ def cue_cost(
         # cues may not need one.
         for top, bottom in zip(lines, lines[1:]):
             if function_words.bad_end(top.split()[-1]) or function_words.bad_start(bottom.split()[0]):
-                cost += 3.0
+                cost += 4.0
     return cost
 
 
