@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     any_limits = next(iter(qc.values()), {"limits": {"min_duration": 0.833, "max_duration": 7.0}})["limits"]
     plot_cps(tracks, limits, args.cps_plot)
     plot_durations(tracks, any_limits["min_duration"], any_limits["max_duration"], args.durations_plot)
-    qc_rows = [{"language": lang, "cues": r["cues"], "fixable violations": r["fixable_violations"], **r["counts"]} for lang, r in qc.items()]
+    qc_rows = [{"language": lang, "cues": r["cues"], "problems": r["problems"], "format violations": r["format_violations"], **r["counts"]} for lang, r in qc.items()]
     score_rows = scores(tracks, parse_pairs(args.references), args.source_language)
     write_text_atomic(summary_html(args.name, stage_timings(args.benchmarks, args.name), qc_rows, score_rows), args.summary)
     log.info("report for %s: %d tracks, %d references", args.name, len(tracks), len(score_rows))

@@ -13,23 +13,23 @@ import functools
 import json
 import logging
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import regex
 
+from common.function_words import FunctionWords, for_language
 from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic, write_text_atomic
+from common.writing_systems import in_expected_script
 
 log = logging.getLogger("stage")
 
 SENTENCE_END = (".", "?", "!", "…", "।", "。", "？", "！")
 CLAUSE_END = (",", ";", ":", "—", "–", "、", "，")
-# Words a line should not end on: they belong with what follows.
-LEADING_WORDS = {
-    "a", "an", "the", "of", "to", "in", "on", "at", "for", "with", "and", "or", "but", "my", "your",
-    "his", "her", "its", "our", "their", "this", "that", "mr.", "mrs.", "dr.",
-}  # fmt: skip
+# A word of one of these is "I", not the start of a sentence, when capitalised mid-text.
+PRONOUN_I = {"i", "i'm", "i'll", "i've", "i'd", "i’m", "i’ll", "i’ve", "i’d"}
+PUNCTUATION = regex.compile(r"[\p{P}\p{S}]+")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,17 @@ class Word:
     end: float
     probability: float = 1.0
     speaker: str | None = None
+    # True where a sentence ends after this word though the transcript has no punctuation.
+    ends_sentence: bool = False
+
+
+@dataclass(frozen=True)
+class Loop:
+    """Text dropped because the recogniser repeated it (a decoder loop), kept for the QC."""
+
+    start: float
+    text: str
+    repeats: int
 
 
 @dataclass
@@ -53,10 +64,24 @@ class Style:
     close_gap: float = 0.5
     linger: float = 0.5
     pause_break: float = 1.0
+    # A cue appears this many frames before its first word (the eye needs a moment).
+    lead_in_frames: int = 1
+    # How much later than its first word a cue may start so the cue before gets min_duration.
+    max_start_delay: float = 0.5
+    # The shortest a cue may ever be, when even that delay cannot give it min_duration.
+    min_flash: float = 0.25
+    # In text without punctuation, a capitalised word after a pause this long starts a sentence.
+    sentence_pause: float = 0.15
+    # Words starting at one instant are spread this far apart (broken upstream word times).
+    min_word_step: float = 0.05
 
     @property
     def min_gap(self) -> float:
         return self.min_gap_frames / self.fps
+
+    @property
+    def lead_in(self) -> float:
+        return self.lead_in_frames / self.fps
 
 
 @dataclass
@@ -64,6 +89,7 @@ class Cue:
     start: float
     end: float
     lines: list[str] = field(default_factory=list)
+    words: tuple[Word, ...] = ()
 
     @property
     def text(self) -> str:
@@ -71,6 +97,7 @@ class Cue:
 
 
 GRAPHEME = regex.compile(r"\X")
+ENGLISH = for_language("en")
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -79,30 +106,151 @@ def graphemes(text: str) -> int:
     return len(GRAPHEME.findall(text))
 
 
-def words_from_transcript(transcript: dict[str, Any]) -> list[Word]:
-    """All words in time order, after dropping segments Whisper hallucinated.
+def ends_sentence(word: Word) -> bool:
+    return word.ends_sentence or word.text.endswith(SENTENCE_END)
 
-    Dropped: a segment repeating the previous one verbatim (decoder loops), and a segment that
-    Whisper itself thinks is not speech while its words are near-random (music, noise).
+
+def loop_key(text: str) -> str:
+    """What a repeat is compared on: the words without punctuation or case."""
+    return PUNCTUATION.sub("", text).lower()
+
+
+def words_of_segment(segment: dict[str, Any]) -> list[Word]:
+    """The segment's words; a "word" of punctuation alone ("," "...") joins the word before it
+    (or goes, first in a segment): shown alone it would be an empty-looking cue."""
+    words: list[Word] = []
+    for w in segment.get("words", []):
+        text = w.get("word", "").strip()
+        if not text:
+            continue
+        if not text.strip("".join(SENTENCE_END + CLAUSE_END) + "\"'“”‘’-"):
+            if words:
+                words[-1] = replace(words[-1], text=words[-1].text + text, end=max(words[-1].end, float(w["end"])))
+            continue
+        words.append(Word(text, float(w["start"]), float(w["end"]), float(w.get("probability", 1.0))))
+    return words
+
+
+def repeat_count(keys: list[str], at: int, size: int) -> int:
+    """How many times the `size` words from `at` occur in a row there (1: no repeat)."""
+    unit = keys[at : at + size]
+    count = 1
+    while keys[at + count * size : at + (count + 1) * size] == unit:
+        count += 1
+    return count
+
+
+def find_loop(keys: list[str], at: int, min_repeats: int, longest: int) -> tuple[int, int] | None:
+    """(size, repeats) of the shortest word sequence said `min_repeats` or more times in a row
+    from `at`, or None."""
+    for size in range(1, longest + 1):
+        if at + size * min_repeats > len(keys):
+            return None
+        if not all(keys[at : at + size]):
+            continue  # punctuation alone ("...") is not a loop of words
+        repeats = repeat_count(keys, at, size)
+        if repeats >= min_repeats:
+            return size, repeats
+    return None
+
+
+def drop_loops(words: list[Word], loops: list[Loop], min_repeats: int = 3, longest: int = 8) -> list[Word]:
+    """Cut every word or n-gram said `min_repeats` or more times in a row to one occurrence
+    (Whisper's decoder loops: "दिवा" 15 times). The kept copy takes the last copy's final
+    punctuation, so a sentence end survives. What was dropped goes to `loops`."""
+    words = list(words)
+    keys = [loop_key(w.text) for w in words]
+    at = 0
+    while at < len(words):
+        found = find_loop(keys, at, min_repeats, longest)
+        if found is None:
+            at += 1
+            continue
+        size, repeats = found
+        kept_end, dropped_end = at + size, at + repeats * size
+        text = " ".join(w.text for w in words[at:kept_end])
+        loops.append(Loop(words[at].start, text, repeats))
+        log.info("dropped a loop at %.2f s: %r said %d times in a row", words[at].start, text, repeats)
+        last_kept, last_dropped = words[kept_end - 1], words[dropped_end - 1]
+        tail = last_dropped.text[len(last_dropped.text.rstrip("".join(SENTENCE_END + CLAUSE_END))) :]
+        if tail and not last_kept.text.endswith(SENTENCE_END + CLAUSE_END):
+            words[kept_end - 1] = replace(last_kept, text=last_kept.text + tail)
+        del words[kept_end:dropped_end], keys[kept_end:dropped_end]
+    return words
+
+
+def starts_a_sentence(word: Word, before: Word, after: Word | None, style: Style) -> bool:
+    """A capitalised word after a pause in unpunctuated text starts a sentence, unless it is
+    "I" or part of a name (a capitalised word beside it: "New York")."""
+    if not word.text[:1].isupper() or word.text.lower().strip(".,") in PRONOUN_I:
+        return False
+    if before.text[:1].isupper() or (after is not None and is_name_pair(word.text, after.text)):
+        return False
+    return word.start - before.end >= style.sentence_pause
+
+
+def mark_sentence_ends(words: list[Word], style: Style) -> list[Word]:
+    """Recover sentence ends a batched window came back without ("leaves was set on fire
+    Right fast"): only in a segment with no sentence punctuation of its own."""
+    if any(w.text.endswith(SENTENCE_END) for w in words[:-1]):
+        return words
+    marked = list(words)
+    for index in range(1, len(words)):
+        after = words[index + 1] if index + 1 < len(words) else None
+        before = words[index - 1]
+        if not before.text.endswith(CLAUSE_END) and starts_a_sentence(words[index], before, after, style):
+            marked[index - 1] = replace(before, ends_sentence=True)
+    return marked
+
+
+def repair_timeline(words: list[Word], style: Style) -> list[Word]:
+    """Word times a renderer can rely on, whatever upstream sent: no negative times, each word
+    starting at least `min_word_step` after the one before (words stacked at one instant or
+    out of order are spread forward), and no word ending before it starts."""
+    repaired: list[Word] = []
+    for word in words:
+        start = max(word.start, 0.0)
+        if repaired:
+            start = max(start, repaired[-1].start + style.min_word_step)
+        start = round(start, 3)
+        end = round(max(word.end, start + style.min_word_step), 3)
+        repaired.append(replace(word, start=start, end=end))
+    return repaired
+
+
+def words_from_transcript(transcript: dict[str, Any], style: Style | None = None, loops: list[Loop] | None = None) -> list[Word]:
+    """All words in time order, after dropping what Whisper hallucinated, with times repaired.
+
+    Dropped (and listed in `loops` where they are loops): a segment repeating the previous one
+    verbatim, words or phrases said 3 times or more in a row (within or across segments), and a segment Whisper itself
+    thinks is not speech while its words are near-random (music, noise). Segments are taken
+    in order of their first word (translations can come back overlapping or out of order).
     """
+    style = style or Style()
+    loops = loops if loops is not None else []
+    segments = [(segment, words_of_segment(segment)) for segment in transcript.get("segments", [])]
+    segments.sort(key=lambda pair: pair[1][0].start if pair[1] else math.inf)
     words: list[Word] = []
     previous_text = None
-    for segment in transcript.get("segments", []):
+    for segment, seg_words in segments:
         text = segment.get("text", "").strip()
-        seg_words = [
-            Word(w["word"].strip(), float(w["start"]), float(w["end"]), float(w.get("probability", 1.0)))
-            for w in segment.get("words", [])
-            if w.get("word", "").strip()
-        ]
-        if not seg_words or text == previous_text:
+        if not seg_words:
+            continue
+        if text == previous_text:
+            if loops and loops[-1].text == text:
+                loops[-1] = replace(loops[-1], repeats=loops[-1].repeats + 1)
+            else:
+                loops.append(Loop(seg_words[0].start, text, 2))
+            log.info("dropped a segment repeating the one before at %.2f s: %r", seg_words[0].start, text)
             continue
         mean_probability = sum(w.probability for w in seg_words) / len(seg_words)
         if segment.get("no_speech_prob", 0.0) > 0.6 and mean_probability < 0.3:
             log.info("dropped likely non-speech segment at %.2f s: %r", seg_words[0].start, text)
             continue
         previous_text = text
-        words.extend(seg_words)
-    return words
+        words.extend(mark_sentence_ends(seg_words, style))
+    # Loops are cut across segment ends too: a window can end inside one.
+    return repair_timeline(drop_loops(words, loops), style)
 
 
 def is_name_pair(left: str, right: str) -> bool:
@@ -110,7 +258,7 @@ def is_name_pair(left: str, right: str) -> bool:
     return left[:1].isupper() and right[:1].isupper() and not left.endswith(SENTENCE_END + CLAUSE_END)
 
 
-def split_lines(words: list[str], style: Style) -> list[str] | None:
+def split_lines(words: list[str], style: Style, function_words: FunctionWords = ENGLISH) -> list[str] | None:
     """Best way to set `words` in at most `style.max_lines` lines, or None if impossible."""
     # Line widths from the words' widths (a space is a grapheme of its own): the segmenter
     # tries ~10 splits per word, and measuring each joined line took 80 % of the stage's time.
@@ -134,8 +282,10 @@ def split_lines(words: list[str], style: Style) -> list[str] | None:
         last = words[cut - 1]
         if last.endswith(SENTENCE_END + CLAUSE_END):
             cost -= 0.5
-        if last.lower() in LEADING_WORDS:
-            cost += 1.0
+        if function_words.bad_end(last):
+            cost += 2.0
+        if function_words.bad_start(words[cut]):
+            cost += 3.0  # a postposition or particle torn from its word
         if is_name_pair(last, words[cut]):
             cost += 1.0
         if cut == len(words) - 1 or cut == 1:
@@ -145,23 +295,31 @@ def split_lines(words: list[str], style: Style) -> list[str] | None:
     return best[1] if best else None
 
 
-def cue_cost(span: list[Word], lines: list[str], next_word: Word | None, style: Style) -> float:
+def cue_cost(
+    span: list[Word], lines: list[str], next_word: Word | None, style: Style, function_words: FunctionWords = ENGLISH
+) -> float:
     """Penalty of making `span` one cue; lower is better. Each cue costs 1 (prefer fewer)."""
     cost = 1.0
     last = span[-1].text
     if next_word is not None:
-        if last.endswith(SENTENCE_END):
+        if ends_sentence(span[-1]):
             pass
         elif last.endswith(CLAUSE_END):
             cost += 0.5
         else:
             cost += 2.0
-            if last.lower() in LEADING_WORDS or is_name_pair(last, next_word.text):
-                cost += 2.0
+            if function_words.bad_end(last) or is_name_pair(last, next_word.text):
+                cost += 3.0
+            if function_words.bad_start(next_word.text):
+                cost += 4.0
         if next_word.start - span[-1].end >= style.pause_break:
             cost -= 0.5  # a pause is a natural break
+        # Too little time before the next cue to read this one: better merged with it.
+        available = next_word.start - span[0].start - style.min_gap
+        if available < style.min_duration:
+            cost += 3.0 * (1.0 - max(available, 0.0) / style.min_duration)
     for a, b in zip(span, span[1:]):
-        if a.text.endswith(SENTENCE_END):
+        if ends_sentence(a):
             cost += 1.5  # a sentence end inside a cue: better as a cue break
         if b.start - a.end >= style.pause_break:
             cost += 3.0  # a long pause inside a cue leaves text on screen over silence
@@ -171,29 +329,42 @@ def cue_cost(span: list[Word], lines: list[str], next_word: Word | None, style: 
         cost += 2.0 * (chars / duration / style.max_cps - 1.0)
     if len(lines) > 1:
         cost += 0.2
+        # A line break split_lines could only make after a function word: another cut of the
+        # cues may not need one.
+        for top, bottom in zip(lines, lines[1:]):
+            if function_words.bad_end(top.split()[-1]) or function_words.bad_start(bottom.split()[0]):
+                cost += 4.0
     return cost
 
 
-def segment_words(words: list[Word], style: Style) -> list[list[Word]]:
+def lines_of(span: list[Word], style: Style, function_words: FunctionWords = ENGLISH) -> list[str]:
+    """The lines of one cue; a single word too long for a line still has to be shown."""
+    texts = [w.text for w in span]
+    return split_lines(texts, style, function_words) or [" ".join(texts)]
+
+
+def segment_words(words: list[Word], style: Style, function_words: FunctionWords = ENGLISH) -> list[list[Word]]:
     """Partition `words` into cue spans by dynamic programming (minimum total cost)."""
     n = len(words)
     best = [0.0] + [float("inf")] * n
     back = [0] * (n + 1)
+    # The lead-in counts: a span this long would not fit max_duration once it starts early.
+    longest = style.max_duration - style.lead_in
     for end in range(1, n + 1):
         for begin in range(end - 1, -1, -1):
             span = words[begin:end]
-            if end - begin > 1 and span[-1].end - span[0].start > style.max_duration:
+            if end - begin > 1 and span[-1].end - span[0].start > longest:
                 break
             if end - begin > 1 and span[0].speaker != span[1].speaker:
                 break  # a change of speaker always starts a new cue
-            lines = split_lines([w.text for w in span], style)
+            lines = split_lines([w.text for w in span], style, function_words)
             if lines is None:
                 if end - begin == 1:  # a single over-long word: it still has to be shown
                     lines = [span[0].text]
                 else:
                     break
             nxt = words[end] if end < n else None
-            total = best[begin] + cue_cost(span, lines, nxt, style)
+            total = best[begin] + cue_cost(span, lines, nxt, style, function_words)
             if total < best[end]:
                 best[end], back[end] = total, begin
     spans: list[list[Word]] = []
@@ -204,9 +375,34 @@ def segment_words(words: list[Word], style: Style) -> list[list[Word]]:
     return spans[::-1]
 
 
-def time_cues(spans: list[list[Word]], style: Style) -> list[Cue]:
-    """Start each cue at its first word; end it a little after its last word (longer only when
-    the minimum duration or reading speed needs it), respecting the minimum gap to the next cue, and closing gaps too short to notice.
+def drop_repeated_spans(spans: list[list[Word]], loops: list[Loop], min_repeats: int = 3) -> list[list[Word]]:
+    """Keep one of `min_repeats` or more cues in a row with the same text (a loop across
+    segments, the last safety net after the asr stage's own re-decoding)."""
+    kept: list[list[Word]] = []
+    at = 0
+    while at < len(spans):
+        key = loop_key(" ".join(w.text for w in spans[at]))
+        run = 1
+        while at + run < len(spans) and loop_key(" ".join(w.text for w in spans[at + run])) == key:
+            run += 1
+        kept.append(spans[at])
+        if run >= min_repeats:
+            text = " ".join(w.text for w in spans[at])
+            loops.append(Loop(spans[at][0].start, text, run))
+            log.info("dropped a cue repeated %d times in a row at %.2f s: %r", run, spans[at][0].start, text)
+        else:
+            kept.extend(spans[at + 1 : at + run])
+        at += run
+    return kept
+
+
+def time_cues(spans: list[list[Word]], style: Style, function_words: FunctionWords = ENGLISH) -> list[Cue]:
+    """Start each cue `lead_in` before its first word; end it a little after its last word
+    (longer only when the minimum duration or reading speed needs it), keeping the minimum gap
+    to the next cue and closing gaps too short to notice. Cues never overlap and come in order
+    whatever the word times: a cue starts no earlier than the minimum gap after the one before;
+    one too short for min_duration delays the next by up to `max_start_delay`; none is ever
+    shorter than `min_flash` nor longer than `max_duration`.
 
     Computed in whole milliseconds (what SRT/VTT store), limits rounded up, so the rendered
     file itself meets them."""
@@ -218,21 +414,27 @@ def time_cues(spans: list[list[Word]], style: Style) -> list[Cue]:
         return math.ceil(seconds * 1000 - 1e-6)
 
     min_gap, min_duration = ms_at_least(style.min_gap), ms_at_least(style.min_duration)
+    max_duration, lead_in = ms(style.max_duration), ms(style.lead_in)
     cues: list[Cue] = []
+    previous_end: int | None = None
     for index, span in enumerate(spans):
-        start, last_end = ms(span[0].start), ms(span[-1].end)
-        lines = split_lines([w.text for w in span], style) or [" ".join(w.text for w in span)]
+        start, last_end = max(ms(span[0].start) - lead_in, 0), ms(span[-1].end)
+        if previous_end is not None:
+            start = max(start, previous_end + min_gap)
+        lines = lines_of(span, style, function_words)
         # Shortest time this cue needs on screen: the minimum duration, or its reading time.
         needed = max(min_duration, ms_at_least(sum(graphemes(line) for line in lines) / style.max_cps))
-        end = max(last_end + ms(style.linger), start + needed)
-        end = min(end, max(start + ms(style.max_duration), last_end))
+        end = min(max(last_end + ms(style.linger), start + needed), start + max_duration)
         if index + 1 < len(spans):
-            limit = ms(spans[index + 1][0].start) - min_gap
+            next_first = ms(spans[index + 1][0].start)
+            limit = max(next_first - lead_in, 0) - min_gap
             if limit - end < ms(style.close_gap):
                 end = limit  # a flicker-short gap: hold this cue until just before the next
-            end = min(end, limit)  # never overlap, always keep the minimum gap
-        end = max(end, start + 1)
-        cues.append(Cue(start=start / 1000, end=end / 1000, lines=lines))
+            if end - start < min_duration:  # the next cue comes too soon: delay it a little
+                end = max(end, min(start + min_duration, next_first + ms(style.max_start_delay) - min_gap))
+        end = min(max(end, start + ms_at_least(style.min_flash)), start + max_duration)
+        cues.append(Cue(start=start / 1000, end=end / 1000, lines=lines, words=tuple(span)))
+        previous_end = end
     return cues
 
 
@@ -252,14 +454,31 @@ def assign_speakers(words: list[Word], turns: list[dict[str, Any]]) -> list[Word
     for word in words:
         speaker = speaker_of(word)
         text = f"- {word.text}" if previous is not None and speaker != previous else word.text
-        labelled.append(Word(text, word.start, word.end, word.probability, speaker))
+        labelled.append(replace(word, text=text, speaker=speaker))
         previous = speaker
     return labelled
 
 
+@dataclass
+class Subtitles:
+    """The cues of one file, with what the QC needs to know about how they were made."""
+
+    cues: list[Cue]
+    loops: list[Loop]
+    language: str | None
+
+
+def build_subtitles(transcript: dict[str, Any], style: Style, turns: list[dict[str, Any]] | None = None) -> Subtitles:
+    language = transcript.get("language")
+    function_words = for_language(language or "en")  # the rules before languages had lists
+    loops: list[Loop] = []
+    words = assign_speakers(words_from_transcript(transcript, style, loops), turns or [])
+    spans = drop_repeated_spans(segment_words(words, style, function_words), loops)
+    return Subtitles(time_cues(spans, style, function_words), loops, language)
+
+
 def build_cues(transcript: dict[str, Any], style: Style, turns: list[dict[str, Any]] | None = None) -> list[Cue]:
-    words = assign_speakers(words_from_transcript(transcript), turns or [])
-    return time_cues(segment_words(words, style), style)
+    return build_subtitles(transcript, style, turns).cues
 
 
 def timestamp(seconds: float, separator: str) -> str:
@@ -356,51 +575,128 @@ def render_ass(cues: list[Cue], style: AssStyle | None = None) -> str:
     return "\n".join(header + events) + "\n"
 
 
-def quality_report(cues: list[Cue], style: Style) -> dict[str, Any]:
-    """Count the cues breaking each limit. A reading-speed violation is `cps_speech_too_fast`
-    when even the longest time the cue could stay up (to the next cue, or max duration) is too
-    short: the speech itself is faster than the limit and no timing can fix it."""
+# What the QC counts. Format rules the renderer enforces; what a viewer would reject besides;
+# and notes that are not faults (speech faster than any timing can show, a cue ended early so
+# the next one can start).
+FORMAT_KINDS = ("line_chars", "line_count", "cps", "duration_short", "duration_long", "gap")
+VIEWER_KINDS = ("loops", "wrong_script", "low_confidence", "off_speech", "function_word_breaks")
+NOTE_KINDS = ("cps_speech_too_fast", "end_cut_by_next", "end_cut_by_max_duration")
+MIN_CONFIDENCE = 0.5
+OFF_SPEECH_FRAMES = 3
+
+
+def function_word_breaks(cue: Cue, function_words: FunctionWords) -> int:
+    """Line ends of the cue (its last line's end is the cue's end) that fall after a word
+    belonging with the next line, plus lines starting with a word belonging with the last."""
+    ends = sum(function_words.bad_end(line.split()[-1]) for line in cue.lines if line.split())
+    starts = sum(function_words.bad_start(line.split()[0]) for line in cue.lines if line.split())
+    return ends + starts
+
+
+def distance_to_speech(moment: float, regions: list[list[float]]) -> float:
+    """Seconds from `moment` to the nearest speech region (0 inside one)."""
+    return min((max(start - moment, moment - end, 0.0) for start, end in regions), default=math.inf)
+
+
+def off_speech(cue: Cue, regions: list[list[float]], tolerance: float) -> bool:
+    """The cue appears, or its speech ends, more than `tolerance` from any speech: its last
+    word's end is what is checked, as the linger after it is allowed to run into silence."""
+    speech_end = min(cue.end, cue.words[-1].end) if cue.words else cue.end
+    return distance_to_speech(cue.start, regions) > tolerance or distance_to_speech(speech_end, regions) > tolerance
+
+
+def cue_problems(
+    cue: Cue, following: Cue | None, style: Style, language: str | None, regions: list[list[float]] | None
+) -> list[str]:
+    """The kinds of problem (FORMAT_KINDS, VIEWER_KINDS, NOTE_KINDS) one cue has, by name;
+    a kind listed n times counts n times (function_word_breaks)."""
     min_gap = math.ceil(style.min_gap * 1000 - 1e-6) / 1000
     min_duration = math.ceil(style.min_duration * 1000 - 1e-6) / 1000
-    kinds = ("line_chars", "line_count", "cps", "cps_speech_too_fast", "duration_short", "duration_long", "gap")
-    violations: list[dict[str, Any]] = []
+    chars = sum(graphemes(line) for line in cue.lines)
+    duration = cue.end - cue.start
+    found = []
+    if any(graphemes(line) > style.max_line_chars for line in cue.lines):
+        found.append("line_chars")
+    if len(cue.lines) > style.max_lines:
+        found.append("line_count")
+    if chars / max(duration, 1e-3) > style.max_cps + 1e-6:
+        latest = cue.start + style.max_duration
+        if following is not None:
+            latest = min(latest, following.start - min_gap)
+        too_fast = chars / max(latest - cue.start, 1e-3) > style.max_cps + 1e-6
+        found.append("cps_speech_too_fast" if too_fast else "cps")
+    if duration < min_duration - 1e-6:
+        found.append("duration_short")
+    if duration > style.max_duration + 1e-6:
+        found.append("duration_long")
+    if following is not None and following.start - cue.end < min_gap - 1e-6:
+        found.append("gap")
+    if cue.words and cue.end < cue.words[-1].end - 1e-3:
+        cut_by_next = following is not None and following.start - cue.end <= min_gap + 1e-3
+        found.append("end_cut_by_next" if cut_by_next else "end_cut_by_max_duration")
+    if language and in_expected_script(cue.text, language) is False:
+        found.append("wrong_script")
+    if cue.words and sum(w.probability for w in cue.words) / len(cue.words) < MIN_CONFIDENCE:
+        found.append("low_confidence")
+    if regions is not None and off_speech(cue, regions, OFF_SPEECH_FRAMES / style.fps + 1e-6):
+        found.append("off_speech")
+    found += ["function_word_breaks"] * function_word_breaks(cue, for_language(language or "en"))
+    return found
+
+
+def quality_report(
+    cues: list[Cue],
+    style: Style,
+    language: str | None = None,
+    loops: list[Loop] | None = None,
+    speech_regions: list[list[float]] | None = None,
+) -> dict[str, Any]:
+    """Count each kind of problem, per cue. A reading-speed violation is `cps_speech_too_fast`
+    when even the longest time the cue could stay up (to the next cue, or max duration) is too
+    short: the speech itself is faster than the limit and no timing can fix it. `loops` are
+    those dropped on the way (so a loop is visible even though no cue shows it); `off_speech`
+    is only checked when the transcript has `speech_regions`. `problems` counts everything a
+    viewer would notice: format violations and viewer problems; the notes are not counted."""
+    violations: list[dict[str, Any]] = [
+        {"cue": None, "kind": "loops", "start": loop.start, "text": f"{loop.text} (x{loop.repeats}, dropped)"}
+        for loop in loops or []
+    ]
     for index, cue in enumerate(cues):
         following = cues[index + 1] if index + 1 < len(cues) else None
-        chars = sum(graphemes(line) for line in cue.lines)
-        duration = cue.end - cue.start
-        found = []
-        if any(graphemes(line) > style.max_line_chars for line in cue.lines):
-            found.append("line_chars")
-        if len(cue.lines) > style.max_lines:
-            found.append("line_count")
-        if chars / max(duration, 1e-3) > style.max_cps + 1e-6:
-            latest = cue.start + style.max_duration
-            if following is not None:
-                latest = min(latest, following.start - min_gap)
-            too_fast = chars / max(latest - cue.start, 1e-3) > style.max_cps + 1e-6
-            found.append("cps_speech_too_fast" if too_fast else "cps")
-        if duration < min_duration - 1e-6:
-            found.append("duration_short")
-        if duration > style.max_duration + 1e-6:
-            found.append("duration_long")
-        if following is not None and following.start - cue.end < min_gap - 1e-6:
-            found.append("gap")
-        for kind in found:
+        for kind in cue_problems(cue, following, style, language, speech_regions):
             violations.append({"cue": index + 1, "kind": kind, "start": cue.start, "text": cue.text})
-    counts = {kind: sum(v["kind"] == kind for v in violations) for kind in kinds}
+    counts = {kind: sum(v["kind"] == kind for v in violations) for kind in FORMAT_KINDS + VIEWER_KINDS + NOTE_KINDS}
+    format_violations = sum(counts[kind] for kind in FORMAT_KINDS)
+    viewer_problems = sum(counts[kind] for kind in VIEWER_KINDS)
+    line_ends = sum(len(c.lines) for c in cues)
     return {
         "cues": len(cues),
+        "language": language,
         "limits": asdict(style),
         "counts": counts,
-        "fixable_violations": sum(n for kind, n in counts.items() if kind != "cps_speech_too_fast"),
+        "format_violations": format_violations,
+        "viewer_problems": viewer_problems,
+        "problems": format_violations + viewer_problems,
+        "line_ends": line_ends,
+        "function_word_break_share": round(counts["function_word_breaks"] / line_ends, 4) if line_ends else 0.0,
+        "speech_regions_checked": speech_regions is not None,
         "max_cps_seen": round(max((sum(graphemes(l) for l in c.lines) / max(c.end - c.start, 1e-3) for c in cues), default=0.0), 2),
         "violations": violations,
     }
 
 
 def qc_summary(path: Path, report: dict[str, Any]) -> str:
-    counts = ", ".join(f"{kind} {n}" for kind, n in report["counts"].items() if n)
-    return f"qc {path.name}: {report['cues']} cues, {report['fixable_violations']} violations" + (f" ({counts})" if counts else "")
+    """One log line: the number of problems, which kinds, and the notes apart."""
+
+    def listed(kinds: tuple[str, ...]) -> str:
+        return ", ".join(f"{kind} {report['counts'][kind]}" for kind in kinds if report["counts"][kind])
+
+    problems, notes = listed(FORMAT_KINDS + VIEWER_KINDS), listed(NOTE_KINDS)
+    return (
+        f"qc {path.name}: {report['cues']} cues, {report['problems']} problems"
+        + (f" ({problems})" if problems else "")
+        + (f"; notes: {notes}" if notes else "")
+    )
 
 
 def render(cues: list[Cue], fmt: str, ass_style: AssStyle) -> str:
@@ -433,11 +729,13 @@ def main(argv: list[str] | None = None) -> None:
     ass_style = AssStyle(**style_fields.pop("ass", {}))
     style = Style(**style_fields)
     turns = read_json(args.speakers, "speaker turns")["turns"] if args.speakers else None
-    cues = build_cues(transcript, style, turns)
+    subtitles = build_subtitles(transcript, style, turns)
+    cues = subtitles.cues
     write_text_atomic(render(cues, args.format, ass_style), args.output)
     log.info("%s: %d cues", args.output, len(cues))
     if args.qc:
-        report = quality_report(cues, style)
+        regions = transcript.get("speech_regions")
+        report = quality_report(cues, style, subtitles.language, subtitles.loops, regions)
         write_json_atomic(report, args.qc)
         log.info("%s", qc_summary(args.output, report))
 

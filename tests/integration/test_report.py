@@ -29,7 +29,7 @@ def report(tmp_path_factory) -> Path:
 def test_summary_has_timings_qc_and_wer(report):
     summary = (report / "work" / "report" / "jfk.summary.html").read_text()
     assert "<td>asr/jfk</td>" in summary  # heavy stages have a benchmark: file
-    assert "<td>en</td>" in summary and "fixable violations" in summary
+    assert "<td>en</td>" in summary and "format violations" in summary and "problems" in summary
     wer = float(re.search(r"<td>jfk.en.ref.txt</td><td>([0-9.]+)</td>", summary)[1])
     assert wer <= 0.15
 

@@ -23,6 +23,10 @@ FILMS = {
     "clip.mp4": "video/autocut_test001.mp4",
 }
 SUBTITLES = [("jfk", "en"), ("sonnet", "en"), ("hindi", "hi"), ("clip", "en")]
+PROBLEM_KINDS = (
+    "line_chars", "line_count", "cps", "duration_short", "duration_long", "gap",
+    "loops", "wrong_script", "low_confidence", "off_speech", "function_word_breaks",
+)  # fmt: skip
 VTT_TIME = r"\d{2}:\d{2}:\d{2}\.\d{3}"
 
 
@@ -39,14 +43,23 @@ def workdir(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("name,lang", SUBTITLES)
 @pytest.mark.parametrize("fmt", ["srt", "vtt", "ass"])
-def test_qc_reports_no_fixable_violations(workdir, name, lang, fmt):
+def test_qc_reports_no_format_violations_and_logs_every_problem(workdir, name, lang, fmt):
     report = json.loads((workdir / "work" / "qc" / f"{name}.{lang}.{fmt}.json").read_text())
     assert report["cues"] > 0
     counts = report["counts"]
     assert counts["line_chars"] == counts["line_count"] == 0, report["violations"]
-    assert report["fixable_violations"] == 0, report["violations"]
+    assert report["format_violations"] == 0, report["violations"]
+    assert report["problems"] == sum(counts[kind] for kind in PROBLEM_KINDS)
     log = (workdir / "logs" / "subtitles" / f"{name}.{lang}.{fmt}.log").read_text()
-    assert f"qc {name}.{lang}.{fmt}: {report['cues']} cues, 0 violations" in log
+    assert f"qc {name}.{lang}.{fmt}: {report['cues']} cues, {report['problems']} problems" in log
+
+
+@pytest.mark.parametrize("name", [name for name, lang in SUBTITLES if lang == "en"])
+def test_english_breaks_rarely_fall_after_a_function_word(workdir, name):
+    """At most 2 % of line ends and cue ends fall after an article, preposition, conjunction,
+    determiner, possessive, auxiliary or infinitive "to" (scripts/data/function_words/en.txt)."""
+    report = json.loads((workdir / "work" / "qc" / f"{name}.en.srt.json").read_text())
+    assert report["function_word_break_share"] <= 0.02, report["violations"]
 
 
 @pytest.mark.parametrize("name,lang", SUBTITLES)

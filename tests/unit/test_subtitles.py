@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pysrt
 import pytest
 
@@ -10,6 +12,7 @@ from subtitles import (
     Style,
     Word,
     build_cues,
+    build_subtitles,
     graphemes,
     quality_report,
     render_ass,
@@ -87,10 +90,10 @@ def test_two_lines_are_balanced_and_bottom_heavy():
     assert len(lines[0]) <= len(lines[1])
 
 
-def test_cue_starts_at_first_word_and_lingers_at_most_half_a_second():
+def test_cue_starts_one_frame_before_its_first_word_and_lingers_at_most_half_a_second():
     words = words_at("Hello there.", start=3.0) + words_at("General Kenobi.", start=10.0)
     cues = time_cues(segment_words(words, STYLE), STYLE)
-    assert [c.start for c in cues] == [3.0, 10.0]
+    assert [c.start for c in cues] == [2.958, 9.958]  # the lead-in: 1 frame at 24 fps
     assert cues[0].end <= words[1].end + 0.5 + 1e-6
     assert cues[1].end <= words[-1].end + 0.5 + 1e-6
 
@@ -183,7 +186,7 @@ def test_quality_report_separates_fixable_from_too_fast_speech():
     assert report["counts"]["line_chars"] == 1 and report["counts"]["cps"] == 1
     crowded = [Cue(0.0, 0.9, ["Far too many words here"]), Cue(1.0, 2.0, ["and more."])]
     assert quality_report(crowded, style)["counts"]["cps_speech_too_fast"] == 1
-    assert quality_report(crowded, style)["fixable_violations"] == 0
+    assert quality_report(crowded, style)["format_violations"] == 0
 
 
 def test_speaker_change_starts_a_new_cue_with_a_dash():
@@ -199,3 +202,161 @@ def test_speaker_change_mid_sentence_still_breaks_the_cue():
     turns = [{"start": 0.0, "end": 0.75, "speaker": "A"}, {"start": 0.75, "end": 5.0, "speaker": "B"}]
     cues = build_cues(transcript_of(words), STYLE, turns)
     assert [c.text for c in cues] == ["one two three", "- four five six"]
+
+
+# --- issue 15: subtitles a professional would sign off --------------------------------------
+
+
+def transcript_of_segments(*segments: list[Word], language: str = "en") -> dict:
+    """A transcript whose segments hold exactly these words (times as given, however broken)."""
+    return {
+        "language": language,
+        "segments": [transcript_of(words)["segments"][0] for words in segments],
+    }
+
+
+def assert_ordered_and_legal(cues, style: Style = STYLE) -> None:
+    for before, after in zip(cues, cues[1:]):
+        assert after.start > before.start, (before, after)
+        assert after.start - before.end >= style.min_gap - 1e-6, (before, after)
+    for cue in cues:
+        assert style.min_duration - 1e-3 <= cue.end - cue.start <= style.max_duration + 1e-6, cue
+        assert cue.text.strip(), cue
+
+
+def test_overlapping_translated_segments_with_stacked_words_give_ordered_cues():
+    """Measured on a Hindi->English translation: segments overlapping in time, the last six
+    words of a segment at one instant. Before: cues out of order, overlapping, a few ms long."""
+    first = words_at("The sun is up over the quiet village and the farmers walk out", start=10.0, seconds_per_word=0.4)
+    second = words_at("to their fields before the heat", start=12.0, seconds_per_word=0.3)
+    second[-6:] = [Word(w.text, 14.0, 14.0) for w in second[-6:]]
+    third = [Word(w.text, 14.0, 14.0) for w in words_at("They sing. They laugh. They work.")]
+    cues = build_cues(transcript_of_segments(first, second, third), STYLE)
+    assert_ordered_and_legal(cues)
+    shown = " ".join(" ".join(c.lines) for c in cues).split()
+    assert sorted(shown) == sorted(w.text for w in first + second + third)  # no word lost
+
+
+def test_a_single_word_lasting_half_a_minute_is_held_at_most_max_duration():
+    words = [Word("Well", 0.0, 30.0), Word("then.", 30.0, 30.4)]
+    cues = build_cues(transcript_of(words), STYLE)
+    assert_ordered_and_legal(cues)
+
+
+def test_a_word_said_again_and_again_is_shown_once():
+    """Whisper looped on "दिवा" 15 times; before, all 15 reached the screen."""
+    words = words_at("आज " + "दिवा " * 15 + "है।", seconds_per_word=0.2)
+    subtitles = build_subtitles(transcript_of_segments(words, language="hi"), Style(max_cps=22))
+    assert [c.text for c in subtitles.cues] == ["आज दिवा है।"]
+    assert [(loop.text, loop.repeats) for loop in subtitles.loops] == [("दिवा", 15)]
+
+
+def test_a_phrase_said_three_times_in_a_row_is_shown_once():
+    words = words_at("वह आई ती नहीं है। ती नहीं है। ती नहीं है।", seconds_per_word=0.5, gap=0.6)
+    cues = build_cues(transcript_of_segments(words, language="hi"), Style(max_cps=22))
+    assert " ".join(c.text.replace("\n", " ") for c in cues) == "वह आई ती नहीं है।"
+
+
+def test_the_same_sentence_over_several_segments_is_shown_once():
+    """ "the sun is up" came back for 25 s, one segment after another, each a little different."""
+    segments = [words_at(text, start=5.0 * i) for i, text in enumerate(["The sun is up.", "the sun is up", "The sun is up!"] * 2)]
+    cues = build_cues(transcript_of_segments(*segments), STYLE)
+    assert [c.text for c in cues] == ["The sun is up."]
+
+
+def test_a_long_cue_repeated_three_times_is_shown_once():
+    sentence = "We will meet again at the old harbour when the boats come home"
+    segments = [words_at(sentence + end, start=6.0 * i, seconds_per_word=0.25) for i, end in enumerate(".!.")]
+    subtitles = build_subtitles(transcript_of_segments(*segments), STYLE)
+    assert len(subtitles.cues) == 1 and [loop.repeats for loop in subtitles.loops] == [3]
+
+
+def test_line_does_not_end_on_infinitive_to():
+    """Before: "Have a test run on the family first, to be / sure time and in seasoning are right." """
+    words = words_at("Have a test run on the family first, to be sure time and in seasoning are right.")
+    cues = build_cues(transcript_of(words), STYLE)
+    ends = [line.split()[-1] for cue in cues for line in cue.lines]
+    assert "be" not in ends and "to" not in ends, [c.lines for c in cues]
+    assert cues[0].text == "Have a test run on the family first,"
+
+
+def test_cue_does_not_end_on_a_single_word_before_a_preposition():
+    """Before: "Permission" alone, then "is hereby granted ..." (the cue ended on a word that
+    only starts the sentence)."""
+    text = "Permission is hereby granted free of charge to any person obtaining a copy of this software"
+    cues = build_cues(transcript_of(words_at(text, seconds_per_word=0.25)), STYLE)
+    assert cues[0].lines[0] != "Permission"
+    for cue in cues:
+        for line in cue.lines:
+            assert line.split()[-1] not in {"of", "to", "any", "a", "this"}, [c.lines for c in cues]
+
+
+def test_hindi_postposition_stays_with_the_word_before():
+    """Before: "... तिवारी ने लखनऊ / में बताया ..." (the line started with the postposition में)."""
+    text = "माध्यमिक शिक्षा विभाग की सचिव संध्या तिवारी ने लखनऊ में बताया कि इस बारे में शासनादेश जारी कर दिया है"
+    cues = build_cues(transcript_of_segments(words_at(text, seconds_per_word=0.25), language="hi"), Style(max_cps=22))
+    postpositions = {"का", "की", "के", "में", "से", "पर", "को", "ने", "तक", "है"}
+    for cue in cues:
+        for line in cue.lines:
+            assert line.split()[0] not in postpositions, [c.lines for c in cues]
+
+
+def test_unpunctuated_window_breaks_at_a_capitalised_word_after_a_pause():
+    """Before: "The heap of fallen leaves was / set on fire Right fast if you want"."""
+    words = words_at("The heap of fallen leaves was set on fire", seconds_per_word=0.3)
+    words += words_at("Right fast if you want", start=words[-1].end + 0.4, seconds_per_word=0.3)
+    cues = build_cues(transcript_of(words), STYLE)
+    assert [c.text for c in cues] == ["The heap of fallen leaves was set on fire", "Right fast if you want"]
+
+
+def test_a_name_after_a_pause_does_not_start_a_sentence():
+    words = words_at("we drove all night to", seconds_per_word=0.3)
+    words += words_at("New York and slept", start=words[-1].end + 0.4, seconds_per_word=0.3)
+    assert len(build_cues(transcript_of(words), STYLE)) == 1
+
+
+def test_cue_never_ends_before_its_last_word_unless_the_next_cue_forces_it():
+    words = [Word("Stop", 1.0, 1.4), Word("there.", 1.4, 2.6), Word("Now!", 2.6, 3.6, speaker=None)]
+    turns = [{"start": 0.0, "end": 2.6, "speaker": "A"}, {"start": 2.6, "end": 9.0, "speaker": "B"}]
+    cues = build_cues(transcript_of(words), STYLE, turns)
+    assert cues[0].start == pytest.approx(1.0 - 1 / 24, abs=1e-3) and cues[0].end < 2.6
+    report = quality_report(cues, STYLE, "en")
+    assert report["counts"]["end_cut_by_next"] == 1 and report["problems"] == 0
+    assert cues[1].end >= 3.6
+
+
+def test_qc_counts_what_a_viewer_sees():
+    hindi_in_urdu = Cue(1.0, 3.0, ["یہ ہندی نہیں ہے"], words=(Word("یہ", 1.0, 1.5, 0.9),))
+    mumbled = Cue(4.0, 6.0, ["the river is wide"], words=(Word("the", 4.0, 4.5, 0.2), Word("river", 4.5, 5.5, 0.3)))
+    over_silence = Cue(20.0, 22.0, ["Over the"], words=(Word("Over", 20.0, 20.5), Word("the", 20.5, 21.0)))
+    from subtitles import Loop, qc_summary
+
+    report = quality_report(
+        [hindi_in_urdu, mumbled, over_silence],
+        STYLE,
+        language="hi",
+        loops=[Loop(8.0, "दिवा", 15)],
+        speech_regions=[[0.9, 7.0]],
+    )
+    counts = report["counts"]
+    assert counts["wrong_script"] == 3  # the Urdu cue, and the English ones are not Devanagari either
+    assert counts["low_confidence"] == 1 and counts["loops"] == 1 and counts["off_speech"] == 1
+    report_en = quality_report([mumbled, over_silence], STYLE, language="en", speech_regions=[[3.9, 7.0]])
+    assert report_en["counts"]["function_word_breaks"] == 1  # "Over the" ends on an article
+    assert report_en["problems"] > 0
+    summary = qc_summary(Path("film.en.srt"), report_en)
+    assert "0 problems" not in summary and "0 violations" not in summary and "function_word_breaks 1" in summary
+
+
+def test_qc_skips_the_sync_check_without_speech_regions():
+    cue = Cue(20.0, 22.0, ["Hello."], words=(Word("Hello.", 20.0, 20.5),))
+    report = quality_report([cue], STYLE, language="en")
+    assert report["counts"]["off_speech"] == 0 and report["speech_regions_checked"] is False
+    assert report["problems"] == 0
+
+
+def test_punctuation_alone_is_never_a_cue():
+    """Whisper base gave "," as a word of its own, then a long pause: before, a cue showed ","."""
+    words = [Word(",", 0.0, 0.98), Word("Hello", 9.0, 9.4), Word("there", 9.4, 9.8), Word("...", 9.8, 9.9)]
+    cues = build_cues(transcript_of(words), STYLE)
+    assert [c.text for c in cues] == ["Hello there..."]
