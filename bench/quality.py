@@ -45,6 +45,7 @@ from _common import ASR_PYTHON, CACHE, FIXTURES, MODELS, PROJECT, machine_line, 
 sys.path.insert(0, str(PROJECT / "scripts"))
 from subtitles import Cue, Style, segment_words, time_cues, words_from_transcript  # noqa: E402
 
+FILLERS = {"uh", "um", "er", "ah", "hmm", "mm"}
 EARLY_START_S = 0.5
 EARLY_END_S = 0.125
 # Chitralekha-Backend ai-services/align-api/README.md (wav2vec2 forced alignment), MANIFEST §2.
@@ -117,6 +118,9 @@ def match_words(hypothesis: list[str], reference: list[str]) -> dict[int, int]:
     for block in matcher.get_matching_blocks():
         for k in range(block.size):
             pairs[block.a + k] = block.b + k
+    if len(pairs) < len(reference) / 2 and len(hypothesis) == len(reference):
+        # Whisper base writes the Hindi sample in Latin letters, word for word: pair by position
+        return {i: i for i in range(len(reference))}
     return pairs
 
 
@@ -169,6 +173,16 @@ def new_cue_timing(cues: list[Cue], spans: list[list[Any]], style: Style) -> lis
     return timed
 
 
+def speech_onset(reference: list[RefWord], index: int) -> float:
+    """Where the speech of reference word `index` starts, fillers said right before it (which
+    Whisper and subtitles leave out, MFA's references keep) included."""
+    onset = reference[index].start
+    while index > 0 and normalised(reference[index - 1].text) in FILLERS and reference[index - 1].end >= onset - 0.25:
+        index -= 1
+        onset = reference[index].start
+    return onset
+
+
 def cue_errors(document: dict[str, Any], reference: list[RefWord], new_timing: bool) -> dict[str, list[float]]:
     """Per cue: |start - onset| of those whose first word has a reference onset, how early each
     starts, and how early each ends (unforced ends only)."""
@@ -184,8 +198,9 @@ def cue_errors(document: dict[str, Any], reference: list[RefWord], new_timing: b
     for index, (cue, span) in enumerate(zip(cues, spans)):
         first = pairs.get(position[id(span[0])])
         if first is not None and reference[first].start is not None:
-            starts.append(abs(cue.start - reference[first].start))
-            early_starts.append(reference[first].start - cue.start)
+            onset = speech_onset(reference, first)
+            starts.append(abs(cue.start - onset))
+            early_starts.append(onset - cue.start)
         last = pairs.get(position[id(span[-1])])
         forced = index + 1 < len(cues) and cue.end >= cues[index + 1].start - style.min_gap - 0.002
         if last is not None and reference[last].end is not None and not forced:

@@ -27,13 +27,15 @@ HOP_S = 0.01  # the refined times' resolution
 WINDOW_S = 0.025
 VAD_FRAME = 512  # samples per silero probability (32 ms)
 LOW_CUT_HZ = 120.0  # below: hum and mic thumps, which carry no speech onsets
-FILL_HOLES_S = 0.08  # silent gaps shorter than this are closures inside speech (stops)
+FILL_HOLES_S = 0.15  # quieter gaps shorter than this are inside speech (stops, noisy voice)
 DROP_BLIPS_S = 0.03  # louder moments shorter than this are clicks
 VAD_REACH_S = 0.2  # energy counts as speech only this close to where silero hears speech
 VAD_SPEECH, VAD_QUIET = 0.5, 0.2  # silero probabilities for "speech" and "surely not speech"
 RISE_DB = 8.0  # a frame is speech when this much above the noise floor ...
 RISE_SHARE = 0.2  # ... or this share of the way from the floor to the speech level, if more
 END_PAD_S = 0.02  # a word's last frame ends here: decays fade under the threshold
+# Whisper's times lead the audio, rarely lag it: an edge moves earlier only this far.
+MAX_EARLIER_S = 0.1
 CHUNK_S = 600.0  # audio read and analysed 10 min at a time
 log = logging.getLogger("stage")
 
@@ -128,9 +130,9 @@ def refine_word_times(
             continue
         first, last = run_starts[own[0]], run_ends[own[-1]]
         if first >= low:
-            new_starts[i] = first
+            new_starts[i] = max(first, start - MAX_EARLIER_S)
         if last <= high:
-            new_ends[i] = min(last + END_PAD_S, high)
+            new_ends[i] = min(max(last + END_PAD_S, end - MAX_EARLIER_S), high)
         if new_ends[i] - new_starts[i] < hop_s:  # nothing sensible left: keep Whisper's
             new_starts[i], new_ends[i] = start, end
     for i in range(1, len(new_starts)):  # never overlap: meet halfway where they would
