@@ -167,13 +167,14 @@ def whisper_times(document: dict[str, Any]) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- metrics
 def new_cue_timing(cues: list[Cue], spans: list[list[Any]], style: Style) -> list[Cue]:
-    """The rule coming to time_cues: start at most 2 frames before the first word, end no
-    earlier than the last word's end, the minimum gap to the next cue kept."""
-    lead = 2 / style.fps
-    timed = [Cue(max(c.start, s[0].start - lead), max(c.end, s[-1].end), c.lines) for c, s in zip(cues, spans)]
-    timed = [Cue(min(c.start, s[0].start), c.end, c.lines) for c, s in zip(timed, spans)]
-    for index in range(len(timed) - 1):
-        timed[index].end = min(timed[index].end, timed[index + 1].start - style.min_gap)
+    """The rule coming to time_cues: a cue starts 2 frames before its first word (later only
+    to keep the minimum gap after the previous cue) and never ends before its last word."""
+    timed: list[Cue] = []
+    for cue, span in zip(cues, spans):
+        start = span[0].start - 2 / style.fps
+        if timed:
+            start = max(start, timed[-1].end + style.min_gap)
+        timed.append(Cue(round(max(start, 0.0), 3), max(cue.end, span[-1].end), cue.lines))
     return timed
 
 
@@ -206,7 +207,7 @@ def cue_errors(document: dict[str, Any], reference: list[RefWord], new_timing: b
             starts.append(abs(cue.start - onset))
             early_starts.append(onset - cue.start)
         last = pairs.get(position[id(span[-1])])
-        forced = index + 1 < len(cues) and cue.end >= cues[index + 1].start - style.min_gap - 0.002
+        forced = not new_timing and index + 1 < len(cues) and cue.end >= cues[index + 1].start - style.min_gap - 0.002
         if last is not None and reference[last].end is not None and not forced:
             early_ends.append(reference[last].end - cue.end)
     return {"start_abs": starts, "start_early": early_starts, "end_early": early_ends}
