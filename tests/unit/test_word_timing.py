@@ -150,13 +150,15 @@ def write_wav(path, samples: np.ndarray) -> None:
         handle.writeframes((np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes())
 
 
-def test_the_transcript_keeps_whisper_times_and_gains_speech_regions(tmp_path, monkeypatch):
+@pytest.mark.parametrize("chunk_s", [600.0, 1.2])  # 1.2: a chunk boundary between the words
+def test_the_transcript_keeps_whisper_times_and_gains_speech_regions(tmp_path, monkeypatch, chunk_s):
+    monkeypatch.setattr(word_timing, "CHUNK_S", chunk_s)
     spoken = [(0.50, 0.90), (1.60, 2.10)]
     write_wav(tmp_path / "film.wav", synthetic_speech(spoken, 3.0))
 
-    def silero_stand_in(samples):  # 32 ms frames, 1 over the bursts
-        frames = int(np.ceil(len(samples) / 512))
-        return np.array([any(s <= i * 0.032 < e for s, e in spoken) for i in range(frames)], dtype=np.float32)
+    def silero_stand_in(samples):  # 32 ms frames, 1 over the bursts (wherever the chunk starts)
+        frames = np.pad(samples, (0, -len(samples) % 512)).reshape(-1, 512)
+        return (np.sqrt((frames**2).mean(axis=1)) > 0.01).astype(np.float32)
 
     monkeypatch.setattr(word_timing, "vad_probabilities", silero_stand_in)
     document = {"segments": [{"start": 0.2, "end": 2.05, "words": [
