@@ -64,11 +64,14 @@ def frame_energy_db(samples: np.ndarray, hop_s: float = HOP_S, window_s: float =
 
 def vad_probabilities(samples: np.ndarray) -> np.ndarray:
     """Silero's speech probability for every 32 ms frame (faster-whisper's bundled ONNX)."""
-    from faster_whisper.vad import get_vad_model
-
     if len(samples) == 0:
         return np.zeros(0, dtype=np.float32)
     padded = np.pad(samples.astype(np.float32), (0, -len(samples) % VAD_FRAME))
+    try:
+        from faster_whisper.vad import get_vad_model
+    except ImportError:  # the mlx-whisper env has no silero: frames 10 dB over the quietest stand in
+        level = 10 * np.log10((padded.reshape(-1, VAD_FRAME) ** 2).mean(axis=1) + 1e-10)
+        return (level > np.percentile(level, 10) + 10.0).astype(np.float32)
     return np.asarray(get_vad_model()(padded)).reshape(-1).astype(np.float32)
 
 

@@ -6,6 +6,7 @@ tests/integration/test_word_timing_reference.py."""
 
 from __future__ import annotations
 
+import importlib.util
 import wave
 
 import numpy as np
@@ -140,6 +141,14 @@ def test_speech_regions_hold_through_dips_and_bridge_short_pauses():
     # 0.4 stays speech (above 0.35 once speaking); the 2-frame pause (64 ms) is bridged,
     # the 4-frame one (128 ms) is not
     assert speech_regions_from_probabilities(prob, frame_s=0.032) == [[0.032, 0.224], [0.352, 0.416]]
+
+
+def test_without_silero_a_plain_energy_gate_stands_in():
+    # the test interpreter has no faster-whisper, as the mlx-whisper env has none
+    if importlib.util.find_spec("faster_whisper"):
+        pytest.skip("faster-whisper is installed here")
+    prob = word_timing.vad_probabilities(synthetic_speech([(1.0, 1.5)], 2.0))
+    assert prob[int(1.2 / 0.032)] == 1.0 and prob[int(0.5 / 0.032)] == 0.0
 
 
 def write_wav(path, samples: np.ndarray) -> None:
