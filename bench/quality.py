@@ -203,8 +203,10 @@ def cue_errors(document: dict[str, Any], reference: list[RefWord], new_timing: b
     for index, (cue, span) in enumerate(zip(cues, spans)):
         first = pairs.get(position[id(span[0])])
         if first is not None and reference[first].start is not None:
-            onset = speech_onset(reference, first)
-            starts.append(abs(cue.start - onset))
+            # Starting on the filler or on the word itself are both right: the error is the
+            # distance to that span.
+            onset, word_onset = speech_onset(reference, first), reference[first].start
+            starts.append(max(onset - cue.start, cue.start - word_onset, 0.0))
             early_starts.append(onset - cue.start)
         last = pairs.get(position[id(span[-1])])
         forced = not new_timing and index + 1 < len(cues) and cue.end >= cues[index + 1].start - style.min_gap - 0.002

@@ -135,11 +135,11 @@ def refine_word_times(
         low = (starts[i - 1] + ends[i - 1]) / 2 if i > 0 else offset
         high = (starts[i + 1] + ends[i + 1]) / 2 if i + 1 < len(starts) else offset + len(mask) * hop_s
         own = list(np.flatnonzero((run_starts < end) & (run_ends > start))) if len(spoken) else []
-        # A run from before the previous word's middle is that word's tail (Whisper gave
-        # this word the pause after it); one past the next word's middle is that word's head.
-        while len(own) > 1 and run_starts[own[0]] < low:
+        # A run already going when this word begins is the previous word's tail (Whisper gave
+        # this word the pause after it); one going on past its end is the next word's head.
+        while len(own) > 1 and run_starts[own[0]] < start:
             own.pop(0)
-        while len(own) > 1 and run_ends[own[-1]] > high:
+        while len(own) > 1 and run_ends[own[-1]] > end:
             own.pop()
         if not own:
             continue
