@@ -81,6 +81,14 @@ def test_onsets_after_pauses_move_to_where_the_speech_starts():
         assert 0 <= new_end - end <= END_TOLERANCE_S, (ends, spoken)
 
 
+def test_a_word_after_a_pause_does_not_start_on_the_previous_words_tail():
+    # JFK's "ask not ... what": Whisper's "not" starts in the pause before it, and "what"
+    # takes the whole 1 s pause after it
+    spoken = [(1.00, 1.30), (2.30, 2.60)]
+    starts, _ = refined(spoken, [0.70, 1.20], [1.20, 2.65])
+    assert abs(starts[1] - 2.30) <= TOLERANCE_S, starts
+
+
 def test_a_word_whisper_starts_late_starts_where_its_speech_does():
     spoken = [(0.50, 0.90), (1.60, 2.10)]
     starts, _ = refined(spoken, [0.45, 1.68], [0.85, 2.05])
