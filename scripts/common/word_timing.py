@@ -1,0 +1,275 @@
+"""Word times from the signal: move each Whisper word's start and end to where its speech
+really starts and ends, using silero's frame-level speech probabilities and the short-time
+energy of the 16 kHz audio. Needs numpy and faster-whisper (env asr).
+
+Whisper's word timestamps come from cross-attention and give the pause before a word to that
+word: a line after a pause starts on screen up to a second before anyone speaks. stable-ts's
+suppress_silence fixes starts the same way (a loudness mask, word edges moved out of
+non-speech), but its mask is coarse and quantised, so quiet word endings (fricatives, releases,
+decays) count as silence and it clips word ends; and it moves an edge whenever any non-speech
+overlaps it. Here the mask is 10 ms energy frames against a noise floor measured where silero
+hears no speech, gated by silero (mic thumps and noise are not speech), with closures inside a
+word (stops, < 0.1 s) filled; an edge only moves to the boundary of a pause bigger than that,
+ends keep 20 ms of decay, and no edge moves into a neighbouring word's half. Between words
+spoken without a pause, where no edge can be heard, the boundary moves to the quietest 10 ms
+near Whisper's (words join where the voice dips).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+HOP_S = 0.01  # the refined times' resolution
+WINDOW_S = 0.025
+VAD_FRAME = 512  # samples per silero probability (32 ms)
+LOW_CUT_HZ = 120.0  # below: hum and mic thumps, which carry no speech onsets
+FILL_HOLES_S = 0.1  # quieter gaps shorter than this are inside speech (stop closures)
+DROP_BLIPS_S = 0.03  # louder moments shorter than this are clicks
+VAD_REACH_S = 0.2  # energy counts as speech only this close to where silero hears speech
+VAD_SPEECH, VAD_QUIET = 0.5, 0.2  # silero probabilities for "speech" and "surely not speech"
+RISE_DB = 5.0  # a frame is speech when this much above the noise floor ...
+RISE_SHARE = 0.3  # ... or this share of the way from the floor to the speech level, if more
+END_PAD_S = 0.02  # a word's last frame ends here: decays fade under the threshold
+# Whisper's times lead the audio, rarely lag it (TIMIT, MFA: inner word starts and ends
+# 0.05-0.07 s early on median): an edge moves earlier only this far, and a boundary between
+# two words spoken without a pause is looked for from 0.02 s before it to 0.12 s after.
+MAX_EARLIER_S = 0.1
+JOINED_SEARCH_S = (-0.02, 0.12)
+CHUNK_S = 600.0  # audio read and analysed 10 min at a time
+log = logging.getLogger("stage")
+
+
+# --------------------------------------------------------------------------- features
+def frame_energy_db(samples: np.ndarray, hop_s: float = HOP_S, window_s: float = WINDOW_S) -> np.ndarray:
+    """Energy in dB of Hann-windowed frames centred every `hop_s`, above LOW_CUT_HZ."""
+    hop, window = round(hop_s * SAMPLE_RATE), round(window_s * SAMPLE_RATE)
+    count = int(np.ceil(len(samples) / hop))
+    padded = np.pad(samples.astype(np.float32), (window // 2, window + count * hop - len(samples)))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, window)[::hop][:count]
+    size = 1 << (window - 1).bit_length()
+    energies = np.empty(count, dtype=np.float64)
+    low_bin = int(LOW_CUT_HZ * size / SAMPLE_RATE) + 1
+    taper = np.hanning(window).astype(np.float32)
+    for first in range(0, count, 20_000):  # bounded memory on long audio
+        spectrum = np.fft.rfft(frames[first : first + 20_000] * taper, n=size, axis=1)
+        energies[first : first + 20_000] = (np.abs(spectrum[:, low_bin:]) ** 2).sum(axis=1) / size
+    return 10.0 * np.log10(energies + 1e-10)
+
+
+def vad_probabilities(samples: np.ndarray) -> np.ndarray:
+    """Silero's speech probability for every 32 ms frame (faster-whisper's bundled ONNX)."""
+    if len(samples) == 0:
+        return np.zeros(0, dtype=np.float32)
+    padded = np.pad(samples.astype(np.float32), (0, -len(samples) % VAD_FRAME))
+    try:
+        from faster_whisper.vad import get_vad_model
+    except ImportError:  # the mlx-whisper env has no silero: frames 10 dB over the quietest stand in
+        level = 10 * np.log10((padded.reshape(-1, VAD_FRAME) ** 2).mean(axis=1) + 1e-10)
+        return (level > np.percentile(level, 10) + 10.0).astype(np.float32)
+    return np.asarray(get_vad_model()(padded)).reshape(-1).astype(np.float32)
+
+
+def on_hops(values: np.ndarray, frame_s: float, count: int, hop_s: float = HOP_S) -> np.ndarray:
+    """Per-frame `values` (frames of `frame_s`) read at `count` hops of `hop_s`."""
+    if len(values) == 0:
+        return np.zeros(count, dtype=np.float32)
+    index = np.minimum((np.arange(count) * hop_s / frame_s).astype(int), len(values) - 1)
+    return values[index]
+
+
+def fill_short_runs(mask: np.ndarray, value: bool, shortest: int) -> np.ndarray:
+    """`mask` with every inner run of `value` shorter than `shortest` frames flipped."""
+    mask = mask.copy()
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], mask == value, [False])).astype(int)))
+    for begin, end in zip(edges[::2], edges[1::2]):
+        if end - begin < shortest and begin > 0 and end < len(mask):
+            mask[begin:end] = not value
+    return mask
+
+
+def speech_mask(energy_db: np.ndarray, vad_prob: np.ndarray, hop_s: float = HOP_S) -> np.ndarray:
+    """True on hops that carry speech: loud enough over the noise floor, near where silero
+    hears speech, short closures filled and clicks dropped. `vad_prob` is per hop."""
+    if len(energy_db) == 0:
+        return np.zeros(0, dtype=bool)
+    quiet, loud = energy_db[vad_prob < VAD_QUIET], energy_db[vad_prob >= VAD_SPEECH]
+    floor = float(np.median(quiet)) if len(quiet) >= 20 else float(np.percentile(energy_db, 10))
+    level = float(np.percentile(loud, 90)) if len(loud) >= 10 else float(np.percentile(energy_db, 95))
+    threshold = floor + max(RISE_DB, RISE_SHARE * (level - floor))
+    reach = round(VAD_REACH_S / hop_s)
+    near_speech = np.convolve((vad_prob >= VAD_SPEECH).astype(float), np.ones(2 * reach + 1), mode="same") > 0
+    mask = (energy_db > threshold) & near_speech
+    mask = fill_short_runs(mask, False, round(FILL_HOLES_S / hop_s))
+    return fill_short_runs(mask, True, round(DROP_BLIPS_S / hop_s))
+
+
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, past-last) hop of every run of True."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.astype(int), [0]))))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+# ------------------------------------------------------------------------- refinement
+def refine_word_times(
+    starts: list[float], ends: list[float], mask: np.ndarray, hop_s: float = HOP_S, offset: float = 0.0
+) -> tuple[list[float], list[float]]:
+    """Each word's start moved to the onset of its speech and its end to where it stops.
+
+    `mask` is the speech mask of hops of `hop_s` from `offset` seconds; `starts`/`ends` are
+    the Whisper times, in order. A word's speech is the speech runs overlapping its Whisper
+    span (less the neighbours' tails and heads); its start moves to the first run's start
+    unless that run already began before the previous word's middle (the two are spoken as
+    one: no pause to find), its end likewise toward the next word's middle. Words where no
+    speech is heard keep their times."""
+    spoken = runs(mask)
+    run_starts = np.array([offset + a * hop_s for a, _ in spoken])
+    run_ends = np.array([offset + (b - 1) * hop_s for _, b in spoken])  # the last speech frame's centre
+    new_starts, new_ends = list(starts), list(ends)
+    for i, (start, end) in enumerate(zip(starts, ends)):
+        low = (starts[i - 1] + ends[i - 1]) / 2 if i > 0 else offset
+        high = (starts[i + 1] + ends[i + 1]) / 2 if i + 1 < len(starts) else offset + len(mask) * hop_s
+        own = list(np.flatnonzero((run_starts < end) & (run_ends > start))) if len(spoken) else []
+        # A run already going when this word begins is the previous word's tail (Whisper gave
+        # this word the pause after it); one going on past its end is the next word's head.
+        while len(own) > 1 and run_starts[own[0]] < start:
+            own.pop(0)
+        while len(own) > 1 and run_ends[own[-1]] > end:
+            own.pop()
+        if not own:
+            continue
+        first, last = run_starts[own[0]], run_ends[own[-1]]
+        if first >= low:
+            new_starts[i] = max(first, start - MAX_EARLIER_S)
+        if last <= high:
+            new_ends[i] = min(max(last + END_PAD_S, end - MAX_EARLIER_S), high)
+        if new_ends[i] - new_starts[i] < hop_s:  # nothing sensible left: keep Whisper's
+            new_starts[i], new_ends[i] = start, end
+    for i in range(1, len(new_starts)):  # never overlap: meet halfway where they would
+        if new_starts[i] < new_ends[i - 1]:
+            new_starts[i] = new_ends[i - 1] = (new_starts[i] + new_ends[i - 1]) / 2
+    return [round(t, 3) for t in new_starts], [round(t, 3) for t in new_ends]
+
+
+def snap_joined_boundaries(
+    whisper_starts: list[float], whisper_ends: list[float], starts: list[float], ends: list[float],
+    energy_db: np.ndarray, hop_s: float = HOP_S, offset: float = 0.0,
+) -> tuple[list[float], list[float]]:
+    """Boundaries between words spoken without a pause (both kept Whisper's time there) moved
+    to the quietest hop near them: words join where the voice dips. Never past either word's
+    middle."""
+    starts, ends = list(starts), list(ends)
+    smooth = np.convolve(energy_db, np.ones(3) / 3, mode="same")
+    for i in range(len(starts) - 1):
+        kept = ends[i] == whisper_ends[i] and starts[i + 1] == whisper_starts[i + 1]
+        if not kept or starts[i + 1] - ends[i] >= 2 * hop_s:
+            continue
+        def hop(seconds: float) -> int:
+            return round((seconds - offset) / hop_s)
+
+        boundary = (ends[i] + starts[i + 1]) / 2
+        left_middle, right_middle = (starts[i] + ends[i]) / 2, (starts[i + 1] + ends[i + 1]) / 2
+        first = max(hop(boundary + JOINED_SEARCH_S[0]), hop(left_middle) + 1, 0)
+        last = min(hop(boundary + JOINED_SEARCH_S[1]) + 1, hop(right_middle), len(smooth))
+        if last > first:
+            ends[i] = starts[i + 1] = round(offset + (first + int(np.argmin(smooth[first:last]))) * hop_s, 3)
+    return starts, ends
+
+
+def speech_regions_from_probabilities(
+    vad_prob: np.ndarray, frame_s: float = VAD_FRAME / SAMPLE_RATE, offset: float = 0.0, min_silence_s: float = 0.1
+) -> list[list[float]]:
+    """[start, end] of silero's speech (probability ≥ 0.5, held down to 0.35, as silero's own
+    splitter does), pauses shorter than `min_silence_s` bridged."""
+    regions: list[list[float]] = []
+    speaking, begin = False, 0
+    for index, prob in enumerate(vad_prob):
+        if not speaking and prob >= VAD_SPEECH:
+            speaking, begin = True, index
+        elif speaking and prob < VAD_SPEECH - 0.15:
+            speaking = False
+            regions.append([offset + begin * frame_s, offset + index * frame_s])
+    if speaking:
+        regions.append([offset + begin * frame_s, offset + len(vad_prob) * frame_s])
+    bridged: list[list[float]] = []
+    for region in regions:
+        if bridged and region[0] - bridged[-1][1] < min_silence_s:
+            bridged[-1][1] = region[1]
+        else:
+            bridged.append(region)
+    return [[round(a, 3), round(b, 3)] for a, b in bridged]
+
+
+# ------------------------------------------------------------------------- transcript
+def refine_transcript_timing(document: dict[str, Any], audio: Path) -> dict[str, Any]:
+    """The transcript with every word's Whisper times kept as whisper_start/whisper_end, the
+    refined ones as start/end, segments widened to hold their words, and the film's speech
+    regions (silero) as `speech_regions`. Reads the audio 10 min at a time."""
+    from common.speech import read_wav, wav_seconds
+
+    words = [w for segment in document.get("segments", []) for w in segment.get("words") or []]
+    for word in words:
+        word.setdefault("whisper_start", word["start"])
+        word.setdefault("whisper_end", word["end"])
+    duration = wav_seconds(audio)
+    regions: list[list[float]] = []
+    chunk_start = 0.0
+    while chunk_start < duration:
+        chunk_end = min(duration, chunk_start + CHUNK_S)
+        # Words starting in this chunk; the audio read runs past it to the last one's end.
+        chunk_words = [w for w in words if chunk_start <= w["whisper_start"] < chunk_end]
+        read_end = max([chunk_end] + [w["whisper_end"] + 1.0 for w in chunk_words])
+        samples = read_wav(audio, chunk_start, read_end)
+        vad_prob = vad_probabilities(samples)
+        chunk_frames = int(np.ceil((chunk_end - chunk_start) * SAMPLE_RATE / VAD_FRAME))
+        found = speech_regions_from_probabilities(vad_prob[:chunk_frames], offset=chunk_start)
+        if regions and found and found[0][0] - regions[-1][1] < 0.1:
+            regions[-1][1] = found.pop(0)[1]  # speech ran across the chunk boundary
+        regions += found
+        if chunk_words:
+            energy = frame_energy_db(samples)
+            mask = speech_mask(energy, on_hops(vad_prob, VAD_FRAME / SAMPLE_RATE, len(energy)))
+            whisper_starts = [w["whisper_start"] for w in chunk_words]
+            whisper_ends = [w["whisper_end"] for w in chunk_words]
+            starts, ends = refine_word_times(whisper_starts, whisper_ends, mask, offset=chunk_start)
+            starts, ends = snap_joined_boundaries(
+                whisper_starts, whisper_ends, starts, ends, energy, offset=chunk_start
+            )
+            for word, start, end in zip(chunk_words, starts, ends):
+                word["start"], word["end"] = start, end
+        chunk_start = chunk_end
+    for segment in document.get("segments", []):
+        if segment.get("words"):
+            segment["start"] = min(segment["start"], segment["words"][0]["start"])
+            segment["end"] = max(segment["end"], segment["words"][-1]["end"])
+    if words:
+        moved = float(np.median([abs(w["start"] - w["whisper_start"]) for w in words]))
+        log.info("word times refined against the audio: %d words, starts moved %.3f s on median", len(words), moved)
+    return {**document, "speech_regions": regions, "word_timing": "signal"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Refine an existing transcript again (the benchmark replays this on cached transcripts)."""
+    from common.io import read_json, setup_logging, write_json_atomic
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transcript", type=Path, required=True)
+    parser.add_argument("--audio", type=Path, required=True)
+    parser.add_argument("--output", type=Path, required=True)
+    args = parser.parse_args(argv)
+    setup_logging(False)
+    document = read_json(args.transcript, "transcript")
+    for segment in document.get("segments", []):  # start again from Whisper's own times
+        for word in segment.get("words") or []:
+            word["start"] = word.get("whisper_start", word["start"])
+            word["end"] = word.get("whisper_end", word["end"])
+    write_json_atomic(refine_transcript_timing(document, args.audio), args.output)
+
+
+if __name__ == "__main__":
+    main()
