@@ -64,8 +64,10 @@ class Style:
     close_gap: float = 0.5
     linger: float = 0.5
     pause_break: float = 1.0
-    # A cue appears this many frames before its first word (the eye needs a moment).
-    lead_in_frames: int = 1
+    # Frames a cue appears before its first word. 0: the asr stage's refined onsets already
+    # sit on the speech (within 10-30 ms), and 1 frame (42 ms at 24 fps) alone would put the
+    # median cue start past the 0.03 s goal (bench/quality.py: TIMIT 0.045 s vs 0.005 s).
+    lead_in_frames: int = 0
     # How much later than its first word a cue may start so the cue before gets min_duration.
     max_start_delay: float = 0.5
     # The shortest a cue may ever be, when even that delay cannot give it min_duration.

@@ -90,10 +90,12 @@ def test_two_lines_are_balanced_and_bottom_heavy():
     assert len(lines[0]) <= len(lines[1])
 
 
-def test_cue_starts_one_frame_before_its_first_word_and_lingers_at_most_half_a_second():
+def test_cue_starts_on_its_first_word_with_the_lead_in_and_lingers_at_most_half_a_second():
     words = words_at("Hello there.", start=3.0) + words_at("General Kenobi.", start=10.0)
     cues = time_cues(segment_words(words, STYLE), STYLE)
-    assert [c.start for c in cues] == [2.958, 9.958]  # the lead-in: 1 frame at 24 fps
+    assert [c.start for c in cues] == [3.0, 10.0]  # no lead-in by default
+    lead_in = Style(lead_in_frames=2)
+    assert [c.start for c in time_cues(segment_words(words, lead_in), lead_in)] == [2.917, 9.917]  # 2 frames
     assert cues[0].end <= words[1].end + 0.5 + 1e-6
     assert cues[1].end <= words[-1].end + 0.5 + 1e-6
 
@@ -319,7 +321,7 @@ def test_cue_never_ends_before_its_last_word_unless_the_next_cue_forces_it():
     words = [Word("Stop", 1.0, 1.4), Word("there.", 1.4, 2.6), Word("Now!", 2.6, 3.6, speaker=None)]
     turns = [{"start": 0.0, "end": 2.6, "speaker": "A"}, {"start": 2.6, "end": 9.0, "speaker": "B"}]
     cues = build_cues(transcript_of(words), STYLE, turns)
-    assert cues[0].start == pytest.approx(1.0 - 1 / 24, abs=1e-3) and cues[0].end < 2.6
+    assert cues[0].start == pytest.approx(1.0, abs=1e-3) and cues[0].end < 2.6
     report = quality_report(cues, STYLE, "en")
     assert report["counts"]["end_cut_by_next"] == 1 and report["problems"] == 0
     assert cues[1].end >= 3.6
