@@ -113,7 +113,8 @@ def cue_colour(kinds: list[str]) -> str:
 
 def cue_label(text: str, kinds: list[str]) -> str:
     words = " ".join(text.split())
-    return f"[{', '.join(kinds)}] {words}" if kinds else words
+    named_once = dict.fromkeys(kinds)  # function_word_breaks is listed once per break
+    return f"[{', '.join(named_once)}] {words}" if kinds else words
 
 
 def plot_timeline(
