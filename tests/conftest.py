@@ -48,6 +48,13 @@ def copy_project(target: Path, **config_overrides) -> Path:
     return target
 
 
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from the PNG header (IHDR, bytes 16-24)."""
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+
+
 def update_config(workdir: Path, changes: dict) -> None:
     """Merge `changes` (nested dicts merge key by key) into workdir/config/config.yaml."""
     path = workdir / "config" / "config.yaml"

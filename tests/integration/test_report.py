@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_project, fixture, requires_fixtures, snakemake, update_config
+from conftest import copy_project, fixture, png_size, requires_fixtures, snakemake, update_config
 
 pytestmark = [requires_fixtures]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -46,7 +46,7 @@ def test_report_shows_the_plots_in_chromium(report, tmp_path):
         page.goto((report / "out" / "report.html").as_uri())
         page.get_by_text("Results").first.click()
         page.get_by_text("jfk").first.click()
-        for figure in ("reading speed", "cue durations"):
+        for figure in ("reading speed", "cue durations", "timeline"):
             page.locator("tr", has_text=figure).locator("a").first.click()
             image = page.locator("img[src^='data:image/png']")
             image.wait_for(timeout=10_000)
@@ -54,3 +54,8 @@ def test_report_shows_the_plots_in_chromium(report, tmp_path):
             page.screenshot(path=str(tmp_path / f"{figure}.png"))
         browser.close()
     assert errors == []
+
+
+def test_timeline_is_one_row_for_a_short_film(report):
+    width, height = png_size(report / "work" / "report" / "jfk.timeline.png")
+    assert width == 1400 and 150 <= height <= 300

@@ -79,8 +79,8 @@ def test_words_before_a_pause_do_not_end_early(measured):
 
 def test_cues_meet_the_goals_and_beat_whisper_times(measured):
     document, reference = measured
-    before = quality.summary(quality.cue_errors(quality.whisper_times(document), reference, new_timing=False))
-    after = quality.summary(quality.cue_errors(document, reference, new_timing=False))
+    before = quality.summary(quality.cue_errors(quality.whisper_times(document), reference))
+    after = quality.summary(quality.cue_errors(document, reference))
     assert after["start_median"] <= 0.03 and after["start_p90"] <= 0.15
     assert after["starts_early_0.5"] == 0 and after["ends_early_0.125"] == 0
     assert after["start_p90"] < before["start_p90"]
