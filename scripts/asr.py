@@ -21,7 +21,9 @@ from common.hardware import resolve_backend, resolve_batch_size, resolve_compute
 from common.hub import hub_reachable
 from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic
 from common.script_prompts import script_prompt
+from common.script_tokens import tokens_in_other_scripts
 from common.transcript_repair import FALLBACK_DECODING, Window, splice, windows_to_redecode
+from common.writing_systems import EXPECTED_SCRIPT
 
 SCHEMA = "subtitles-workflow/transcript/v1"
 log = logging.getLogger("stage")
@@ -148,10 +150,21 @@ def decode_regions(model, audio: Path, regions: list[dict], kwargs: dict[str, An
     return records, info
 
 
-def redecode(model, audio: Path, window: Window, kwargs: dict[str, Any], spoken: str, written: str) -> list[dict[str, Any]]:
-    """One window decoded again on its own, sequentially, with Whisper's temperature fallback;
-    with a prompt in the script of the `written` language when the first pass came out in
-    another one (`spoken` differs from it for the translate task)."""
+@functools.lru_cache(maxsize=4)
+def other_script_tokens(model, script: str) -> tuple[int, ...]:
+    """The model's text tokens that write letters of another script than `script`."""
+    tokenizer = model.hf_tokenizer
+    first_special = tokenizer.token_to_id("<|endoftext|>")
+    return tuple(tokens_in_other_scripts(tokenizer.get_vocab(), script, first_special))
+
+
+def redecode(
+    model, audio: Path, window: Window, kwargs: dict[str, Any], spoken: str, written: str
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One window decoded again on its own, sequentially, with Whisper's temperature fallback.
+    When the first pass came out in another script than the `written` language's (`spoken`
+    differs from it for the translate task): with a prompt in the right script, and with the
+    tokens of other scripts suppressed. Returns the segments and the prompt used."""
     from common.speech import read_wav
 
     decode = {**kwargs, **FALLBACK_DECODING, "vad_filter": False, "language": spoken}
@@ -159,25 +172,28 @@ def redecode(model, audio: Path, window: Window, kwargs: dict[str, Any], spoken:
     prompt = script_prompt(written) if window.needs_script_prompt else None
     if prompt:  # Whisper continues from the end of its prompt: the script's sentence goes last
         decode["initial_prompt"] = " ".join(p for p in (kwargs.get("initial_prompt"), prompt) if p)
+    if window.needs_script_prompt and written in EXPECTED_SCRIPT:
+        # The prompt alone left a Hindi fixture half in Latin letters; -1: Whisper's defaults.
+        decode["suppress_tokens"] = [-1, *other_script_tokens(model, EXPECTED_SCRIPT[written])]
     segments, _ = model.transcribe(read_wav(audio, window.start, window.end), **decode)
-    return [shifted(segment_record(s), window.start) for s in segments]
+    return [shifted(segment_record(s), window.start) for s in segments], prompt
 
 
 def repair_transcript(
     model, audio: Path, records: list[dict], regions: list[dict] | None, kwargs: dict[str, Any], info
 ) -> tuple[list[dict], list[dict]]:
     """Loops and wrong-script segments decoded again (common/transcript_repair.py); returns the
-    transcript and the segments dropped because they still loop."""
+    transcript and the segments dropped (still looping, or the prompt written back)."""
     spoken = info.language
     written = "en" if kwargs["task"] == "translate" else spoken
     dropped: list[dict] = []
     for window in windows_to_redecode(records, written, regions, float(info.duration)):
         log.info("re-decoding %.2f-%.2f s: %s", window.start, window.end, "; ".join(window.reasons))
-        redecoded = redecode(model, audio, window, kwargs, spoken, written)
-        records, still_looping = splice(records, window, redecoded)
-        for segment in still_looping:
+        redecoded, prompt = redecode(model, audio, window, kwargs, spoken, written)
+        records, removed = splice(records, window, redecoded, prompt)
+        for segment in removed:
             log.warning("dropped %.2f-%.2f s (%s): %s", segment["start"], segment["end"], segment["reason"], segment["text"][:80])
-        dropped += still_looping
+        dropped += removed
     for number, record in enumerate(records, start=1):
         record["id"] = number
     return records, dropped

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from common.repetition import looping_reason
+from common.repetition import looping_reason, normalised_words
 from common.writing_systems import EXPECTED_SCRIPT, in_expected_script, script_shares
 
 # Whisper decodes 30 s at a time: a speech region up to this long is re-decoded whole.
@@ -98,16 +98,32 @@ def in_window(segment: dict, window: Window) -> bool:
     return window.start <= (segment["start"] + segment["end"]) / 2 <= window.end
 
 
-def splice(segments: list[dict], window: Window, redecoded: list[dict]) -> tuple[list[dict], list[dict]]:
+def echoes_prompt(text: str, prompt: str | None) -> bool:
+    """Whether a segment is mostly the prompt's own words: Whisper sometimes writes (part of)
+    its prompt back ("आज ही बात करेंगे।" after "नमस्ते, आज हम हिंदी में बात करेंगे।")."""
+    words, prompt_words = normalised_words(text), set(normalised_words(prompt or ""))
+    return len(words) >= 2 and sum(w in prompt_words for w in words) * 3 >= len(words) * 2
+
+
+def why_dropped(text: str, prompt: str | None) -> str | None:
+    loop = looping_reason(text)
+    if loop:
+        return f"still loops after re-decoding: {loop}"
+    return "echoes the prompt" if echoes_prompt(text, prompt) else None
+
+
+def splice(
+    segments: list[dict], window: Window, redecoded: list[dict], prompt: str | None = None
+) -> tuple[list[dict], list[dict]]:
     """The transcript with the window's segments replaced by their re-decoded ones, each marked
-    with why ("redecoded"); those that still loop are left out and returned as dropped."""
+    with why ("redecoded"); those that still loop or echo the `prompt` they were decoded with
+    are left out and returned as dropped."""
     reason = "; ".join(window.reasons)
     kept, dropped = [], []
     for segment in redecoded:
-        loop = looping_reason(segment["text"])
-        if loop:
-            dropped.append({"start": segment["start"], "end": segment["end"], "text": segment["text"],
-                            "reason": f"still loops after re-decoding: {loop}"})  # fmt: skip
+        problem = why_dropped(segment["text"], prompt)
+        if problem:
+            dropped.append({"start": segment["start"], "end": segment["end"], "text": segment["text"], "reason": problem})
         else:
             kept.append({**segment, "redecoded": reason})
     before = [s for s in segments if not in_window(s, window) and s["start"] < window.start]

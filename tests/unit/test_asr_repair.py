@@ -1,13 +1,14 @@
 """What the asr stage decodes again and what it keeps (issue 15): loops inside a segment (the
 same word or phrase 3+ times in a row, or text compressing past Whisper's 2.4), Hindi that came
-out in other letters, and the prompts that steer a language back to its script. The model
-runs in tests/integration/test_asr_repair.py."""
+out in other letters, the prompts and token suppression that steer a language back to its
+script. The model runs in tests/integration/test_asr_repair.py."""
 
 from __future__ import annotations
 
 from common.repetition import compression_ratio, looping_reason, normalised_words, repeated_ngram
 from common.script_prompts import script_prompt
-from common.transcript_repair import Window, splice, window_around, windows_to_redecode
+from common.script_tokens import byte_decoder, token_scripts, tokens_in_other_scripts
+from common.transcript_repair import Window, echoes_prompt, splice, window_around, windows_to_redecode
 from common.writing_systems import in_expected_script
 
 
@@ -89,3 +90,29 @@ def test_each_prompt_is_written_in_its_languages_script():
 def test_a_prompt_file_leaves_out_comments_and_blank_lines(tmp_path):
     (tmp_path / "xx.txt").write_text("# why\n\nएक वाक्य।  # note\nदूसरा।\n", encoding="utf-8")
     assert script_prompt("xx", tmp_path) == "एक वाक्य। दूसरा।"
+
+
+def test_a_segment_that_writes_the_prompt_back_is_dropped():
+    prompt = script_prompt("hi")
+    window = Window(0.0, 6.0, ["not in DEVANAGARI script (0% of letters)"])
+    redecoded = [segment(0.0, 2.0, "आज ही बात करेंगे।"), segment(2.0, 6.0, "आज सम्वीदा पर काम करेंगे।")]
+    kept, dropped = splice([], window, redecoded, prompt)
+    assert [s["text"] for s in kept] == ["आज सम्वीदा पर काम करेंगे।"]
+    assert dropped[0]["reason"] == "echoes the prompt"
+    assert not echoes_prompt("आज", prompt)  # one word is too little to tell
+
+
+def test_tokens_are_read_as_the_scripts_their_bytes_write():
+    assert token_scripts("है".encode()) == {"DEVANAGARI"}
+    assert token_scripts("है".encode()[:2]) == {"DEVANAGARI"}  # ends inside a character
+    assert token_scripts("ب".encode()[:1]) == {"ARABIC"}  # a lone lead byte of a 2-byte letter
+    assert token_scripts(b" hello") == {"LATIN"}
+    assert token_scripts("123, ।".encode()) == set()
+    assert token_scripts(b"\xe0") == set()  # could start Devanagari or Bengali: kept
+
+
+def test_only_tokens_of_other_scripts_are_suppressed():
+    encode = {b: c for c, b in byte_decoder().items()}
+    vocabulary = {"".join(encode[b] for b in text.encode()): ident for ident, text in
+                  enumerate(["है", " the", "ہے", "12", "।", "ক", "<|endoftext|>"])}  # fmt: skip
+    assert tokens_in_other_scripts(vocabulary, "DEVANAGARI", first_special=6) == [1, 2, 5]
