@@ -22,7 +22,7 @@ from common.hub import hub_reachable
 from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic
 from common.script_prompts import script_prompt
 from common.script_tokens import tokens_in_other_scripts
-from common.transcript_repair import FALLBACK_DECODING, Window, splice, windows_to_redecode
+from common.transcript_repair import FALLBACK_DECODING, Window, script_problem, splice, windows_to_redecode
 from common.writing_systems import EXPECTED_SCRIPT
 
 SCHEMA = "subtitles-workflow/transcript/v1"
@@ -163,20 +163,24 @@ def redecode(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One window decoded again on its own, sequentially, with Whisper's temperature fallback.
     When the first pass came out in another script than the `written` language's (`spoken`
-    differs from it for the translate task): with a prompt in the right script, and with the
-    tokens of other scripts suppressed. Returns the segments and the prompt used."""
+    differs from it for the translate task): with a prompt in the right script, and if that
+    is not enough, once more with the tokens of other scripts suppressed (not at once: on one
+    Hindi fixture suppression made more words wrong). Returns the segments and the prompt."""
     from common.speech import read_wav
 
+    piece = read_wav(audio, window.start, window.end)
     decode = {**kwargs, **FALLBACK_DECODING, "vad_filter": False, "language": spoken}
     decode["condition_on_previous_text"] = False  # a window on its own: no earlier text to follow
     prompt = script_prompt(written) if window.needs_script_prompt else None
     if prompt:  # Whisper continues from the end of its prompt: the script's sentence goes last
         decode["initial_prompt"] = " ".join(p for p in (kwargs.get("initial_prompt"), prompt) if p)
-    if window.needs_script_prompt and written in EXPECTED_SCRIPT:
-        # The prompt alone left a Hindi fixture half in Latin letters; -1: Whisper's defaults.
-        decode["suppress_tokens"] = [-1, *other_script_tokens(model, EXPECTED_SCRIPT[written])]
-    segments, _ = model.transcribe(read_wav(audio, window.start, window.end), **decode)
-    return [shifted(segment_record(s), window.start) for s in segments], prompt
+    segments = [shifted(segment_record(s), window.start) for s in model.transcribe(piece, **decode)[0]]
+    if window.needs_script_prompt and written in EXPECTED_SCRIPT and any(script_problem(s["text"], written) for s in segments):
+        log.info("still not in %s script: decoding %.2f-%.2f s once more with other scripts suppressed",
+                 EXPECTED_SCRIPT[written], window.start, window.end)  # fmt: skip
+        decode["suppress_tokens"] = [-1, *other_script_tokens(model, EXPECTED_SCRIPT[written])]  # -1: Whisper's own
+        segments = [shifted(segment_record(s), window.start) for s in model.transcribe(piece, **decode)[0]]
+    return segments, prompt
 
 
 def repair_transcript(

@@ -105,6 +105,25 @@ def echoes_prompt(text: str, prompt: str | None) -> bool:
     return len(words) >= 2 and sum(w in prompt_words for w in words) * 3 >= len(words) * 2
 
 
+SENTENCE_ENDS = ("।", ".", "?", "!", "॥")
+
+
+def without_prompt_echo(segment: dict, prompt: str | None) -> dict:
+    """The segment without the leading sentences that write the prompt back (the rest of the
+    segment is speech: "आज ही बात करेंगे। आज सम्वीदा पर काम ..." keeps its second sentence)."""
+    words = segment.get("words") or []
+    while words:
+        end = next((i for i, w in enumerate(words) if w["word"].endswith(SENTENCE_ENDS)), len(words) - 1)
+        sentence = " ".join(w["word"] for w in words[: end + 1])
+        if end == len(words) - 1 or not echoes_prompt(sentence, prompt):
+            break
+        words = words[end + 1 :]
+    if len(words) == len(segment.get("words") or []):
+        return segment
+    text = " ".join(w["word"] for w in words)
+    return {**segment, "start": words[0]["start"], "text": text, "words": words}
+
+
 def why_dropped(text: str, prompt: str | None) -> str | None:
     loop = looping_reason(text)
     if loop:
@@ -121,6 +140,7 @@ def splice(
     reason = "; ".join(window.reasons)
     kept, dropped = [], []
     for segment in redecoded:
+        segment = without_prompt_echo(segment, prompt)
         problem = why_dropped(segment["text"], prompt)
         if problem:
             dropped.append({"start": segment["start"], "end": segment["end"], "text": segment["text"], "reason": problem})

@@ -76,6 +76,7 @@ def test_an_initial_prompt_in_the_media_sheet_spells_it_right(work):
 def test_a_model_map_follows_the_films_language(work):
     update_config(work, {"asr": {"model": {"en": "base", "default": "tiny.en"}}})
     assert planned_jobs(work, TARGET) == {}
+    update_config(work, {"asr": {"model": "tiny.en"}})  # update_config merges maps key by key
     update_config(work, {"asr": {"model": {"hi": "base", "default": "tiny.en"}}})
     jobs = planned_jobs(work, TARGET)
     assert {k: v for k, v in jobs.items() if k != "model_assemble"} == {"asr_transcribe": 1, "subtitles_render": 1}
@@ -84,6 +85,7 @@ def test_a_model_map_follows_the_films_language(work):
 
 
 def test_a_model_map_without_a_default_fails_in_one_line(work):
+    update_config(work, {"asr": {"model": "base"}})
     update_config(work, {"asr": {"model": {"hi": "base"}}})
     done = snakemake(work, "-n", TARGET, check=False)
     assert done.returncode == 1

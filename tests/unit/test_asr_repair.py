@@ -8,7 +8,14 @@ from __future__ import annotations
 from common.repetition import compression_ratio, looping_reason, normalised_words, repeated_ngram
 from common.script_prompts import script_prompt
 from common.script_tokens import byte_decoder, token_scripts, tokens_in_other_scripts
-from common.transcript_repair import Window, echoes_prompt, splice, window_around, windows_to_redecode
+from common.transcript_repair import (
+    Window,
+    echoes_prompt,
+    splice,
+    window_around,
+    windows_to_redecode,
+    without_prompt_echo,
+)
 from common.writing_systems import in_expected_script
 
 
@@ -116,3 +123,12 @@ def test_only_tokens_of_other_scripts_are_suppressed():
     vocabulary = {"".join(encode[b] for b in text.encode()): ident for ident, text in
                   enumerate(["है", " the", "ہے", "12", "।", "ক", "<|endoftext|>"])}  # fmt: skip
     assert tokens_in_other_scripts(vocabulary, "DEVANAGARI", first_special=6) == [1, 2, 5]
+
+
+def test_a_leading_sentence_that_writes_the_prompt_back_is_cut_from_its_segment():
+    words = [{"word": w, "start": float(i), "end": i + 0.5, "probability": 0.9}
+             for i, w in enumerate(["आज", "ही", "बात", "करेंगे।", "कर्मी", "आज", "से", "हड़ताल", "पर।"])]  # fmt: skip
+    spoken = {"start": 0.0, "end": 9.0, "text": " ".join(w["word"] for w in words), "words": words}
+    kept, dropped = splice([], Window(0.0, 9.0, ["not in DEVANAGARI script"]), [spoken], script_prompt("hi"))
+    assert [(s["start"], s["text"]) for s in kept] == [(4.0, "कर्मी आज से हड़ताल पर।")]
+    assert without_prompt_echo(spoken, None) == spoken
