@@ -5,7 +5,7 @@ rule asr_transcribe:
     input:
         wav=ASR_AUDIO,
         regions=VAD_REGIONS,
-        model=asr_model_input(),
+        model=ASR_MODEL_INPUT,
         env=env_input(STAGE_ENVS["asr"]),
     output:
         transcript=f"{WORK_DIR}/asr/{{name}}.json",
@@ -26,14 +26,15 @@ rule asr_transcribe:
         python=stage_python("asr"),
         code=stage_code("asr"),
         code_digest=code_digest("asr"),
-        model=config["asr"]["model"],
+        model=ASR_MODEL,
         language=ASR_LANGUAGE,
+        vocabulary=ASR_VOCABULARY,
         options=asr_options(),
         debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --audio {input.wav:q} --output {output.transcript:q}"
         " --model {params.model:q} --model-path {input.model:q} --language {params.language:q}"
-        " --options {params.options:q} --threads {threads} --speech-regions {input.regions:q}"
+        " --options {params.options:q} --vocabulary {params.vocabulary:q} --threads {threads} --speech-regions {input.regions:q}"
         " --worker {resources.asr_worker} {params.debug} > {log:q} 2>&1"
 
 

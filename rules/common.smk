@@ -475,12 +475,48 @@ def model_manifest(model):
     return bundled_model_dir(model) + ".json"
 
 
-def asr_model_input():
-    """The bundled model's manifest when the configured model ships with the asr env (one value
-    for every film: a plain input, not a per-job function). Any other model is loaded by its
-    name."""
+def asr_model_for(language):
+    """The Whisper model for a spoken language: asr.model itself, or its entry for the
+    language in a map by language (the "default" one for others and for `auto`)."""
     model = config["asr"]["model"]
+    return model if isinstance(model, str) else model.get(language, model["default"])
+
+
+def asr_models():
+    """Every model the config names."""
+    model = config["asr"]["model"]
+    return [model] if isinstance(model, str) else sorted(set(model.values()))
+
+
+def model_input(model):
+    """The bundled model's manifest when the model ships with the asr env; any other model is
+    loaded by its name."""
     return [model_manifest(model)] if model in BUNDLED_MODELS else []
+
+
+def asr_model_input():
+    """The manifests of the bundled models the config names (what `snakemake envs` builds)."""
+    return [path for model in asr_models() for path in model_input(model)]
+
+
+def get_asr_model(wildcards):
+    return asr_model_for(configured_source_language(wildcards.name))
+
+
+def get_asr_model_input(wildcards):
+    return model_input(get_asr_model(wildcards))
+
+
+# One model for every film (asr.model a name): a plain param and input, not per-job functions
+# (2000 calls cost ~0.1 s of a run over 1000 films, bench/b4_orchestration.py).
+ASR_MODEL = (
+    config["asr"]["model"] if isinstance(config["asr"]["model"], str) else get_asr_model
+)
+ASR_MODEL_INPUT = (
+    asr_model_input()
+    if isinstance(config["asr"]["model"], str)
+    else get_asr_model_input
+)
 
 
 # ------------------------------------------------------------------------ input functions
@@ -543,8 +579,69 @@ def asr_decoding_options():
     machine running Snakemake, set asr.device in config."""
     from common.hardware import resolve_options_here
 
-    options = {k: v for k, v in config["asr"].items() if k not in ("model", "worker")}
+    options = {
+        k: v
+        for k, v in config["asr"].items()
+        if k not in ("model", "worker") + VOCABULARY_KEYS
+    }
     return resolve_options_here(options, ASR_BACKEND)
+
+
+# A film's names and terms: per film (media sheet, glossary), so their own param.
+VOCABULARY_KEYS = ("initial_prompt", "hotwords")
+
+
+def glossary_path(name):
+    return INPUT_DIR / f"{name}.glossary.txt"
+
+
+def glossary_terms(name):
+    """in/<name>.glossary.txt: one term a line; blank lines and `#` comments left out."""
+    path = glossary_path(name)
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [
+        line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()
+    ]
+
+
+def film_vocabulary(name):
+    """The film's initial prompt and hotwords (media sheet, else config; the glossary's terms
+    join the hotwords) as one JSON string: its content, not a file's mtime, makes asr stale.
+    """
+    prompt = media_setting(name, "initial_prompt", config["asr"]["initial_prompt"])
+    hotwords = media_setting(name, "hotwords", config["asr"]["hotwords"])
+    hotwords = " ".join(part for part in [hotwords, *glossary_terms(name)] if part)
+    return vocabulary_json(prompt, hotwords)
+
+
+def vocabulary_json(prompt, hotwords):
+    return json.dumps(
+        {"initial_prompt": prompt, "hotwords": hotwords},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def get_asr_vocabulary(wildcards):
+    return film_vocabulary(wildcards.name)
+
+
+def has_film_vocabulary():
+    """Whether any film has its own prompt, hotwords or glossary."""
+    per_film = any(
+        row.get(key) for row in MEDIA_SHEET.values() for key in VOCABULARY_KEYS
+    )
+    return per_film or any(INPUT_DIR.glob("*.glossary.txt"))
+
+
+# The same vocabulary for every film unless one has its own: then a per-film function.
+ASR_VOCABULARY = (
+    get_asr_vocabulary
+    if has_film_vocabulary()
+    else vocabulary_json(config["asr"]["initial_prompt"], config["asr"]["hotwords"])
+)
 
 
 def asr_options():

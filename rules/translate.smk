@@ -9,7 +9,7 @@ rule translate_whisper:
     input:
         wav=ASR_AUDIO,
         regions=VAD_REGIONS,
-        model=asr_model_input(),
+        model=ASR_MODEL_INPUT,
         env=env_input(STAGE_ENVS["asr"]),
     output:
         translation=f"{WORK_DIR}/translate/whisper/{{name}}.{{lang}}.json",
@@ -29,14 +29,15 @@ rule translate_whisper:
         python=stage_python("asr"),
         code=stage_code("asr"),
         code_digest=code_digest("asr"),
-        model=config["asr"]["model"],
+        model=ASR_MODEL,
         language=ASR_LANGUAGE,
+        vocabulary=ASR_VOCABULARY,
         options=whisper_translate_options(),
         debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --audio {input.wav:q} --output {output.translation:q}"
         " --model {params.model:q} --model-path {input.model:q} --language {params.language:q}"
-        " --options {params.options:q} --threads {threads} --speech-regions {input.regions:q} {params.debug} > {log:q} 2>&1"
+        " --options {params.options:q} --vocabulary {params.vocabulary:q} --threads {threads} --speech-regions {input.regions:q} {params.debug} > {log:q} 2>&1"
 
 
 rule translate_transformers:

@@ -20,7 +20,11 @@ from typing import Any
 from common.hardware import resolve_backend, resolve_batch_size, resolve_compute_type, resolve_device
 from common.hub import hub_reachable
 from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic
+from common.script_prompts import script_prompt
+from common.script_tokens import tokens_in_other_scripts
+from common.transcript_repair import FALLBACK_DECODING, Window, script_problem, splice, windows_to_redecode
 from common.word_timing import refine_transcript_timing
+from common.writing_systems import EXPECTED_SCRIPT
 
 SCHEMA = "subtitles-workflow/transcript/v1"
 log = logging.getLogger("stage")
@@ -147,13 +151,70 @@ def decode_regions(model, audio: Path, regions: list[dict], kwargs: dict[str, An
     return records, info
 
 
+@functools.lru_cache(maxsize=4)
+def other_script_tokens(model, script: str) -> tuple[int, ...]:
+    """The model's text tokens that write letters of another script than `script`."""
+    tokenizer = model.hf_tokenizer
+    first_special = tokenizer.token_to_id("<|endoftext|>")
+    return tuple(tokens_in_other_scripts(tokenizer.get_vocab(), script, first_special))
+
+
+def redecode(
+    model, audio: Path, window: Window, kwargs: dict[str, Any], spoken: str, written: str
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One window decoded again on its own, sequentially, with Whisper's temperature fallback.
+    When the first pass came out in another script than the `written` language's (`spoken`
+    differs from it for the translate task): with a prompt in the right script, and if that
+    is not enough, once more with the tokens of other scripts suppressed (not at once: on one
+    Hindi fixture suppression made more words wrong). Returns the segments and the prompt."""
+    from common.speech import read_wav
+
+    piece = read_wav(audio, window.start, window.end)
+    decode = {**kwargs, **FALLBACK_DECODING, "vad_filter": False, "language": spoken}
+    decode["condition_on_previous_text"] = False  # a window on its own: no earlier text to follow
+    prompt = script_prompt(written) if window.needs_script_prompt else None
+    if prompt:  # Whisper continues from the end of its prompt: the script's sentence goes last
+        decode["initial_prompt"] = " ".join(p for p in (kwargs.get("initial_prompt"), prompt) if p)
+    segments = [shifted(segment_record(s), window.start) for s in model.transcribe(piece, **decode)[0]]
+    if window.needs_script_prompt and written in EXPECTED_SCRIPT and any(script_problem(s["text"], written) for s in segments):
+        log.info("still not in %s script: decoding %.2f-%.2f s once more with other scripts suppressed",
+                 EXPECTED_SCRIPT[written], window.start, window.end)  # fmt: skip
+        decode["suppress_tokens"] = [-1, *other_script_tokens(model, EXPECTED_SCRIPT[written])]  # -1: Whisper's own
+        segments = [shifted(segment_record(s), window.start) for s in model.transcribe(piece, **decode)[0]]
+    return segments, prompt
+
+
+def repair_transcript(
+    model, audio: Path, records: list[dict], regions: list[dict] | None, kwargs: dict[str, Any], info
+) -> tuple[list[dict], list[dict]]:
+    """Loops and wrong-script segments decoded again (common/transcript_repair.py); returns the
+    transcript and the segments dropped (still looping, or the prompt written back)."""
+    spoken = info.language
+    written = "en" if kwargs["task"] == "translate" else spoken
+    dropped: list[dict] = []
+    for window in windows_to_redecode(records, written, regions, float(info.duration)):
+        log.info("re-decoding %.2f-%.2f s: %s", window.start, window.end, "; ".join(window.reasons))
+        redecoded, prompt = redecode(model, audio, window, kwargs, spoken, written)
+        records, removed = splice(records, window, redecoded, prompt)
+        for segment in removed:
+            log.warning("dropped %.2f-%.2f s (%s): %s", segment["start"], segment["end"], segment["reason"], segment["text"][:80])
+        dropped += removed
+    for number, record in enumerate(records, start=1):
+        record["id"] = number
+    return records, dropped
+
+
 def transcribe_whisperx(audio: Path, model_path: str, language: str, options: dict[str, Any], device: str, compute_type: str):
     """whisperx (env whisperx): batched faster-whisper plus wav2vec2 word alignment.
     Returns (segment records, language, duration)."""
     import whisperx
 
     samples = whisperx.load_audio(str(audio))
-    model = whisperx.load_model(model_path, device, compute_type=compute_type, language=None if language == "auto" else language)
+    # whisperx 3.x hands asr_options to faster-whisper's decoder, prompt and hotwords included.
+    hints = {hint: options[hint] for hint in ("initial_prompt", "hotwords") if options.get(hint)}
+    model = whisperx.load_model(
+        model_path, device, compute_type=compute_type, language=None if language == "auto" else language, asr_options=hints or None
+    )
     result = model.transcribe(samples, batch_size=resolve_batch_size(options.get("batch_size", "auto"), device) or 8)
     try:
         align_model, metadata = whisperx.load_align_model(language_code=result["language"], device=device)
@@ -176,10 +237,13 @@ def transcribe_mlx(audio: Path, model_path: str, language: str, options: dict[st
     """mlx-whisper (env mlx, Apple Silicon). Returns (segment records, language, duration)."""
     import mlx_whisper
 
+    if options.get("hotwords"):
+        log.warning("mlx-whisper has no hotwords: asr.hotwords and the glossary are ignored (the initial prompt is used)")
     result = mlx_whisper.transcribe(
         str(audio), path_or_hf_repo=model_path, word_timestamps=True,
         language=None if language == "auto" else language,
         condition_on_previous_text=options.get("condition_on_previous_text", True),
+        initial_prompt=options.get("initial_prompt") or None,
     )  # fmt: skip
     records = [
         {
@@ -252,8 +316,10 @@ def transcribe(
         "vad_filter": options.get("vad_filter", True),
         "condition_on_previous_text": options.get("condition_on_previous_text", True),
     }
-    if options.get("initial_prompt"):
-        kwargs["initial_prompt"] = options["initial_prompt"]
+    # A film's names and terms (asr.initial_prompt / asr.hotwords, the media sheet, the glossary).
+    for hint in ("initial_prompt", "hotwords"):
+        if options.get(hint):
+            kwargs[hint] = options[hint]
     batch_size = resolve_batch_size(options.get("batch_size", 0), device)
     log.info("batch size %d (%s)", batch_size, "sequential decoding" if batch_size <= 1 else "BatchedInferencePipeline")
     regions = speech_regions
@@ -275,6 +341,7 @@ def transcribe(
     else:
         log.info("decoding %d speech regions", len(regions))
         records, info = decode_regions(model, audio, regions, kwargs, batch_size, language)
+    records, dropped = repair_transcript(model, audio, records, regions, kwargs, info)
     elapsed = time.monotonic() - started
     log.info(
         "%d segments, language %s (p=%.2f), %.1f s audio in %.1f s (RTF %.3f)",
@@ -303,6 +370,7 @@ def transcribe(
         },
         "params": {**kwargs, "batch_size": batch_size, "speech_regions": None if regions is None else len(regions)},
         "segments": records,
+        "dropped_segments": dropped,
     }, audio)
 
 
@@ -324,6 +392,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model-path", nargs="?", help="model manifest or directory to load (default: --model itself)")
     parser.add_argument("--language", default="auto")
     parser.add_argument("--options", default="{}", help="JSON object of asr options")
+    parser.add_argument("--vocabulary", default="{}", help="JSON: the film's initial_prompt and hotwords")
     parser.add_argument("--threads", type=int, default=4)
     # nargs="?": the rule passes the flag with no value when the vad stage is off.
     parser.add_argument("--speech-regions", type=Path, nargs="?", help="JSON from the vad stage: decode only these spans")
@@ -333,13 +402,14 @@ def main(argv: list[str] | None = None) -> None:
     args.model_path = model_to_load(args.model_path, args.model)
     setup_logging(args.debug)
     regions = read_json(args.speech_regions, "speech regions")["regions"] if args.speech_regions else None
+    options = {**json.loads(args.options), **json.loads(args.vocabulary)}
     if args.worker:
         from asr_worker import request
 
         request(
             {
                 "audio": str(args.audio.absolute()), "output": str(args.output.absolute()), "model_name": args.model,
-                "model_path": args.model_path, "language": args.language, "options": json.loads(args.options),
+                "model_path": args.model_path, "language": args.language, "options": options,
                 "threads": args.threads, "speech_regions": regions,
             }
         )  # fmt: skip
@@ -349,7 +419,7 @@ def main(argv: list[str] | None = None) -> None:
         model_name=args.model,
         model_path=args.model_path,
         language=args.language,
-        options=json.loads(args.options),
+        options=options,
         threads=args.threads,
         speech_regions=regions,
     )

@@ -153,8 +153,8 @@ def test_error_names_an_unknown_key_and_the_known_ones():
     command_line = {"asr": {"beem_size": 3}}
     assert config_problem(with_change(command_line), SCHEMA, command_line) == (
         "config key asr.beem_size, set on the command line (--config asr.beem_size=3): unknown key; "
-        "allowed under asr: backend, model, device, compute_type, beam_size, vad_filter, "
-        "condition_on_previous_text, worker, batch_size"
+        "allowed under asr: backend, model, initial_prompt, hotwords, device, compute_type, beam_size, "
+        "vad_filter, condition_on_previous_text, worker, batch_size"
     )
 
 

@@ -1,0 +1,52 @@
+"""When a Whisper segment loops: the same word or phrase over and over, or text so repetitive
+that it compresses like Whisper's own failed windows. Stdlib only (any env can import it)."""
+
+from __future__ import annotations
+
+import unicodedata
+import zlib
+
+# Whisper's own threshold: a window whose text compresses better than this is re-decoded.
+COMPRESSION_RATIO_LIMIT = 2.4
+# The same word or n-gram this many times in a row is a loop ("the the" is speech, rarely thrice).
+MIN_REPEATS = 3
+MAX_NGRAM = 8
+
+
+def compression_ratio(text: str) -> float:
+    """Whisper's measure: UTF-8 bytes over zlib-compressed bytes (0 for empty text)."""
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def normalised_words(text: str) -> list[str]:
+    """Words without punctuation, symbols or case ("है।" and "है" are one word). Not a \\w
+    regex: it would split Devanagari words at their vowel signs (combining marks)."""
+    kept = "".join(" " if unicodedata.category(c).startswith(("P", "S")) else c for c in text.casefold())
+    return kept.split()
+
+
+def repeated_ngram(words: list[str], min_repeats: int = MIN_REPEATS, max_ngram: int = MAX_NGRAM) -> tuple[str, int] | None:
+    """The first word or n-gram that occurs `min_repeats` or more times in a row, and how many
+    times; None when there is none."""
+    for size in range(1, max_ngram + 1):
+        for start in range(len(words) - size * min_repeats + 1):
+            gram = words[start : start + size]
+            count = 1
+            while words[start + count * size : start + (count + 1) * size] == gram:
+                count += 1
+            if count >= min_repeats:
+                return " ".join(gram), count
+    return None
+
+
+def looping_reason(text: str) -> str | None:
+    """Why a segment's text is a loop ("repeats 'x' 5 times", "compression ratio 4.46"), or
+    None when it is not."""
+    repeated = repeated_ngram(normalised_words(text))
+    if repeated:
+        return f"repeats '{repeated[0]}' {repeated[1]} times"
+    ratio = compression_ratio(text)
+    if ratio > COMPRESSION_RATIO_LIMIT:
+        return f"compression ratio {ratio:.2f}"
+    return None

@@ -1,0 +1,34 @@
+"""The asr stage on the shared Hindi fixtures (source_language hi, default options, base
+model): no segment loops, and every clip comes out in Devanagari. Before issue 15, one clip
+looped ("SanSanSan...", compression ratio 4.6) and all but one came out in Urdu or Latin
+letters; bench/asr_hindi.py prints the full table (loops, Devanagari share, WER)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from conftest import PROJECT, fixture, requires_fixtures
+
+sys.path.insert(0, str(PROJECT / "bench"))
+
+from asr_hindi import FIXTURES, hindi_clips, transcribe  # noqa: E402
+from common.repetition import looping_reason  # noqa: E402
+from common.writing_systems import script_shares  # noqa: E402
+
+pytestmark = [requires_fixtures]
+OPTIONS = {"backend": "faster-whisper", "batch_size": 8, "beam_size": 5, "compute_type": "int8",
+           "condition_on_previous_text": True, "device": "cpu", "vad_filter": True}  # fmt: skip
+CLIPS = sorted(path.name for path in hindi_clips()) if FIXTURES.is_dir() else []
+
+
+@pytest.mark.parametrize("clip", CLIPS)
+def test_hindi_comes_out_in_devanagari_without_loops(clip, tmp_path):
+    audio = next(path for path in hindi_clips() if path.name == clip)
+    document = transcribe(fixture(str(audio.relative_to(FIXTURES.parent))), "base", tmp_path / "t.json", OPTIONS)
+    texts = [segment["text"] for segment in document["segments"]]
+    assert not [text for text in texts if looping_reason(text)], texts
+    assert script_shares(" ".join(texts)).get("DEVANAGARI", 0.0) >= 0.95, texts
+    for dropped in document["dropped_segments"]:
+        assert dropped["reason"] and dropped["text"]

@@ -1,0 +1,134 @@
+"""What the asr stage decodes again and what it keeps (issue 15): loops inside a segment (the
+same word or phrase 3+ times in a row, or text compressing past Whisper's 2.4), Hindi that came
+out in other letters, the prompts and token suppression that steer a language back to its
+script. The model runs in tests/integration/test_asr_repair.py."""
+
+from __future__ import annotations
+
+from common.repetition import compression_ratio, looping_reason, normalised_words, repeated_ngram
+from common.script_prompts import script_prompt
+from common.script_tokens import byte_decoder, token_scripts, tokens_in_other_scripts
+from common.transcript_repair import (
+    Window,
+    echoes_prompt,
+    splice,
+    window_around,
+    windows_to_redecode,
+    without_prompt_echo,
+)
+from common.writing_systems import in_expected_script
+
+
+def segment(start: float, end: float, text: str) -> dict:
+    return {"start": start, "end": end, "text": text, "words": []}
+
+
+def test_a_word_said_over_and_over_is_a_loop():
+    assert looping_reason(" ".join(["दिवा"] * 15)) == "repeats 'दिवा' 15 times"
+
+
+def test_a_phrase_three_times_in_a_row_is_a_loop_whatever_its_punctuation():
+    assert looping_reason("ती नहीं है। ती नहीं है। ती नहीं है।") == "repeats 'ती नहीं है' 3 times"
+    assert repeated_ngram(normalised_words("Go, go, GO!")) == ("go", 3)
+
+
+def test_devanagari_words_keep_their_vowel_signs():
+    assert normalised_words("नहीं है।") == ["नहीं", "है"]
+
+
+def test_text_that_compresses_like_a_failed_window_is_a_loop():
+    text = "आज आज कल, " + "कल आज, आज कल, " * 6
+    assert compression_ratio(text) > 2.4
+    assert looping_reason("ab, ba, " * 20).startswith(("repeats", "compression ratio"))
+
+
+def test_speech_that_repeats_a_word_twice_or_not_in_a_row_is_no_loop():
+    assert looping_reason("And so my fellow Americans, ask not what your country can do for you") is None
+    assert looping_reason("that that is, is; that that is not, is not") is None
+    assert looping_reason("माध्यमिक शिक्षा विभाग की सचिव संध्या तिवारी ने लखनऊ में बताया") is None
+
+
+def test_hindi_in_urdu_or_latin_letters_is_redecoded_hindi_in_devanagari_is_not():
+    urdu = segment(0.0, 4.0, "مادمیک شکچہ بھاگ کی سچو")
+    latin = segment(4.0, 8.0, "unudi bata hai ki sarkari")
+    devanagari = segment(8.0, 12.0, "इस चिकित्सालय में चौबीसों घंटे पशुओं के उपचार की सुविधा उपलब्ध रहेगी")
+    windows = windows_to_redecode([urdu, latin, devanagari], "hi", None, 12.0)
+    assert [(w.start, w.end) for w in windows] == [(0.0, 8.5)]
+    assert windows[0].needs_script_prompt
+    assert windows_to_redecode([devanagari], "hi", None, 12.0) == []
+    assert windows_to_redecode([latin], "en", None, 12.0) == []
+
+
+def test_a_transcript_mostly_in_the_wrong_script_is_redecoded_whole():
+    mostly_urdu = [segment(0.0, 5.0, "مادمیک شکچہ بھاگ کی سچو سندھا دیواری نہیں لکنوں میں"), segment(6.0, 7.0, "है")]
+    windows = windows_to_redecode(mostly_urdu, "hi", None, 8.0)
+    assert [(w.start, w.end) for w in windows] == [(0.0, 7.5)]
+
+
+def test_a_loop_is_redecoded_over_its_whole_speech_region_when_that_fits_one_window():
+    regions = [{"start": 2.0, "end": 20.0}, {"start": 25.0, "end": 90.0}]
+    assert window_around(segment(5.0, 9.0, "x"), regions, 100.0) == (2.0, 20.0)
+    assert window_around(segment(40.0, 44.0, "x"), regions, 100.0) == (39.5, 44.5)
+    assert window_around(segment(0.2, 3.0, "x"), None, 100.0) == (0.0, 3.5)
+    windows = windows_to_redecode([segment(5.0, 9.0, "दिवा " * 15)], "hi", regions, 100.0)
+    assert windows == [Window(2.0, 20.0, ["repeats 'दिवा' 15 times"])]
+    assert not windows[0].needs_script_prompt
+
+
+def test_redecoded_segments_replace_the_window_and_what_still_loops_is_dropped():
+    transcript = [segment(0.0, 2.0, "पहला"), segment(3.0, 9.0, "दिवा " * 15), segment(10.0, 12.0, "आख़िरी")]
+    window = Window(2.5, 9.5, ["repeats 'दिवा' 15 times"])
+    redecoded = [segment(3.0, 5.0, "दिवाली आई"), segment(5.0, 9.0, "ती नहीं है। ती नहीं है। ती नहीं है।")]
+    kept, dropped = splice(transcript, window, redecoded)
+    assert [s["text"] for s in kept] == ["पहला", "दिवाली आई", "आख़िरी"]
+    assert kept[1]["redecoded"] == "repeats 'दिवा' 15 times"
+    assert "redecoded" not in kept[0]
+    assert dropped == [{"start": 5.0, "end": 9.0, "text": "ती नहीं है। ती नहीं है। ती नहीं है।",
+                        "reason": "still loops after re-decoding: repeats 'ती नहीं है' 3 times"}]  # fmt: skip
+
+
+def test_each_prompt_is_written_in_its_languages_script():
+    for language in ("hi", "mr", "ne", "pa", "ur"):
+        prompt = script_prompt(language)
+        assert prompt and "#" not in prompt and in_expected_script(prompt, language), language
+    assert script_prompt("en") is None
+
+
+def test_a_prompt_file_leaves_out_comments_and_blank_lines(tmp_path):
+    (tmp_path / "xx.txt").write_text("# why\n\nएक वाक्य।  # note\nदूसरा।\n", encoding="utf-8")
+    assert script_prompt("xx", tmp_path) == "एक वाक्य। दूसरा।"
+
+
+def test_a_segment_that_writes_the_prompt_back_is_dropped():
+    prompt = script_prompt("hi")
+    window = Window(0.0, 6.0, ["not in DEVANAGARI script (0% of letters)"])
+    redecoded = [segment(0.0, 2.0, "आज ही बात करेंगे।"), segment(2.0, 6.0, "आज सम्वीदा पर काम करेंगे।")]
+    kept, dropped = splice([], window, redecoded, prompt)
+    assert [s["text"] for s in kept] == ["आज सम्वीदा पर काम करेंगे।"]
+    assert dropped[0]["reason"] == "echoes the prompt"
+    assert not echoes_prompt("आज", prompt)  # one word is too little to tell
+
+
+def test_tokens_are_read_as_the_scripts_their_bytes_write():
+    assert token_scripts("है".encode()) == {"DEVANAGARI"}
+    assert token_scripts("है".encode()[:2]) == {"DEVANAGARI"}  # ends inside a character
+    assert token_scripts("ب".encode()[:1]) == {"ARABIC"}  # a lone lead byte of a 2-byte letter
+    assert token_scripts(b" hello") == {"LATIN"}
+    assert token_scripts("123, ।".encode()) == set()
+    assert token_scripts(b"\xe0") == set()  # could start Devanagari or Bengali: kept
+
+
+def test_only_tokens_of_other_scripts_are_suppressed():
+    encode = {b: c for c, b in byte_decoder().items()}
+    vocabulary = {"".join(encode[b] for b in text.encode()): ident for ident, text in
+                  enumerate(["है", " the", "ہے", "12", "।", "ক", "<|endoftext|>"])}  # fmt: skip
+    assert tokens_in_other_scripts(vocabulary, "DEVANAGARI", first_special=6) == [1, 2, 5]
+
+
+def test_a_leading_sentence_that_writes_the_prompt_back_is_cut_from_its_segment():
+    words = [{"word": w, "start": float(i), "end": i + 0.5, "probability": 0.9}
+             for i, w in enumerate(["आज", "ही", "बात", "करेंगे।", "कर्मी", "आज", "से", "हड़ताल", "पर।"])]  # fmt: skip
+    spoken = {"start": 0.0, "end": 9.0, "text": " ".join(w["word"] for w in words), "words": words}
+    kept, dropped = splice([], Window(0.0, 9.0, ["not in DEVANAGARI script"]), [spoken], script_prompt("hi"))
+    assert [(s["start"], s["text"]) for s in kept] == [(4.0, "कर्मी आज से हड़ताल पर।")]
+    assert without_prompt_echo(spoken, None) == spoken
