@@ -101,8 +101,12 @@ def run_cli(main, argv: list[str] | None = None) -> int:
         where = err.filename or "output"
         message = f"{where}: {err.strerror or err}; check that its folder is writable and the disk has free space"
     except LostSnakemake:
+        terminate_children()  # before exiting: the watchdog thread dies with the process
         return 1  # the watchdog has said why
     else:
+        if LOST.is_set():
+            terminate_children()
+            return 1
         return 0
     logging.getLogger("stage").error("%s", message)
     print(f"error: {message}", file=sys.stderr)
@@ -150,6 +154,10 @@ class LostSnakemake(BaseException):
     BaseException, so that no `except Exception` in a stage holds it up."""
 
 
+# Set once the watchdog has found the Snakemake gone: the stage then fails whatever it returns.
+LOST = threading.Event()
+
+
 def _raise_lost_snakemake(signum, frame) -> None:
     raise LostSnakemake
 
@@ -173,8 +181,12 @@ def watch_snakemake(message: str = LOST_SNAKEMAKE, poll_seconds: float = 1.0, gr
         while process_alive(snakemake_process):
             time.sleep(poll_seconds)
         print(message.format(pid=snakemake_process.split()[1]), file=sys.stderr, flush=True)
-        terminate_children()
+        LOST.set()
+        # The main thread first: stopped children would let a wait on them return, and the
+        # stage could then finish as if nothing happened.
         signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
+        time.sleep(0.2)
+        terminate_children()
         time.sleep(grace_seconds)
         os._exit(1)  # the main thread did not get back to Python in time (busy in native code)
 
