@@ -74,6 +74,8 @@ class Style:
     sentence_pause: float = 0.15
     # Words starting at one instant are spread this far apart (broken upstream word times).
     min_word_step: float = 0.05
+    # A cue start or end this many frames or fewer from a shot cut moves onto it (Netflix).
+    shot_snap_frames: int = 12
 
     @property
     def min_gap(self) -> float:
@@ -438,6 +440,51 @@ def time_cues(spans: list[list[Word]], style: Style, function_words: FunctionWor
     return cues
 
 
+def nearest_cut(moment: int, cuts: list[int], window: int) -> int | None:
+    """The cut (ms) nearest to `moment` (ms), if it is at most `window` ms away."""
+    near = [cut for cut in cuts if abs(cut - moment) <= window]
+    return min(near, key=lambda cut: abs(cut - moment)) if near else None
+
+
+def snap_to_cuts(cues: list[Cue], cuts: list[float], style: Style) -> list[Cue]:
+    """Move a cue start within `shot_snap_frames` of a shot cut onto the cut, and such an end to
+    the minimum gap before the cut (a subtitle should not straddle a cut by a few frames).
+    A move that would break a rule time_cues kept is not made: cues stay in order with the
+    minimum gap, no cue becomes shorter than the minimum duration (or than it was, if it
+    already was) nor longer than the maximum (or than it was). Times in whole ms, as in
+    time_cues."""
+    if not cues or not cuts:
+        return cues
+
+    def ms(seconds: float) -> int:
+        return round(seconds * 1000)
+
+    min_gap = math.ceil(style.min_gap * 1000 - 1e-6)
+    min_duration = math.ceil(style.min_duration * 1000 - 1e-6)
+    window = ms(style.shot_snap_frames / style.fps)
+    cut_ms = sorted({ms(cut) for cut in cuts})
+
+    def fits(start: int, end: int, old_start: int, old_end: int) -> bool:
+        old = old_end - old_start
+        return min(old, min_duration) <= end - start <= max(old, ms(style.max_duration))
+
+    snapped: list[Cue] = []
+    for index, cue in enumerate(cues):
+        old_start, old_end = start, end = ms(cue.start), ms(cue.end)
+        earliest = ms(snapped[-1].end) + min_gap if snapped else 0
+        latest = ms(cues[index + 1].start) - min_gap if index + 1 < len(cues) else None
+        cut = nearest_cut(start, cut_ms, window)
+        if cut is not None and cut >= earliest and fits(cut, end, old_start, old_end):
+            start = cut
+        cut = nearest_cut(end, cut_ms, window)
+        if cut is not None:
+            before_cut = cut - min_gap
+            if (latest is None or before_cut <= latest) and fits(start, before_cut, old_start, old_end):
+                end = before_cut
+        snapped.append(replace(cue, start=start / 1000, end=end / 1000))
+    return snapped
+
+
 def assign_speakers(words: list[Word], turns: list[dict[str, Any]]) -> list[Word]:
     """Give each word the speaker whose turn overlaps it most (the nearest turn if none does),
     and mark the first word after each change of speaker with a leading dash."""
@@ -468,13 +515,19 @@ class Subtitles:
     language: str | None
 
 
-def build_subtitles(transcript: dict[str, Any], style: Style, turns: list[dict[str, Any]] | None = None) -> Subtitles:
+def build_subtitles(
+    transcript: dict[str, Any],
+    style: Style,
+    turns: list[dict[str, Any]] | None = None,
+    cuts: list[float] | None = None,
+) -> Subtitles:
     language = transcript.get("language")
     function_words = for_language(language or "en")  # the rules before languages had lists
     loops: list[Loop] = []
     words = assign_speakers(words_from_transcript(transcript, style, loops), turns or [])
     spans = drop_repeated_spans(segment_words(words, style, function_words), loops)
-    return Subtitles(time_cues(spans, style, function_words), loops, language)
+    cues = snap_to_cuts(time_cues(spans, style, function_words), cuts or [], style)
+    return Subtitles(cues, loops, language)
 
 
 def build_cues(transcript: dict[str, Any], style: Style, turns: list[dict[str, Any]] | None = None) -> list[Cue]:
@@ -721,6 +774,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--qc", type=Path, help="write the quality report (JSON) here")
     # nargs="?": the rule passes the flag with no value when the diarize stage is off.
     parser.add_argument("--speakers", type=Path, nargs="?", help="speaker turns JSON from the diarize stage")
+    # nargs="?" too: the flag comes with no value for audio-only films or with the shots stage off.
+    parser.add_argument("--shots", type=Path, nargs="?", help="shot cuts JSON from the shots stage")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
@@ -729,7 +784,8 @@ def main(argv: list[str] | None = None) -> None:
     ass_style = AssStyle(**style_fields.pop("ass", {}))
     style = Style(**style_fields)
     turns = read_json(args.speakers, "speaker turns")["turns"] if args.speakers else None
-    subtitles = build_subtitles(transcript, style, turns)
+    cuts = read_json(args.shots, "shot cuts")["cuts"] if args.shots else None
+    subtitles = build_subtitles(transcript, style, turns, cuts)
     cues = subtitles.cues
     write_text_atomic(render(cues, args.format, ass_style), args.output)
     log.info("%s: %d cues", args.output, len(cues))
