@@ -651,15 +651,22 @@ def distance_to_speech(moment: float, regions: list[list[float]]) -> float:
     return min((max(start - moment, moment - end, 0.0) for start, end in regions), default=math.inf)
 
 
-def off_speech(cue: Cue, regions: list[list[float]], tolerance: float) -> bool:
-    """The cue appears, or its speech ends, more than `tolerance` from any speech: its last
-    word's end is what is checked, as the linger after it is allowed to run into silence."""
+def off_speech(cue: Cue, regions: list[list[float]], tolerance: float, start_tolerance: float | None = None) -> bool:
+    """The cue appears more than `start_tolerance` (default `tolerance`), or its speech ends
+    more than `tolerance`, from any speech: its last word's end is what is checked, as the
+    linger after it is allowed to run into silence."""
     speech_end = min(cue.end, cue.words[-1].end) if cue.words else cue.end
-    return distance_to_speech(cue.start, regions) > tolerance or distance_to_speech(speech_end, regions) > tolerance
+    start_tolerance = tolerance if start_tolerance is None else start_tolerance
+    return distance_to_speech(cue.start, regions) > start_tolerance or distance_to_speech(speech_end, regions) > tolerance
 
 
 def cue_problems(
-    cue: Cue, following: Cue | None, style: Style, language: str | None, regions: list[list[float]] | None
+    cue: Cue,
+    following: Cue | None,
+    style: Style,
+    language: str | None,
+    regions: list[list[float]] | None,
+    cuts: list[float] | None = None,
 ) -> list[str]:
     """The kinds of problem (FORMAT_KINDS, VIEWER_KINDS, NOTE_KINDS) one cue has, by name;
     a kind listed n times counts n times (function_word_breaks)."""
@@ -691,7 +698,11 @@ def cue_problems(
         found.append("wrong_script")
     if cue.words and sum(w.probability for w in cue.words) / len(cue.words) < MIN_CONFIDENCE:
         found.append("low_confidence")
-    if regions is not None and off_speech(cue, regions, OFF_SPEECH_FRAMES / style.fps + 1e-6):
+    tolerance = OFF_SPEECH_FRAMES / style.fps + 1e-6
+    # A start snapped onto a shot cut may lead the speech by up to the snap window, on purpose.
+    on_cut = any(abs(cue.start - cut) < 0.0015 for cut in cuts or [])
+    start_tolerance = tolerance + style.shot_snap_frames / style.fps if on_cut else tolerance
+    if regions is not None and off_speech(cue, regions, tolerance, start_tolerance):
         found.append("off_speech")
     found += ["function_word_breaks"] * function_word_breaks(cue, for_language(language or "en"))
     return found
@@ -703,6 +714,7 @@ def quality_report(
     language: str | None = None,
     loops: list[Loop] | None = None,
     speech_regions: list[list[float]] | None = None,
+    cuts: list[float] | None = None,
 ) -> dict[str, Any]:
     """Count each kind of problem, per cue. A reading-speed violation is `cps_speech_too_fast`
     when even the longest time the cue could stay up (to the next cue, or max duration) is too
@@ -716,7 +728,7 @@ def quality_report(
     ]
     for index, cue in enumerate(cues):
         following = cues[index + 1] if index + 1 < len(cues) else None
-        for kind in cue_problems(cue, following, style, language, speech_regions):
+        for kind in cue_problems(cue, following, style, language, speech_regions, cuts):
             violations.append({"cue": index + 1, "kind": kind, "start": cue.start, "text": cue.text})
     counts = {kind: sum(v["kind"] == kind for v in violations) for kind in FORMAT_KINDS + VIEWER_KINDS + NOTE_KINDS}
     format_violations = sum(counts[kind] for kind in FORMAT_KINDS)
@@ -791,7 +803,7 @@ def main(argv: list[str] | None = None) -> None:
     log.info("%s: %d cues", args.output, len(cues))
     if args.qc:
         regions = transcript.get("speech_regions")
-        report = quality_report(cues, style, subtitles.language, subtitles.loops, regions)
+        report = quality_report(cues, style, subtitles.language, subtitles.loops, regions, cuts)
         write_json_atomic(report, args.qc)
         log.info("%s", qc_summary(args.output, report))
 

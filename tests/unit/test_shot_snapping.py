@@ -105,3 +105,14 @@ def test_snapping_never_makes_a_cue_longer_than_the_maximum_duration():
 def test_the_nearest_cut_wins():
     [snapped] = snap_to_cuts([cue(10.1, 14.0)], [9.8, 10.0], STYLE)
     assert snapped.start == 10.0
+
+
+def test_qc_accepts_a_start_snapped_onto_a_cut_before_the_speech():
+    from subtitles import Word, quality_report
+
+    # Speech from 10.3 s; the cue starts on the cut at 10.0 s (0.3 s early, 7.5 frames).
+    spoken = cue(10.0, 12.0)
+    spoken.words = (Word("Hello", 10.3, 11.5),)
+    regions = [[10.3, 11.5]]
+    assert quality_report([spoken], STYLE, speech_regions=regions)["counts"]["off_speech"] == 1
+    assert quality_report([spoken], STYLE, speech_regions=regions, cuts=[10.0])["counts"]["off_speech"] == 0
