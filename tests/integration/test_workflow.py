@@ -92,7 +92,7 @@ def test_muxed_video_has_language_tagged_subtitles(workdir):
 
 def test_each_stage_ran_on_its_own_env(workdir):
     venvs = workdir.parent / "venvs"
-    expected = {"demux": "media", "asr": "asr", "shots": "media", "subtitles": "subtitles", "mux": "media"}
+    expected = {"demux": "media", "asr": "asr", "subtitles": "subtitles", "mux": "media"}
     for stage, env in expected.items():
         logs = list((workdir / "logs" / stage).glob("*.log"))
         assert logs, stage
