@@ -12,6 +12,8 @@
 #                                 probability, language, model, params           (env: asr)
 #   work/align/<name>.json        optional: transcript with CTC-aligned words   (env: align)
 #   work/diarize/<name>.json      optional: speaker turns                       (env: pyannote)
+#   work/shots/<name>.json        films with video: shot cuts {"fps", "cuts": [s...]} that cue
+#                                 edges snap to (shots: {activate})              (env: media)
 #   work/translate/<backend>/<name>.<lang>.json   translation, same timeline and shape as
 #                                 the transcript (env: asr for whisper, translate, indictrans)
 #   out/<name>.<lang>.srt|.vtt|.ass   subtitles: <src> from the transcript, every other
@@ -51,6 +53,7 @@ include: "rules/asr.smk"
 include: "rules/align.smk"
 include: "rules/diarize.smk"
 include: "rules/translate.smk"
+include: "rules/shots.smk"
 include: "rules/subtitles.smk"
 include: "rules/mux.smk"
 include: "rules/report.smk"

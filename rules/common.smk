@@ -96,6 +96,7 @@ STAGE_ENVS = {
     "asr": ASR_BACKEND_ENVS[ASR_BACKEND],
     "align": "align",
     "diarize": "pyannote",
+    "shots": "media",
     "subtitles": "subtitles",
     "mux": "media",
     "burn": "media",
@@ -959,6 +960,25 @@ ASR_AUDIO = (
 )
 VAD_REGIONS = optional_input("vad", f"{WORK_DIR}/vad/{{name}}.json")
 SPEAKER_TURNS = optional_input("diarize", f"{WORK_DIR}/diarize/{{name}}.json")
+
+
+# The films with a picture, looked up once per subtitle job when the shots stage is on.
+VIDEO_FILMS = {name for name, path in MEDIA.items() if MEDIA_PROBE[str(path)]["video"]}
+
+
+def get_shot_cuts(wildcards):
+    """The film's shot cuts for subtitles to snap to: films with video only."""
+    name = wildcards.name
+    return [f"{WORK_DIR}/shots/{name}.json"] if name in VIDEO_FILMS else []
+
+
+SHOT_CUTS = get_shot_cuts if is_activated("shots") else []
+
+
+def get_shots_source(wildcards):
+    """The film and its content identity, one plain param (a replaced film re-runs shots)."""
+    film = str(film_path(wildcards.name))
+    return {"film": film, "fingerprint": MEDIA_PROBE[film]["fingerprint"]}
 
 
 def get_transcript(name):

@@ -6,6 +6,7 @@ rule subtitles_render:
     input:
         transcript=get_subtitle_transcript,
         speakers=SPEAKER_TURNS,
+        shots=SHOT_CUTS,
         env=env_input(STAGE_ENVS["subtitles"]),
     output:
         subtitles="out/{name}.{lang}.{fmt}",
@@ -23,7 +24,8 @@ rule subtitles_render:
     shell:
         "{params.python} {params.code:q} --transcript {input.transcript:q} --output {output.subtitles:q}"
         " --format {wildcards.fmt} --style {params.style:q}"
-        " --qc {output.qc:q} --speakers {input.speakers:q} {params.debug} > {log:q} 2>&1"
+        " --qc {output.qc:q} --speakers {input.speakers:q} --shots {input.shots:q}"
+        " {params.debug} > {log:q} 2>&1"
 
 
 # Burn-in: one language drawn into the picture (re-encodes the video), for players without

@@ -76,6 +76,8 @@ class Style:
     sentence_pause: float = 0.15
     # Words starting at one instant are spread this far apart (broken upstream word times).
     min_word_step: float = 0.05
+    # A cue start or end this many frames or fewer from a shot cut moves onto it (Netflix).
+    shot_snap_frames: int = 12
 
     @property
     def min_gap(self) -> float:
@@ -440,6 +442,51 @@ def time_cues(spans: list[list[Word]], style: Style, function_words: FunctionWor
     return cues
 
 
+def nearest_cut(moment: int, cuts: list[int], window: int) -> int | None:
+    """The cut (ms) nearest to `moment` (ms), if it is at most `window` ms away."""
+    near = [cut for cut in cuts if abs(cut - moment) <= window]
+    return min(near, key=lambda cut: abs(cut - moment)) if near else None
+
+
+def snap_to_cuts(cues: list[Cue], cuts: list[float], style: Style) -> list[Cue]:
+    """Move a cue start within `shot_snap_frames` of a shot cut onto the cut, and such an end to
+    the minimum gap before the cut (a subtitle should not straddle a cut by a few frames).
+    A move that would break a rule time_cues kept is not made: cues stay in order with the
+    minimum gap, no cue becomes shorter than the minimum duration (or than it was, if it
+    already was) nor longer than the maximum (or than it was). Times in whole ms, as in
+    time_cues."""
+    if not cues or not cuts:
+        return cues
+
+    def ms(seconds: float) -> int:
+        return round(seconds * 1000)
+
+    min_gap = math.ceil(style.min_gap * 1000 - 1e-6)
+    min_duration = math.ceil(style.min_duration * 1000 - 1e-6)
+    window = ms(style.shot_snap_frames / style.fps)
+    cut_ms = sorted({ms(cut) for cut in cuts})
+
+    def fits(start: int, end: int, old_start: int, old_end: int) -> bool:
+        old = old_end - old_start
+        return min(old, min_duration) <= end - start <= max(old, ms(style.max_duration))
+
+    snapped: list[Cue] = []
+    for index, cue in enumerate(cues):
+        old_start, old_end = start, end = ms(cue.start), ms(cue.end)
+        earliest = ms(snapped[-1].end) + min_gap if snapped else 0
+        latest = ms(cues[index + 1].start) - min_gap if index + 1 < len(cues) else None
+        cut = nearest_cut(start, cut_ms, window)
+        if cut is not None and cut >= earliest and fits(cut, end, old_start, old_end):
+            start = cut
+        cut = nearest_cut(end, cut_ms, window)
+        if cut is not None:
+            before_cut = cut - min_gap
+            if (latest is None or before_cut <= latest) and fits(start, before_cut, old_start, old_end):
+                end = before_cut
+        snapped.append(replace(cue, start=start / 1000, end=end / 1000))
+    return snapped
+
+
 def assign_speakers(words: list[Word], turns: list[dict[str, Any]]) -> list[Word]:
     """Give each word the speaker whose turn overlaps it most (the nearest turn if none does),
     and mark the first word after each change of speaker with a leading dash."""
@@ -470,13 +517,19 @@ class Subtitles:
     language: str | None
 
 
-def build_subtitles(transcript: dict[str, Any], style: Style, turns: list[dict[str, Any]] | None = None) -> Subtitles:
+def build_subtitles(
+    transcript: dict[str, Any],
+    style: Style,
+    turns: list[dict[str, Any]] | None = None,
+    cuts: list[float] | None = None,
+) -> Subtitles:
     language = transcript.get("language")
     function_words = for_language(language or "en")  # the rules before languages had lists
     loops: list[Loop] = []
     words = assign_speakers(words_from_transcript(transcript, style, loops), turns or [])
     spans = drop_repeated_spans(segment_words(words, style, function_words), loops)
-    return Subtitles(time_cues(spans, style, function_words), loops, language)
+    cues = snap_to_cuts(time_cues(spans, style, function_words), cuts or [], style)
+    return Subtitles(cues, loops, language)
 
 
 def build_cues(transcript: dict[str, Any], style: Style, turns: list[dict[str, Any]] | None = None) -> list[Cue]:
@@ -600,15 +653,22 @@ def distance_to_speech(moment: float, regions: list[list[float]]) -> float:
     return min((max(start - moment, moment - end, 0.0) for start, end in regions), default=math.inf)
 
 
-def off_speech(cue: Cue, regions: list[list[float]], tolerance: float) -> bool:
-    """The cue appears, or its speech ends, more than `tolerance` from any speech: its last
-    word's end is what is checked, as the linger after it is allowed to run into silence."""
+def off_speech(cue: Cue, regions: list[list[float]], tolerance: float, start_tolerance: float | None = None) -> bool:
+    """The cue appears more than `start_tolerance` (default `tolerance`), or its speech ends
+    more than `tolerance`, from any speech: its last word's end is what is checked, as the
+    linger after it is allowed to run into silence."""
     speech_end = min(cue.end, cue.words[-1].end) if cue.words else cue.end
-    return distance_to_speech(cue.start, regions) > tolerance or distance_to_speech(speech_end, regions) > tolerance
+    start_tolerance = tolerance if start_tolerance is None else start_tolerance
+    return distance_to_speech(cue.start, regions) > start_tolerance or distance_to_speech(speech_end, regions) > tolerance
 
 
 def cue_problems(
-    cue: Cue, following: Cue | None, style: Style, language: str | None, regions: list[list[float]] | None
+    cue: Cue,
+    following: Cue | None,
+    style: Style,
+    language: str | None,
+    regions: list[list[float]] | None,
+    cuts: list[float] | None = None,
 ) -> list[str]:
     """The kinds of problem (FORMAT_KINDS, VIEWER_KINDS, NOTE_KINDS) one cue has, by name;
     a kind listed n times counts n times (function_word_breaks)."""
@@ -640,7 +700,11 @@ def cue_problems(
         found.append("wrong_script")
     if cue.words and sum(w.probability for w in cue.words) / len(cue.words) < MIN_CONFIDENCE:
         found.append("low_confidence")
-    if regions is not None and off_speech(cue, regions, OFF_SPEECH_FRAMES / style.fps + 1e-6):
+    tolerance = OFF_SPEECH_FRAMES / style.fps + 1e-6
+    # A start snapped onto a shot cut may lead the speech by up to the snap window, on purpose.
+    on_cut = any(abs(cue.start - cut) < 0.0015 for cut in cuts or [])
+    start_tolerance = tolerance + style.shot_snap_frames / style.fps if on_cut else tolerance
+    if regions is not None and off_speech(cue, regions, tolerance, start_tolerance):
         found.append("off_speech")
     found += ["function_word_breaks"] * function_word_breaks(cue, for_language(language or "en"))
     return found
@@ -652,6 +716,7 @@ def quality_report(
     language: str | None = None,
     loops: list[Loop] | None = None,
     speech_regions: list[list[float]] | None = None,
+    cuts: list[float] | None = None,
 ) -> dict[str, Any]:
     """Count each kind of problem, per cue. A reading-speed violation is `cps_speech_too_fast`
     when even the longest time the cue could stay up (to the next cue, or max duration) is too
@@ -665,7 +730,7 @@ def quality_report(
     ]
     for index, cue in enumerate(cues):
         following = cues[index + 1] if index + 1 < len(cues) else None
-        for kind in cue_problems(cue, following, style, language, speech_regions):
+        for kind in cue_problems(cue, following, style, language, speech_regions, cuts):
             violations.append({"cue": index + 1, "kind": kind, "start": cue.start, "text": cue.text})
     counts = {kind: sum(v["kind"] == kind for v in violations) for kind in FORMAT_KINDS + VIEWER_KINDS + NOTE_KINDS}
     format_violations = sum(counts[kind] for kind in FORMAT_KINDS)
@@ -723,6 +788,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--qc", type=Path, help="write the quality report (JSON) here")
     # nargs="?": the rule passes the flag with no value when the diarize stage is off.
     parser.add_argument("--speakers", type=Path, nargs="?", help="speaker turns JSON from the diarize stage")
+    # nargs="?" too: the flag comes with no value for audio-only films or with the shots stage off.
+    parser.add_argument("--shots", type=Path, nargs="?", help="shot cuts JSON from the shots stage")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
@@ -731,13 +798,14 @@ def main(argv: list[str] | None = None) -> None:
     ass_style = AssStyle(**style_fields.pop("ass", {}))
     style = Style(**style_fields)
     turns = read_json(args.speakers, "speaker turns")["turns"] if args.speakers else None
-    subtitles = build_subtitles(transcript, style, turns)
+    cuts = read_json(args.shots, "shot cuts")["cuts"] if args.shots else None
+    subtitles = build_subtitles(transcript, style, turns, cuts)
     cues = subtitles.cues
     write_text_atomic(render(cues, args.format, ass_style), args.output)
     log.info("%s: %d cues", args.output, len(cues))
     if args.qc:
         regions = transcript.get("speech_regions")
-        report = quality_report(cues, style, subtitles.language, subtitles.loops, regions)
+        report = quality_report(cues, style, subtitles.language, subtitles.loops, regions, cuts)
         write_json_atomic(report, args.qc)
         log.info("%s", qc_summary(args.output, report))
 
