@@ -1,4 +1,4 @@
-"""Small generated media for the reliability matrix (espeak-ng speech, ffmpeg/sox signals)."""
+"""Small generated media for the reliability matrix (espeak-ng speech, ffmpeg signals)."""
 
 from __future__ import annotations
 
