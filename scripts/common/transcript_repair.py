@@ -35,9 +35,14 @@ def script_problem(text: str, language: str) -> str | None:
     return f"not in {expected} script ({script_shares(text).get(expected, 0.0):.0%} of letters)"
 
 
-def segment_problems(text: str, language: str) -> list[str]:
+def segment_loop(segment: dict) -> str | None:
+    """Why the segment loops, judged on its text and how long it lasts (common/repetition.py)."""
+    return looping_reason(segment["text"], segment["end"] - segment["start"])
+
+
+def segment_problems(segment: dict, language: str) -> list[str]:
     """Why a segment should be decoded again: a loop, the wrong script, both or neither."""
-    return [reason for reason in (looping_reason(text), script_problem(text, language)) if reason]
+    return [reason for reason in (segment_loop(segment), script_problem(segment["text"], language)) if reason]
 
 
 def is_script_problem(reason: str) -> bool:
@@ -80,7 +85,7 @@ def windows_to_redecode(
     whole = script_problem(" ".join(s["text"] for s in segments), language)
     windows: list[Window] = []
     for segment in segments:
-        reasons = segment_problems(segment["text"], language)
+        reasons = segment_problems(segment, language)
         if whole and not any(map(is_script_problem, reasons)) and segment["text"].strip():
             reasons.append(f"transcript {whole}")
         if not reasons:
@@ -124,11 +129,11 @@ def without_prompt_echo(segment: dict, prompt: str | None) -> dict:
     return {**segment, "start": words[0]["start"], "text": text, "words": words}
 
 
-def why_dropped(text: str, prompt: str | None) -> str | None:
-    loop = looping_reason(text)
+def why_dropped(segment: dict, prompt: str | None) -> str | None:
+    loop = segment_loop(segment)
     if loop:
         return f"still loops after re-decoding: {loop}"
-    return "echoes the prompt" if echoes_prompt(text, prompt) else None
+    return "echoes the prompt" if echoes_prompt(segment["text"], prompt) else None
 
 
 def splice(
@@ -141,7 +146,7 @@ def splice(
     kept, dropped = [], []
     for segment in redecoded:
         segment = without_prompt_echo(segment, prompt)
-        problem = why_dropped(segment["text"], prompt)
+        problem = why_dropped(segment, prompt)
         if problem:
             dropped.append({"start": segment["start"], "end": segment["end"], "text": segment["text"], "reason": problem})
         else:

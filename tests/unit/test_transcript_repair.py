@@ -132,3 +132,17 @@ def test_a_leading_sentence_that_writes_the_prompt_back_is_cut_from_its_segment(
     kept, dropped = splice([], Window(0.0, 9.0, ["not in DEVANAGARI script"]), [spoken], script_prompt("hi"))
     assert [(s["start"], s["text"]) for s in kept] == [(4.0, "कर्मी आज से हड़ताल पर।")]
     assert without_prompt_echo(spoken, None) == spoken
+
+
+def test_a_sentence_said_three_times_at_a_speaking_rate_is_speech_not_a_loop():
+    # Compresses like a failed window (2.8) but 13 words a time at 11 letters/s: the reliability
+    # matrix's long recording says exactly this for 30 minutes; none of it is decoded again.
+    said = " ".join(["The quick brown fox jumps over the lazy dog near the river bank."] * 3)
+    assert compression_ratio(said) > 2.4
+    assert looping_reason(said, seconds=13.5) is None
+    assert windows_to_redecode([segment(0.0, 13.5, said)], "en", None, 20.0) == []
+    # The same text crammed into 3 s is no one's speech: decoded again.
+    assert looping_reason(said, seconds=3.0) == f"compression ratio {compression_ratio(said):.2f}"
+    assert windows_to_redecode([segment(0.0, 3.0, said)], "en", None, 20.0) != []
+    # A word or phrase 3+ times in a row stays a loop at any rate.
+    assert looping_reason(" ".join(["दिवा"] * 15), seconds=60.0) == "repeats 'दिवा' 15 times"
