@@ -1,5 +1,6 @@
 """align: refine word timestamps by CTC forced alignment with a wav2vec2 model (whisperx's
-method, through transformers), segment by segment.
+method, through transformers), segment by segment, then move each word's edges to the speech
+the audio holds there (common/word_timing.py, as the asr stage does for Whisper's times).
 
 Alignment models are per language and not on PyPI: `--model` is a local directory. When the
 language has none, the transcript passes through unchanged with a warning (never a failure).
@@ -16,6 +17,7 @@ import numpy as np
 
 from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic
 from common.speech import read_wav
+from common.word_timing import refine_aligned_timing
 
 SAMPLE_RATE = 16_000
 PAD_SECONDS = 0.2
@@ -115,6 +117,7 @@ def align(transcript: dict[str, Any], audio: Path, model_dir: str) -> dict[str, 
         if words and len(piece) > SAMPLE_RATE // 10:
             aligned += align_segment(piece, words, start, model, processor)
     log.info("aligned %d of %d words with %s", aligned, total, model_dir)
+    transcript = refine_aligned_timing(transcript, audio)
     return {**transcript, "alignment": {"status": "aligned", "model": model_dir, "aligned_words": aligned, "words": total}}
 
 

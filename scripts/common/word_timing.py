@@ -206,51 +206,100 @@ def speech_regions_from_probabilities(
 
 
 # ------------------------------------------------------------------------- transcript
-def refine_transcript_timing(document: dict[str, Any], audio: Path) -> dict[str, Any]:
-    """The transcript with every word's Whisper times kept as whisper_start/whisper_end, the
-    refined ones as start/end, segments widened to hold their words, and the film's speech
-    regions (silero) as `speech_regions`. Reads the audio 10 min at a time."""
+def probabilities_from_regions(regions: list[list[float]], count: int, offset: float = 0.0, hop_s: float = HOP_S) -> np.ndarray:
+    """Silero's verdict read back from the speech regions it gave (1 inside, 0 outside) at
+    `count` hops from `offset`: what an env without silero (align) refines against."""
+    times = offset + np.arange(count) * hop_s
+    inside = np.zeros(count, dtype=bool)
+    for start, end in regions:
+        inside |= (times >= start) & (times < end)
+    return inside.astype(np.float32)
+
+
+def refine_words(
+    words: list[dict[str, Any]], audio: Path, basis: str, speech_regions: list[list[float]] | None = None
+) -> list[list[float]]:
+    """Move every word's start/end from its `basis` times (`<basis>_start`, `<basis>_end`) to
+    the speech the audio holds there; returns silero's speech regions of the film. Without
+    `speech_regions`, silero runs here (env asr); with them, they stand in for it (env align).
+    Between words spoken without a pause, only Whisper's boundary is moved to the energy dip
+    (Whisper's boundaries lag by a known amount; a CTC boundary is already on the audio).
+    Reads the audio 10 min at a time."""
     from common.speech import read_wav, wav_seconds
 
-    words = [w for segment in document.get("segments", []) for w in segment.get("words") or []]
-    for word in words:
-        word.setdefault("whisper_start", word["start"])
-        word.setdefault("whisper_end", word["end"])
     duration = wav_seconds(audio)
     regions: list[list[float]] = []
     chunk_start = 0.0
     while chunk_start < duration:
         chunk_end = min(duration, chunk_start + CHUNK_S)
         # Words starting in this chunk; the audio read runs past it to the last one's end.
-        chunk_words = [w for w in words if chunk_start <= w["whisper_start"] < chunk_end]
-        read_end = max([chunk_end] + [w["whisper_end"] + 1.0 for w in chunk_words])
-        samples = read_wav(audio, chunk_start, read_end)
-        vad_prob = vad_probabilities(samples)
-        chunk_frames = int(np.ceil((chunk_end - chunk_start) * SAMPLE_RATE / VAD_FRAME))
-        found = speech_regions_from_probabilities(vad_prob[:chunk_frames], offset=chunk_start)
-        if regions and found and found[0][0] - regions[-1][1] < 0.1:
-            regions[-1][1] = found.pop(0)[1]  # speech ran across the chunk boundary
-        regions += found
+        chunk_words = [w for w in words if chunk_start <= w[f"{basis}_start"] < chunk_end]
+        read_end = max([chunk_end] + [w[f"{basis}_end"] + 1.0 for w in chunk_words])
+        if speech_regions is None or chunk_words:
+            samples = read_wav(audio, chunk_start, read_end)
+        if speech_regions is None:
+            vad_prob = vad_probabilities(samples)
+            chunk_frames = int(np.ceil((chunk_end - chunk_start) * SAMPLE_RATE / VAD_FRAME))
+            found = speech_regions_from_probabilities(vad_prob[:chunk_frames], offset=chunk_start)
+            if regions and found and found[0][0] - regions[-1][1] < 0.1:
+                regions[-1][1] = found.pop(0)[1]  # speech ran across the chunk boundary
+            regions += found
         if chunk_words:
             energy = frame_energy_db(samples)
-            mask = speech_mask(energy, on_hops(vad_prob, VAD_FRAME / SAMPLE_RATE, len(energy)))
-            whisper_starts = [w["whisper_start"] for w in chunk_words]
-            whisper_ends = [w["whisper_end"] for w in chunk_words]
-            starts, ends = refine_word_times(whisper_starts, whisper_ends, mask, offset=chunk_start)
-            starts, ends = snap_joined_boundaries(
-                whisper_starts, whisper_ends, starts, ends, energy, offset=chunk_start
-            )
+            if speech_regions is None:
+                hop_prob = on_hops(vad_prob, VAD_FRAME / SAMPLE_RATE, len(energy))
+            else:
+                hop_prob = probabilities_from_regions(speech_regions, len(energy), offset=chunk_start)
+            mask = speech_mask(energy, hop_prob)
+            basis_starts = [w[f"{basis}_start"] for w in chunk_words]
+            basis_ends = [w[f"{basis}_end"] for w in chunk_words]
+            starts, ends = refine_word_times(basis_starts, basis_ends, mask, offset=chunk_start)
+            if basis == "whisper":
+                starts, ends = snap_joined_boundaries(basis_starts, basis_ends, starts, ends, energy, offset=chunk_start)
             for word, start, end in zip(chunk_words, starts, ends):
                 word["start"], word["end"] = start, end
         chunk_start = chunk_end
+    if words:
+        moved = float(np.median([abs(w["start"] - w[f"{basis}_start"]) for w in words]))
+        log.info("%s word times refined against the audio: %d words, starts moved %.3f s on median", basis, len(words), moved)
+    return regions if speech_regions is None else speech_regions
+
+
+def transcript_words(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [w for segment in document.get("segments", []) for w in segment.get("words") or []]
+
+
+def widen_segments(document: dict[str, Any]) -> None:
+    """Segments widened to hold their (refined) words."""
     for segment in document.get("segments", []):
         if segment.get("words"):
             segment["start"] = min(segment["start"], segment["words"][0]["start"])
             segment["end"] = max(segment["end"], segment["words"][-1]["end"])
-    if words:
-        moved = float(np.median([abs(w["start"] - w["whisper_start"]) for w in words]))
-        log.info("word times refined against the audio: %d words, starts moved %.3f s on median", len(words), moved)
+
+
+def refine_transcript_timing(document: dict[str, Any], audio: Path) -> dict[str, Any]:
+    """The transcript with every word's Whisper times kept as whisper_start/whisper_end, the
+    refined ones as start/end, segments widened to hold their words, and the film's speech
+    regions (silero) as `speech_regions`."""
+    words = transcript_words(document)
+    for word in words:
+        word.setdefault("whisper_start", word["start"])
+        word.setdefault("whisper_end", word["end"])
+    regions = refine_words(words, audio, "whisper")
+    widen_segments(document)
     return {**document, "speech_regions": regions, "word_timing": "signal"}
+
+
+def refine_aligned_timing(document: dict[str, Any], audio: Path) -> dict[str, Any]:
+    """After CTC alignment (the align stage): the aligned times kept as ctc_start/ctc_end and
+    refined against the audio as start/end, with the speech regions the asr stage measured
+    standing in for silero (the align env has none). CTC places words, the signal their edges."""
+    words = transcript_words(document)
+    for word in words:
+        word["ctc_start"], word["ctc_end"] = word["start"], word["end"]
+    refine_words(words, audio, "ctc", document.get("speech_regions") or [])
+    widen_segments(document)
+    return {**document, "word_timing": "ctc+signal"}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -92,6 +92,25 @@ def test_align_without_a_model_passes_through_with_a_warning(workdir):
     assert words(workdir / "work" / "align" / "jfk.json") == words(workdir / "work" / "asr" / "jfk.json")
 
 
+def test_align_with_a_model_places_words_by_ctc_then_refines_their_edges_against_the_audio(workdir, tmp_path):
+    model = tmp_path / "tiny-wav2vec2"
+    subprocess.run([PROJECT / ".venvs" / "align" / "bin" / "python", PROJECT / "tests" / "tools" / "make_tiny_wav2vec2.py", model], check=True)
+    update_config(workdir, {"align": {"activate": True, "models": {"en": str(model)}}})
+    try:
+        snakemake(workdir, "work/align/jfk.json")
+        aligned = json.loads((workdir / "work" / "align" / "jfk.json").read_text())
+    finally:
+        update_config(workdir, {"align": {"activate": False, "models": {}}})
+    assert aligned["alignment"]["status"] == "aligned" and aligned["alignment"]["aligned_words"] > 0
+    assert aligned["word_timing"] == "ctc+signal"
+    every = [w for s in aligned["segments"] for w in s["words"]]
+    # CTC placed every word (the stand-in model's places are arbitrary); the signal then moved
+    # its edges, never out of order.
+    assert all("ctc_start" in w and "whisper_start" in w for w in every)
+    assert any((w["start"], w["end"]) != (w["ctc_start"], w["ctc_end"]) for w in every)
+    assert all(a["end"] <= b["start"] and a["start"] < a["end"] for a, b in zip(every, every[1:]))
+
+
 def test_separate_wiring_with_a_random_stand_in_model_since_no_real_demucs_weights_exist_here(workdir, tmp_path):
     checkpoint = tmp_path / "stand-in.th"
     subprocess.run([PROJECT / ".venvs" / "separate" / "bin" / "python", PROJECT / "tests" / "tools" / "make_tiny_demucs.py", checkpoint], check=True)

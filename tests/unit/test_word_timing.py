@@ -19,6 +19,7 @@ from common.word_timing import (
     fill_short_runs,
     frame_energy_db,
     on_hops,
+    refine_aligned_timing,
     refine_transcript_timing,
     refine_word_times,
     snap_joined_boundaries,
@@ -199,3 +200,24 @@ def test_the_align_stage_keeps_the_refined_fields(tmp_path):
     passed = align(document, tmp_path / "film.wav", "")
     assert passed["speech_regions"] == [[0.5, 0.9]]
     assert passed["segments"][0]["words"][0]["whisper_start"] == 0.2
+
+
+def test_ctc_times_are_refined_against_the_audio_with_the_asr_stages_speech_regions(tmp_path, monkeypatch):
+    # The align stage's env has no silero: the speech regions the asr stage measured stand in.
+    def no_silero(samples):
+        raise AssertionError("silero is not in the align env")
+
+    monkeypatch.setattr(word_timing, "vad_probabilities", no_silero)
+    spoken = [(0.50, 0.90), (1.60, 2.10)]
+    write_wav(tmp_path / "film.wav", synthetic_speech(spoken, 3.0))
+    document = {"language": "en", "speech_regions": [[0.5, 0.9], [1.6, 2.1]], "segments": [{"start": 0.4, "end": 2.2, "words": [
+        {"word": "Hello", "start": 0.44, "end": 0.80, "whisper_start": 0.2, "whisper_end": 0.85},  # CTC: 60 ms early,
+        {"word": "there.", "start": 1.66, "end": 2.02, "whisper_start": 1.3, "whisper_end": 2.05},  # late, ends early
+    ]}]}  # fmt: skip
+    result = refine_aligned_timing(document, tmp_path / "film.wav")
+    words = result["segments"][0]["words"]
+    assert [(w["ctc_start"], w["ctc_end"]) for w in words] == [(0.44, 0.80), (1.66, 2.02)]
+    assert [(w["whisper_start"], w["whisper_end"]) for w in words] == [(0.2, 0.85), (1.3, 2.05)]
+    assert abs(words[0]["start"] - 0.50) <= TOLERANCE_S and abs(words[1]["start"] - 1.60) <= TOLERANCE_S
+    assert 0 <= words[0]["end"] - 0.90 <= END_TOLERANCE_S and 0 <= words[1]["end"] - 2.10 <= END_TOLERANCE_S
+    assert result["word_timing"] == "ctc+signal" and result["speech_regions"] == [[0.5, 0.9], [1.6, 2.1]]
