@@ -21,7 +21,7 @@ rule asr_transcribe:
         mem_mb=2000,
         runtime=240,
         # A resource, not a param: switching the warm worker on or off re-runs nothing.
-        asr_worker=int(config["asr"]["worker"]),
+        asr_worker=str(config["asr"]["worker"]).lower(),
     params:
         python=stage_python("asr"),
         code=stage_code("asr"),

@@ -396,14 +396,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=4)
     # nargs="?": the rule passes the flag with no value when the vad stage is off.
     parser.add_argument("--speech-regions", type=Path, nargs="?", help="JSON from the vad stage: decode only these spans")
-    parser.add_argument("--worker", type=int, default=0, help="1: hand the work to a warm model worker")
+    parser.add_argument("--worker", default="false", choices=["true", "false", "auto"], help="hand the work to a warm model worker")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     args.model_path = model_to_load(args.model_path, args.model)
     setup_logging(args.debug)
     regions = read_json(args.speech_regions, "speech regions")["regions"] if args.speech_regions else None
     options = {**json.loads(args.options), **json.loads(args.vocabulary)}
-    if args.worker:
+    from asr_worker import use_worker
+
+    worker, why = use_worker(args.worker, wav_duration(args.audio))
+    log.info("warm worker: %s (%s)", "yes" if worker else "no", why)
+    if worker:
         from asr_worker import request
 
         request(

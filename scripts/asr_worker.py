@@ -3,14 +3,20 @@ model loaded and transcribes for many short asr jobs, so a batch of clips pays t
 once. Each file is still its own Snakemake job (per-file staleness, logs, benchmarks); the job
 only hands its request over a Unix socket and waits. The worker exits after an idle spell.
 
-Started on demand by the first job (`asr.worker: true` in config); never needed otherwise.
-It serves one Snakemake run and stops within seconds of that run's end, a kill -9 included.
+Started on demand by the first job: always with `asr.worker: true`, and with `auto` (the
+default) for audio up to AUTO_MAX_SECONDS when Snakemake runs the job on this machine (a
+cluster job stays in-process: it has no run here to end with). Jobs that run at the same time
+each claim a slot (a file lock) and get a worker of their own, so a worker never makes
+parallel jobs wait for each other. It serves one Snakemake run and stops within seconds of
+that run's end, a kill -9 included.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -26,6 +32,10 @@ from typing import Any
 from common.io import SNAKEMAKE_PROCESS_VARIABLE, LostSnakemake, StageError, watch_snakemake, write_json_atomic
 
 IDLE_SECONDS = 60
+# `auto`: the model load (0.5 s for base, several for large-v3) is a large share of a short
+# clip's job; past this, in-process, where the stage's progress lines reach the log live.
+AUTO_MAX_SECONDS = 600.0
+CLUSTER_JOB_VARIABLES = ("SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID", "JOB_ID")
 log = logging.getLogger("stage")
 
 
@@ -37,6 +47,22 @@ def code_identity() -> list[Any]:
     code = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()
     venv_cfg = Path(sys.prefix) / "pyvenv.cfg"
     return [sys.executable, venv_cfg.stat().st_mtime_ns if venv_cfg.exists() else None, code]
+
+
+def use_worker(setting: str, audio_seconds: float) -> tuple[bool, str]:
+    """Whether this job hands its file to a warm worker (`asr.worker`: true, false or auto),
+    and why."""
+    if setting in ("true", "1"):
+        return True, "asr.worker: true"
+    if setting in ("false", "0"):
+        return False, "asr.worker: false"
+    if not os.environ.get(SNAKEMAKE_PROCESS_VARIABLE):
+        return False, "auto: not run by the workflow's Snakemake"
+    if any(os.environ.get(name) for name in CLUSTER_JOB_VARIABLES):
+        return False, "auto: a cluster job"
+    if audio_seconds > AUTO_MAX_SECONDS:
+        return False, f"auto: {audio_seconds:.0f} s of audio, over {AUTO_MAX_SECONDS:.0f} s"
+    return True, f"auto: {audio_seconds:.0f} s of audio, run on this machine"
 
 
 def socket_path(model_path: str, options: dict[str, Any], threads: int) -> Path:
@@ -120,9 +146,28 @@ def connect(path: Path) -> socket.socket | None:
         return None
 
 
+def claim_slot(base: Path):
+    """The first slot no other job holds: (its socket path, the open lock file holding it).
+    Jobs running at once get workers of their own; a finished job frees its slot."""
+    for slot in itertools.count():
+        lock = open(base.with_name(f"{base.stem}-{slot}.lock"), "a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        return base.with_name(f"{base.stem}-{slot}.sock"), lock
+
+
 def request(payload: dict[str, Any], timeout: float = 300) -> None:
-    """Send one transcription to the warm worker, starting it if needed; relay its log."""
-    path = socket_path(payload["model_path"], payload["options"], payload["threads"])
+    """Send one transcription to a warm worker of a free slot, starting it if needed; relay
+    its log."""
+    path, slot = claim_slot(socket_path(payload["model_path"], payload["options"], payload["threads"]))
+    with slot:
+        send(path, payload, timeout)
+
+
+def send(path: Path, payload: dict[str, Any], timeout: float) -> None:
     client = connect(path)
     if client is None:
         path.unlink(missing_ok=True)  # a stale socket of a dead worker

@@ -147,13 +147,16 @@ def test_optional_env_builds_and_imports(workdir, env, module):
 def test_warm_worker_gives_the_same_transcript_and_reruns_nothing(workdir):
     snakemake(workdir)  # settle what the stage toggles above left stale
     transcript = workdir / "work" / "asr" / "jfk.json"
+    default_log = (workdir / "logs" / "asr" / "jfk.log").read_text()
+    # By default (auto) a clip this short goes to a warm worker.
+    assert "warm worker: yes (auto: 25 s of audio, run on this machine)" in default_log and "[worker " in default_log
     before = json.loads(transcript.read_text())["segments"]
-    update_config(workdir, {"asr": {"worker": True}})
+    update_config(workdir, {"asr": {"worker": False}})
     try:
         assert planned_jobs(workdir) == {}  # a resource, not a param
         snakemake(workdir, "--forcerun", "asr_transcribe", str(transcript.relative_to(workdir)))
         log = (workdir / "logs" / "asr" / "jfk.log").read_text()
     finally:
-        update_config(workdir, {"asr": {"worker": False}})
-    assert "[worker " in log and "interpreter:" in log
+        update_config(workdir, {"asr": {"worker": "auto"}})
+    assert "warm worker: no (asr.worker: false)" in log and "[worker " not in log
     assert json.loads(transcript.read_text())["segments"] == before
