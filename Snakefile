@@ -33,6 +33,7 @@
 # builds just the environments.
 
 from snakemake.utils import min_version
+from snakemake_logger_plugin_subtitles import announce_films
 
 min_version("9.27")
 
@@ -67,16 +68,17 @@ rule all:
     localrule: True
 
 
+# The end-of-run summary (built, up to date, failed films) comes from the logger plugin
+# (profiles/default: logger: subtitles), from Snakemake's job events; it is told the films here.
 onstart:
     drop_local_job_rate_limit()
     record_active_run()
+    announce_films(MEDIA)
 
 
 onsuccess:
     forget_active_run()
-    print_batch_summary(run_failed=False)
 
 
 onerror:
     forget_active_run()
-    print_batch_summary(run_failed=True)
