@@ -19,8 +19,9 @@ SNAKEMAKE_LOGGER = "snakemake.logging"
 
 
 def announce_films(names) -> None:
-    """Tell the plugin which films the workflow knows (call it at onstart): the films without a
-    job in the run are the summary's up-to-date ones. Without the plugin, nothing is printed."""
+    """Tell the plugin which films were built before this run (call it at onstart): those
+    that get no job in the run are the summary's up-to-date ones, in this order. Without the
+    plugin, nothing is printed."""
     logging.getLogger(SNAKEMAKE_LOGGER).info(None, extra={FILMS_ATTRIBUTE: list(names)})
 
 

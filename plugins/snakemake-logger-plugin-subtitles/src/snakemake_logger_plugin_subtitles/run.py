@@ -96,7 +96,7 @@ class Job:
 
 @dataclass
 class RunState:
-    """Jobs of one run by id; films as the workflow announced them."""
+    """Jobs of one run by id; the films built before it, as the workflow announced them."""
 
     films: list[str] = field(default_factory=list)
     jobs: dict[int, Job] = field(default_factory=dict)
@@ -160,7 +160,8 @@ class RunState:
         return f"status: {self.done}{total} jobs done, {len(self.running)} running: {described}"
 
     def summary_lines(self) -> list[str]:
-        """Per film: built in this run, up to date (no job in it), or failed with its reason."""
+        """Per film: built in this run, up to date (built before, no job in this run), or failed
+        with its reason."""
         order = {name: index for index, name in enumerate(self.films)}
         failed: dict[str, str] = {}
         failed_jobs: list[str] = []
