@@ -116,6 +116,16 @@ def test_a_failed_job_of_no_film_and_one_without_an_error_line_are_named(tmp_pat
     ]
 
 
+def test_a_film_fails_with_its_stage_error_line_even_after_a_bare_failure(tmp_path):
+    (tmp_path / "asr.log").write_text("error: in/film.mp4: no speech found\n")
+    run = RunState()
+    for jobid, rule in ((1, "mux"), (2, "asr")):  # a failed group reports every job of it
+        log = str(tmp_path / f"{rule}.log")
+        run.update("job_info", job_info(jobid, rule, [log], name="film"), now=0.0)
+        run.update("job_error", record("job_error", jobid=jobid, rule_name=rule, log=[log]))
+    assert run.summary_lines()[1] == f"  failed:     film: in/film.mp4: no speech found (log: {tmp_path / 'asr.log'})"
+
+
 def test_a_status_line_gives_the_share_decoded_and_the_time_left(tmp_path):
     log = tmp_path / "asr.log"
     log.write_text(f"2026 INFO {progress_line(60, 600)}\n")

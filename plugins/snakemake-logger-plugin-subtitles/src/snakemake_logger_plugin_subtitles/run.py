@@ -105,6 +105,7 @@ class RunState:
     # jobid -> one-line reason; and whether Snakemake reported an error outside any job.
     failed: dict[int, str] = field(default_factory=dict)
     other_error: bool = False
+    explained: set[int] = field(default_factory=set)  # failed jobs whose log has an error line
     executing: bool = False  # a real run got as far as scheduling jobs (RUN_INFO, not -n)
     done: int = 0
     total: int = 0
@@ -146,8 +147,11 @@ class RunState:
             self.jobs[jobid] = Job(jobid, rule, {}, logs)
         if jobid not in self.failed:
             logs = logs or self.jobs[jobid].logs
+            reason = error_line(logs)
+            if reason:
+                self.explained.add(jobid)
             where = f" (log: {', '.join(logs)})" if logs else ""
-            self.failed[jobid] = error_line(logs) or f"rule {rule} failed{where}"
+            self.failed[jobid] = reason or f"rule {rule} failed{where}"
 
     def status_line(self, now: float | None = None) -> str | None:
         """'status: 3 of 9 jobs done, 2 running: ...' while jobs run, else None."""
@@ -165,7 +169,8 @@ class RunState:
         order = {name: index for index, name in enumerate(self.films)}
         failed: dict[str, str] = {}
         failed_jobs: list[str] = []
-        for jobid, reason in self.failed.items():
+        # A film's first failure with a stage error line (a failed group fails all its jobs).
+        for jobid, reason in sorted(self.failed.items(), key=lambda item: item[0] not in self.explained):
             job = self.jobs[jobid]
             if job.film is None:
                 failed_jobs.append(f"  failed job: {job.label}: {reason}")
