@@ -90,6 +90,7 @@ def test_the_summary_and_the_status_lines_come_from_the_plugin(workflow):
     status = [line for line in output.splitlines() if line.startswith("status: ")]
     assert any("running: transcribe slow (" in line and "s of audio decoded" in line for line in status), output
     assert any(" left)" in line for line in status), output
+    assert all(" of 4 jobs done, " in line for line in status), status  # RUN_INFO's and PROGRESS's totals
     assert "\033[" not in output  # no colour or cursor control in a log
     # Snakemake's own output is still there, unchanged.
     assert "Job stats:" in output and "Error in rule transcribe:" in output

@@ -50,6 +50,12 @@ def test_the_events_the_plugin_reads_keep_their_names():
         assert LogEvent(name).value == name
 
 
+def test_announce_films_sends_through_snakemakes_logger():
+    from snakemake.logging import logger
+
+    assert logging.getLogger(plugin.SNAKEMAKE_LOGGER) is logger
+
+
 def test_snakemake_finds_the_plugin_by_its_name_and_its_setting():
     found = LoggerPluginRegistry().get_plugin("subtitles")
     assert found.log_handler is plugin.LogHandler and found.settings_cls is plugin.LogHandlerSettings
