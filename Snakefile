@@ -32,10 +32,7 @@
 # `snakemake --cores all` builds every film's subtitles and muxed video; `snakemake envs`
 # builds just the environments.
 
-import os
-
 from snakemake.utils import min_version
-from snakemake_logger_plugin_subtitles import announce_films
 
 min_version("9.27")
 
@@ -71,19 +68,11 @@ rule all:
 
 
 # The end-of-run summary (built, up to date, failed films) comes from the logger plugin
-# (profiles/default: logger: subtitles), from Snakemake's job events. It is told here which
-# films were built before (artifacts in out/): those that get no job in this run are up to date.
-def films_built_before():
-    """Films with an artifact out/<name>.<...>, from one listing of out/."""
-    files = os.listdir("out") if os.path.isdir("out") else []
-    stems = {f.rsplit(".", k)[0] for f in files for k in range(1, f.count(".") + 1)}
-    return [name for name in MEDIA if name in stems]
-
-
+# (profiles/default: logger: subtitles), from Snakemake's job events.
 onstart:
     drop_local_job_rate_limit()
     record_active_run()
-    announce_films(films_built_before())
+    announce_films_built_before()
 
 
 onsuccess:
