@@ -8,6 +8,8 @@ SNAKEMAKE := $(WORKFLOW_ENV)/bin/snakemake
 # Lets `--config asr.beam_size=3` through Snakemake's CLI (the file says how); installed into
 # both orchestrator envs.
 DOTTED_CONFIG_HOOK := envs/snakemake_dotted_config.py
+# The workflow's logger plugin, installed from envs/workflow.txt: a changed file reinstalls it.
+LOGGER_PLUGIN := $(wildcard plugins/snakemake-logger-plugin-subtitles/pyproject.toml plugins/snakemake-logger-plugin-subtitles/src/*/*.py)
 
 SLURM_ENV := .venvs/workflow-slurm
 TEST_SITE := .venvs/test-site
@@ -31,7 +33,7 @@ system-deps:
 	scripts/install-system-deps.sh
 
 # The orchestrator env; stage envs are Snakemake targets (rules/envs.smk).
-$(WORKFLOW_ENV)/ready: envs/workflow.txt $(DOTTED_CONFIG_HOOK)
+$(WORKFLOW_ENV)/ready: envs/workflow.txt $(DOTTED_CONFIG_HOOK) $(LOGGER_PLUGIN)
 	$(PYTHON) -m venv $(WORKFLOW_ENV)
 	$(WORKFLOW_ENV)/bin/python -m pip install -q --disable-pip-version-check uv==0.13.9
 	$(WORKFLOW_ENV)/bin/python -m uv pip install -q --compile-bytecode --python $(WORKFLOW_ENV)/bin/python -r envs/workflow.txt
@@ -46,7 +48,7 @@ $(TEST_SITE)/ready: $(WORKFLOW_ENV)/ready envs/tests.txt
 
 # The cluster orchestrator: `make slurm-env`, then $(SLURM_ENV)/bin/snakemake --profile profiles/slurm
 slurm-env: $(SLURM_ENV)/ready
-$(SLURM_ENV)/ready: envs/workflow.txt envs/workflow-slurm.txt $(DOTTED_CONFIG_HOOK)
+$(SLURM_ENV)/ready: envs/workflow.txt envs/workflow-slurm.txt $(DOTTED_CONFIG_HOOK) $(LOGGER_PLUGIN)
 	$(PYTHON) -m venv $(SLURM_ENV)
 	$(SLURM_ENV)/bin/python -m pip install -q --disable-pip-version-check uv==0.13.9
 	$(SLURM_ENV)/bin/python -m uv pip install -q --compile-bytecode --python $(SLURM_ENV)/bin/python -r envs/workflow-slurm.txt

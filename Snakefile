@@ -67,16 +67,17 @@ rule all:
     localrule: True
 
 
+# The end-of-run summary (built, up to date, failed films) comes from the logger plugin
+# (profiles/default: logger: subtitles), from Snakemake's job events.
 onstart:
     drop_local_job_rate_limit()
     record_active_run()
+    announce_films_built_before()
 
 
 onsuccess:
     forget_active_run()
-    print_batch_summary(run_failed=False)
 
 
 onerror:
     forget_active_run()
-    print_batch_summary(run_failed=True)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from snakemake import __version__ as snakemake_version
+from snakemake_logger_plugin_subtitles import announce_films
 
 from common.io import (  # scripts/ is on sys.path (rules/common.smk)
     SNAKEMAKE_PROCESS_VARIABLE,
@@ -103,3 +104,12 @@ def drop_local_job_rate_limit():
     and every run waits up to 1 s at exit for the last timer. Cluster runs keep it."""
     if SNAKEMAKE_INTERNALS_TESTED and workflow.local_exec:
         workflow.scheduler.job_rate_limiter = None
+
+
+def announce_films_built_before():
+    """onstart: tell the logger plugin (plugins/snakemake-logger-plugin-subtitles) which films
+    were built before this run, from one listing of out/ (an artifact out/<name>.<...>): those
+    that get no job in the run are the summary's up-to-date ones."""
+    files = os.listdir("out") if os.path.isdir("out") else []
+    stems = {f.rsplit(".", k)[0] for f in files for k in range(1, f.count(".") + 1)}
+    announce_films([name for name in MEDIA if name in stems])

@@ -20,6 +20,7 @@ from typing import Any
 from common.hardware import resolve_backend, resolve_batch_size, resolve_compute_type, resolve_device
 from common.hub import hub_reachable
 from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic
+from common.progress import audio_progress
 from common.script_prompts import script_prompt
 from common.script_tokens import tokens_in_other_scripts
 from common.transcript_repair import FALLBACK_DECODING, Window, script_problem, splice, windows_to_redecode
@@ -142,7 +143,7 @@ def decode_regions(model, audio: Path, regions: list[dict], kwargs: dict[str, An
         else:
             clips = [t for span in spans for t in span]
             segments, block_info = model.transcribe(piece, clip_timestamps=clips, **decode)
-        records += [shifted(segment_record(s), offset) for s in segments]
+        records += [shifted(segment_record(s), offset) for s in audio_progress(segments, info.duration, offset)]
         if index == 0:  # one language per film: the first block's detection holds for the rest
             info.language, info.language_probability = block_info.language, block_info.language_probability
             decode["language"] = decode["language"] or block_info.language
@@ -337,7 +338,7 @@ def transcribe(
     started = time.monotonic()
     if regions is None:  # VAD switched off: the whole file in one pass
         segments, info = model.transcribe(str(audio), **kwargs)
-        records = [segment_record(s) for s in segments]  # the generator does the work here
+        records = [segment_record(s) for s in audio_progress(segments, info.duration)]  # the generator decodes
     else:
         log.info("decoding %d speech regions", len(regions))
         records, info = decode_regions(model, audio, regions, kwargs, batch_size, language)

@@ -1,0 +1,191 @@
+"""The workflow's logger plugin (plugins/snakemake-logger-plugin-subtitles): what it relies on
+in Snakemake's logger-plugin interface, and how it turns job events into status lines and the
+summary. tests/integration/test_logger_plugin_run.py runs it under a real Snakemake."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from snakemake_interface_logger_plugins.base import LogHandlerBase
+from snakemake_interface_logger_plugins.common import LogEvent
+from snakemake_interface_logger_plugins.registry import LoggerPluginRegistry
+from snakemake_interface_logger_plugins.settings import LogHandlerSettingsBase, OutputSettingsLoggerInterface
+from snakemake_interface_logger_plugins.tests import MockOutputSettings, TestLogHandlerBase
+
+import snakemake_logger_plugin_subtitles as plugin
+from common.progress import audio_progress, progress_line
+from conftest import PROJECT
+from snakemake_logger_plugin_subtitles.run import PROGRESS_LINE, RunState, last_progress
+
+
+class TestInterfaceConformance(TestLogHandlerBase):
+    """The interface package's own checks for a logger plugin, on our handler."""
+
+    __test__ = True
+
+    def get_log_handler_cls(self):
+        return plugin.LogHandler
+
+    def get_log_handler_settings(self):
+        return plugin.LogHandlerSettings(interval=0)
+
+
+# -- what the plugin relies on in the interface: fails when Snakemake's logger interface changes it
+def test_the_handler_contract_is_the_one_the_plugin_implements():
+    abstract = set(LogHandlerBase.__abstractmethods__)
+    assert abstract == {"emit", "writes_to_stream", "writes_to_file", "has_filter", "has_formatter", "needs_rulegraph"}
+    assert list(inspect.signature(LogHandlerBase.__init__).parameters) == ["self", "common_settings", "settings"]
+    assert issubclass(LogHandlerBase, logging.Handler)  # handle() sees every record, then filter(), then emit()
+    assert {"stdout", "nocolor", "dryrun"} <= set(OutputSettingsLoggerInterface.__annotations__)
+    assert issubclass(plugin.LogHandlerSettings, LogHandlerSettingsBase)
+
+
+def test_the_events_the_plugin_reads_keep_their_names():
+    # RunState.update matches the events by these values.
+    for name in ("run_info", "job_info", "job_started", "job_finished", "job_error", "group_error", "progress", "error"):
+        assert LogEvent(name).value == name
+
+
+def test_announce_films_sends_through_snakemakes_logger():
+    from snakemake.logging import logger
+
+    assert logging.getLogger(plugin.SNAKEMAKE_LOGGER) is logger
+
+
+def test_snakemake_finds_the_plugin_by_its_name_and_its_setting():
+    found = LoggerPluginRegistry().get_plugin("subtitles")
+    assert found.log_handler is plugin.LogHandler and found.settings_cls is plugin.LogHandlerSettings
+    assert found.cli_prefix == "logger-subtitles"  # --logger subtitles --logger-subtitles-interval
+
+
+def test_it_is_the_stream_handler_with_snakemakes_formatter_and_filter():
+    handler = plugin.LogHandler(MockOutputSettings(), plugin.LogHandlerSettings(interval=0))
+    assert handler.writes_to_stream and not handler.writes_to_file
+    assert not handler.has_formatter and not handler.has_filter  # Snakemake attaches its own
+
+
+def test_the_default_profile_selects_it_and_the_workflow_env_installs_it():
+    import yaml
+
+    profile = yaml.safe_load((PROJECT / "profiles" / "default" / "config.yaml").read_text())
+    assert "subtitles" in profile["logger"]
+    requirements = (PROJECT / "envs" / "workflow.txt").read_text().splitlines()
+    assert "./plugins/snakemake-logger-plugin-subtitles" in requirements
+
+
+# -- job events to status lines and the summary
+def record(event: str | None, **fields) -> SimpleNamespace:
+    return SimpleNamespace(event=event, **fields)
+
+
+def job_info(jobid: int, rule: str, logs: list[str], **wildcards) -> SimpleNamespace:
+    return record("job_info", jobid=jobid, rule_name=rule, wildcards=wildcards, log=logs)
+
+
+def test_the_summary_names_built_up_to_date_and_failed_films_with_the_stage_error(tmp_path):
+    bad_log = tmp_path / "demux" / "bad.log"
+    bad_log.parent.mkdir()
+    bad_log.write_text("INFO starting\nerror: in/bad.mp4: not readable as audio/video\n")
+    run = RunState()
+    events = [
+        (None, {"subtitles_films": ["good", "bad", "old"]}),
+        ("run_info", {"stats": {"total": 3}}),
+        ("job_started", {"jobs": [1, 2]}),
+        ("job_info", {"jobid": 1, "rule_name": "demux", "wildcards": {"name": "good"}, "log": ["logs/good.log"]}),
+        ("job_info", {"jobid": 2, "rule_name": "demux", "wildcards": {"name": "bad"}, "log": [str(bad_log)]}),
+        ("job_finished", {"job_id": 1}),
+        ("job_error", {"jobid": 2, "rule_name": "demux", "log": [str(bad_log)]}),
+    ]
+    for event, fields in events:
+        run.update(event, record(event, **fields), now=0.0)
+    assert run.summary_lines() == [
+        "summary: 1 built, 1 up to date, 1 failed",
+        "  built:      good",
+        f"  failed:     bad: in/bad.mp4: not readable as audio/video (log: {bad_log})",
+    ]
+
+
+def test_a_failed_job_of_no_film_and_one_without_an_error_line_are_named(tmp_path):
+    run = RunState(films=["film"])
+    run.update("job_info", job_info(1, "env_build", [], env="asr"), now=0.0)
+    run.update("job_error", record("job_error", jobid=1, rule_name="env_build", log=[]))
+    run.update("job_info", job_info(2, "asr", [str(tmp_path / "quiet.log")], name="film"), now=0.0)
+    run.update("job_error", record("job_error", jobid=2, rule_name="asr", log=[str(tmp_path / "quiet.log")]))
+    assert run.summary_lines() == [
+        "summary: 0 built, 0 up to date, 1 failed",
+        f"  failed:     film: rule asr failed (log: {tmp_path / 'quiet.log'})",
+        "  failed job: env_build asr: rule env_build failed",
+    ]
+
+
+def test_a_film_fails_with_its_stage_error_line_even_after_a_bare_failure(tmp_path):
+    (tmp_path / "asr.log").write_text("error: in/film.mp4: no speech found\n")
+    run = RunState()
+    for jobid, rule in ((1, "mux"), (2, "asr")):  # a failed group reports every job of it
+        log = str(tmp_path / f"{rule}.log")
+        run.update("job_info", job_info(jobid, rule, [log], name="film"), now=0.0)
+        run.update("job_error", record("job_error", jobid=jobid, rule_name=rule, log=[log]))
+    assert run.summary_lines()[1] == f"  failed:     film: in/film.mp4: no speech found (log: {tmp_path / 'asr.log'})"
+
+
+def test_a_status_line_gives_the_share_decoded_and_the_time_left(tmp_path):
+    log = tmp_path / "asr.log"
+    log.write_text(f"2026 INFO {progress_line(60, 600)}\n")
+    run = RunState()
+    run.update("job_started", record("job_started", jobs=[7, 8]), now=0.0)
+    run.update("job_info", job_info(7, "asr_transcribe", [str(log)], name="film"), now=0.0)
+    run.update("job_info", job_info(8, "demux_audio", [str(tmp_path / "none.log")], name="other"), now=0.0)
+    run.update("progress", record("progress", done=3, total=9))
+    # First look at 20 s: 60 s decoded since the job started, 540 s to go at 3x real time.
+    assert run.status_line(now=20.0) == (
+        "status: 3 of 9 jobs done, 2 running: asr_transcribe film (60.0/600.0 s of audio decoded, 10%, "
+        "about 3m00s left); demux_audio other"
+    )
+    # Then from the decoding rate between two looks: 240 s more in 40 s, 300 s to go.
+    with log.open("a") as file:
+        file.write(f"2026 INFO {progress_line(300, 600)}\n")
+    assert "(300.0/600.0 s of audio decoded, 50%, about 50s left)" in run.status_line(now=60.0)
+    run.update("job_finished", record("job_finished", job_id=7))
+    run.update("job_finished", record("job_finished", job_id=8))
+    assert run.status_line(now=61.0) is None
+
+
+def test_the_lines_asr_writes_are_the_lines_the_plugin_reads(tmp_path, monkeypatch):
+    import common.progress
+
+    monkeypatch.setattr(common.progress, "EVERY_SECONDS", 0.0)
+    log = tmp_path / "asr.log"
+    handler = logging.FileHandler(log)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))  # as setup_logging
+    stage = logging.getLogger("stage")
+    stage.addHandler(handler)
+    stage.setLevel(logging.INFO)
+    try:
+        segments = [SimpleNamespace(end=end) for end in (4.5, 9.0, 12.25)]
+        assert list(audio_progress(iter(segments), total=100.0, offset=30.0)) == segments
+    finally:
+        stage.removeHandler(handler)
+        handler.close()
+    assert last_progress(log) == (42.2, 100.0)  # 30 + 12.25, as written to one decimal
+    assert PROGRESS_LINE.search(progress_line(601, 600)).groups() == ("600.0", "600.0")
+
+
+@pytest.mark.parametrize("text", ["", "no progress here\n", "progress: 5/0.0 s\n"])
+def test_a_log_without_usable_progress_shows_none(tmp_path, text):
+    log = tmp_path / "job.log"
+    log.write_text(text)
+    assert last_progress(log) is None
+    assert last_progress(tmp_path / "missing.log") is None
+
+
+def test_a_dry_run_prints_no_summary(capsys):
+    settings = MockOutputSettings()
+    settings.dryrun = True
+    handler = plugin.LogHandler(settings, plugin.LogHandlerSettings(interval=0))
+    handler.handle(logging.makeLogRecord({"msg": "Job stats", "event": LogEvent.RUN_INFO, "stats": {"total": 1}}))
+    handler.close()
+    assert "summary:" not in capsys.readouterr().err
