@@ -218,6 +218,12 @@ def cue_errors(document: dict[str, Any], reference: list[RefWord]) -> dict[str, 
     starts, and how early each ends (unforced ends only)."""
     style = Style()
     cues = build_subtitles(document, style).cues  # what the subtitles stage renders
+    return cue_timing_errors(cues, reference, style.min_gap)
+
+
+def cue_timing_errors(cues: list[Cue], reference: list[RefWord], min_gap: float) -> dict[str, list[float]]:
+    """cue_errors on cues rendered elsewhere (bench/quality_peer.py: the peer's), each with the
+    words it shows; an end closer than `min_gap` to the next cue's start is forced."""
     spans = [list(cue.words) for cue in cues]
     words = [word for span in spans for word in span]
     pairs = match_words([w.text for w in words], [r.text for r in reference])
@@ -232,7 +238,7 @@ def cue_errors(document: dict[str, Any], reference: list[RefWord]) -> dict[str, 
             starts.append(max(onset - cue.start, cue.start - word_onset, 0.0))
             early_starts.append(onset - cue.start)
         last = pairs.get(position[id(span[-1])])
-        forced = index + 1 < len(cues) and cue.end >= cues[index + 1].start - style.min_gap - 0.002
+        forced = index + 1 < len(cues) and cue.end >= cues[index + 1].start - min_gap - 0.002
         if last is not None and reference[last].end is not None and not forced:
             early_ends.append(reference[last].end - cue.end)
     return {"start_abs": starts, "start_early": early_starts, "end_early": early_ends}
