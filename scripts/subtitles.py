@@ -536,14 +536,6 @@ def build_cues(transcript: dict[str, Any], style: Style, turns: list[dict[str, A
     return build_subtitles(transcript, style, turns).cues
 
 
-def timestamp(seconds: float, separator: str) -> str:
-    millis = int(round(seconds * 1000))
-    hours, millis = divmod(millis, 3_600_000)
-    minutes, millis = divmod(millis, 60_000)
-    secs, millis = divmod(millis, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
-
-
 def render_srt(cues: list[Cue]) -> str:
     import pysrt
 
@@ -561,13 +553,18 @@ def render_srt(cues: list[Cue]) -> str:
 
 
 def render_vtt(cues: list[Cue]) -> str:
+    """WebVTT by pysubs2, which numbers the cues; `&`, `<` and `>` are escaped first (VTT
+    reads them as markup) and SSA tags kept as they are (no `{...}` is dropped)."""
+    import pysubs2
+
     def escape(text: str) -> str:
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-    blocks = ["WEBVTT\n"]
+    subs = pysubs2.SSAFile()
     for cue in cues:
-        blocks.append(f"{timestamp(cue.start, '.')} --> {timestamp(cue.end, '.')}\n{escape(cue.text)}\n")
-    return "\n".join(blocks)
+        text = r"\N".join(escape(line) for line in cue.lines)
+        subs.append(pysubs2.SSAEvent(start=round(cue.start * 1000), end=round(cue.end * 1000), text=text))
+    return subs.to_string("vtt", keep_ssa_tags=True)
 
 
 @dataclass
@@ -587,13 +584,9 @@ class AssStyle:
     play_res_y: int = 1080
 
 
-def ass_timestamp(seconds: float, round_up: bool = False) -> str:
+def ass_centiseconds(seconds: float, round_up: bool = False) -> int:
     """ASS keeps centiseconds: starts round up and ends down, so gaps never shrink."""
-    centis = math.ceil(seconds * 100 - 1e-6) if round_up else math.floor(seconds * 100 + 1e-6)
-    hours, centis = divmod(centis, 360_000)
-    minutes, centis = divmod(centis, 6000)
-    secs, centis = divmod(centis, 100)
-    return f"{hours:d}:{minutes:02d}:{secs:02d}.{centis:02d}"
+    return math.ceil(seconds * 100 - 1e-6) if round_up else math.floor(seconds * 100 + 1e-6)
 
 
 def ass_escape(text: str) -> str:
@@ -602,32 +595,43 @@ def ass_escape(text: str) -> str:
 
 
 def render_ass(cues: list[Cue], style: AssStyle | None = None) -> str:
+    """ASS by pysubs2. Times go in already on whole centiseconds (rounded as
+    ass_centiseconds says), so pysubs2's own rounding to the nearest one changes nothing."""
+    import pysubs2
+    from pysubs2.formats.substation import rgba_to_color
+
     st = style or AssStyle()
-    header = [
-        "[Script Info]",
-        "ScriptType: v4.00+",
-        f"PlayResX: {st.play_res_x}",
-        f"PlayResY: {st.play_res_y}",
-        "WrapStyle: 2",  # our line breaks only: the segmenter already balanced them
-        "ScaledBorderAndShadow: yes",
-        "",
-        "[V4+ Styles]",
-        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, "
-        "Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, "
-        "MarginL, MarginR, MarginV, Encoding",
-        f"Style: Default,{st.font},{st.font_size},{st.primary_colour},&H000000FF,{st.outline_colour},"
-        f"{st.back_colour},{-1 if st.bold else 0},0,0,0,100,100,0,0,1,{st.outline:g},{st.shadow:g},2,"
-        f"80,80,{st.margin_v},1",
-        "",
-        "[Events]",
-        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
-    ]
-    events = [
-        f"Dialogue: 0,{ass_timestamp(c.start, round_up=True)},{ass_timestamp(c.end)},Default,,0,0,0,,"
-        + "\\N".join(ass_escape(line) for line in c.lines)
-        for c in cues
-    ]
-    return "\n".join(header + events) + "\n"
+    subs = pysubs2.SSAFile()
+    subs.info = {
+        "ScriptType": "v4.00+",
+        "PlayResX": str(st.play_res_x),
+        "PlayResY": str(st.play_res_y),
+        "WrapStyle": "2",  # our line breaks only: the segmenter already balanced them
+        "ScaledBorderAndShadow": "yes",
+    }
+    subs.styles = {
+        "Default": pysubs2.SSAStyle(
+            fontname=st.font,
+            fontsize=st.font_size,
+            primarycolor=rgba_to_color(st.primary_colour),
+            secondarycolor=rgba_to_color("&H000000FF"),
+            outlinecolor=rgba_to_color(st.outline_colour),
+            backcolor=rgba_to_color(st.back_colour),
+            bold=st.bold,
+            outline=st.outline,
+            shadow=st.shadow,
+            alignment=pysubs2.Alignment.BOTTOM_CENTER,
+            marginl=80,
+            marginr=80,
+            marginv=st.margin_v,
+            encoding=1,
+        )
+    }
+    for cue in cues:
+        start, end = ass_centiseconds(cue.start, round_up=True), ass_centiseconds(cue.end)
+        text = "\\N".join(ass_escape(line) for line in cue.lines)
+        subs.append(pysubs2.SSAEvent(start=start * 10, end=end * 10, text=text))
+    return subs.to_string("ass", header_notice="")
 
 
 # What the QC counts. Format rules the renderer enforces; what a viewer would reject besides;

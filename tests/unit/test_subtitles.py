@@ -161,7 +161,7 @@ def test_srt_round_trip_through_pysrt():
 def test_vtt_header_timestamps_and_escaping():
     cues = build_cues(transcript_of(words_at("Fish <&> chips.")), STYLE)
     vtt = render_vtt(cues)
-    assert vtt.startswith("WEBVTT\n\n00:00:00.000 --> ")
+    assert vtt.startswith("WEBVTT\n\n1\n00:00:00.000 --> ")
     assert "Fish &lt;&amp;&gt; chips." in vtt
 
 
