@@ -766,26 +766,6 @@ def asr_options(**overrides: Any) -> dict[str, Any]:
     return options
 
 
-# ------------------------------------------------------------------------------ WER
-def words(text: str) -> list[str]:
-    text = text.lower().replace("’", "'").replace("-", " ")
-    spelled = {"mr": "mister", "mrs": "missus", "dr": "doctor"}
-    return [spelled.get(w, w) for w in re.findall(r"[a-z0-9']+", text)]
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    ref, hyp = words(reference), words(hypothesis)
-    if not ref:
-        return float(bool(hyp))
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
-        previous = current
-    return previous[-1] / len(ref)
-
-
 # ------------------------------------------------------------------------------ CLI
 def standalone(run: Callable[..., Result], argv: list[str] | None = None) -> None:
     """`python bench/<bench>.py [--quick] [--config k=v ...]`: run one benchmark and print it."""

@@ -21,12 +21,11 @@ import regex
 
 from common.function_words import FunctionWords, for_language
 from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic, write_text_atomic
+from common.punctuation import CLAUSE_END, SENTENCE_END
 from common.writing_systems import in_expected_script
 
 log = logging.getLogger("stage")
 
-SENTENCE_END = (".", "?", "!", "…", "।", "。", "？", "！")
-CLAUSE_END = (",", ";", ":", "—", "–", "、", "，")
 # A word of one of these is "I", not the start of a sentence, when capitalised mid-text.
 PRONOUN_I = {"i", "i'm", "i'll", "i've", "i'd", "i’m", "i’ll", "i’ve", "i’d"}
 PUNCTUATION = regex.compile(r"[\p{P}\p{S}]+")
