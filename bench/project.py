@@ -111,3 +111,22 @@ def planned_jobs(workdir: Path, *targets: str) -> dict[str, int]:
     """Rule -> job count that a dry run would execute (empty when nothing is to be done)."""
     done = snakemake(workdir, "-n", *targets)
     return job_counts(done.stdout + done.stderr)
+
+
+def schema_defaults(section: str) -> dict[str, Any]:
+    """The defaults config/schemas/config.schema.yaml gives one config section's keys: what
+    Snakemake's validate fills in, for tests and benchmarks that call stage code directly
+    (the stage code itself declares none)."""
+    import yaml
+
+    schema = yaml.safe_load((PROJECT / "config" / "schemas" / "config.schema.yaml").read_text())
+    keys = schema["properties"][section]["properties"]
+    return {key: spec["default"] for key, spec in keys.items() if "default" in spec}
+
+
+def subtitle_style(language: str = "en", **overrides: Any) -> dict[str, Any]:
+    """The subtitles stage's Style fields as the rule passes them for a film without video (the
+    schema's defaults, max_cps for `language`), with `overrides`."""
+    style = schema_defaults("subtitles")
+    cps = style.pop("max_cps")
+    return {**style, "max_cps": cps.get(language, cps["default"]), **overrides}

@@ -53,30 +53,25 @@ class Loop:
 
 @dataclass
 class Style:
-    max_lines: int = 2
-    max_line_chars: int = 42
-    max_cps: float = 17.0
-    min_duration: float = 5 / 6
-    max_duration: float = 7.0
-    fps: float = 24.0
-    min_gap_frames: int = 2
-    close_gap: float = 0.5
-    linger: float = 0.5
-    pause_break: float = 1.0
-    # Frames a cue appears before its first word. 0: the asr stage's refined onsets already
-    # sit on the speech (within 10-30 ms), and 1 frame (42 ms at 24 fps) alone would put the
-    # median cue start past the 0.03 s goal (bench/quality.py: TIMIT 0.045 s vs 0.005 s).
-    lead_in_frames: int = 0
-    # How much later than its first word a cue may start so the cue before gets min_duration.
-    max_start_delay: float = 0.5
-    # The shortest a cue may ever be, when even that delay cannot give it min_duration.
-    min_flash: float = 0.25
-    # In text without punctuation, a capitalised word after a pause this long starts a sentence.
-    sentence_pause: float = 0.15
-    # Words starting at one instant are spread this far apart (broken upstream word times).
-    min_word_step: float = 0.05
-    # A cue start or end this many frames or fewer from a shot cut moves onto it (Netflix).
-    shot_snap_frames: int = 12
+    """The subtitles config block (config/schemas/config.schema.yaml describes each field and
+    holds its default), with max_cps and fps resolved for one film and language by the rule."""
+
+    max_lines: int
+    max_line_chars: int
+    max_cps: float
+    min_duration: float
+    max_duration: float
+    fps: float
+    min_gap_frames: int
+    close_gap: float
+    linger: float
+    pause_break: float
+    lead_in_frames: int
+    max_start_delay: float
+    min_flash: float
+    sentence_pause: float
+    min_word_step: float
+    shot_snap_frames: int
 
     @property
     def min_gap(self) -> float:
@@ -221,7 +216,7 @@ def repair_timeline(words: list[Word], style: Style) -> list[Word]:
     return repaired
 
 
-def words_from_transcript(transcript: dict[str, Any], style: Style | None = None, loops: list[Loop] | None = None) -> list[Word]:
+def words_from_transcript(transcript: dict[str, Any], style: Style, loops: list[Loop] | None = None) -> list[Word]:
     """All words in time order, after dropping what Whisper hallucinated, with times repaired.
 
     Dropped (and listed in `loops` where they are loops): a segment repeating the previous one
@@ -229,7 +224,6 @@ def words_from_transcript(transcript: dict[str, Any], style: Style | None = None
     thinks is not speech while its words are near-random (music, noise). Segments are taken
     in order of their first word (translations can come back overlapping or out of order).
     """
-    style = style or Style()
     loops = loops if loops is not None else []
     segments = [(segment, words_of_segment(segment)) for segment in transcript.get("segments", [])]
     segments.sort(key=lambda pair: pair[1][0].start if pair[1] else math.inf)
@@ -568,19 +562,22 @@ def render_vtt(cues: list[Cue]) -> str:
 
 @dataclass
 class AssStyle:
-    """The ASS [V4+ Styles] line, for players and for burn-in (ffmpeg's subtitles filter)."""
+    """The ass_style config block (the schema holds the defaults): the ASS [V4+ Styles] line,
+    for players and for burn-in (ffmpeg's subtitles filter)."""
 
-    font: str = "DejaVu Sans"
-    font_size: int = 54
-    primary_colour: str = "&H00FFFFFF"
-    outline_colour: str = "&H00000000"
-    back_colour: str = "&H80000000"
-    bold: bool = False
-    outline: float = 2.5
-    shadow: float = 1.0
-    margin_v: int = 60
-    play_res_x: int = 1920
-    play_res_y: int = 1080
+    font: str
+    font_size: int
+    primary_colour: str
+    outline_colour: str
+    back_colour: str
+    bold: bool
+    outline: float
+    shadow: float
+    margin_v: int
+
+
+# Sizes in ass_style are for this frame; players scale them to the video.
+PLAY_RES = (1920, 1080)
 
 
 def ass_centiseconds(seconds: float, round_up: bool = False) -> int:
@@ -593,18 +590,17 @@ def ass_escape(text: str) -> str:
     return text.replace("\\", "\uff3c").replace("{", "\uff5b").replace("}", "\uff5d")
 
 
-def render_ass(cues: list[Cue], style: AssStyle | None = None) -> str:
+def render_ass(cues: list[Cue], st: AssStyle) -> str:
     """ASS by pysubs2. Times go in already on whole centiseconds (rounded as
     ass_centiseconds says), so pysubs2's own rounding to the nearest one changes nothing."""
     import pysubs2
     from pysubs2.formats.substation import rgba_to_color
 
-    st = style or AssStyle()
     subs = pysubs2.SSAFile()
     subs.info = {
         "ScriptType": "v4.00+",
-        "PlayResX": str(st.play_res_x),
-        "PlayResY": str(st.play_res_y),
+        "PlayResX": str(PLAY_RES[0]),
+        "PlayResY": str(PLAY_RES[1]),
         "WrapStyle": "2",  # our line breaks only: the segmenter already balanced them
         "ScaledBorderAndShadow": "yes",
     }
@@ -769,7 +765,7 @@ def qc_summary(path: Path, report: dict[str, Any]) -> str:
     )
 
 
-def render(cues: list[Cue], fmt: str, ass_style: AssStyle) -> str:
+def render(cues: list[Cue], fmt: str, ass_style: AssStyle | None) -> str:
     if fmt == "srt":
         return render_srt(cues)
     if fmt == "vtt":
@@ -787,7 +783,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--transcript", type=Path, required=True, help="word-level JSON (asr or translate)")
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--format", choices=FORMATS, required=True)
-    parser.add_argument("--style", default="{}", help='JSON object of Style fields, plus "ass": AssStyle fields')
+    parser.add_argument("--style", required=True, help='JSON object of Style fields, plus "ass": AssStyle fields for .ass')
     parser.add_argument("--qc", type=Path, help="write the quality report (JSON) here")
     # nargs="?": the rule passes the flag with no value when the diarize stage is off.
     parser.add_argument("--speakers", type=Path, nargs="?", help="speaker turns JSON from the diarize stage")
@@ -798,7 +794,8 @@ def main(argv: list[str] | None = None) -> None:
     setup_logging(args.debug)
     transcript = read_json(args.transcript, "transcript")
     style_fields = json.loads(args.style)
-    ass_style = AssStyle(**style_fields.pop("ass", {}))
+    # only .ass renders get the ass_style block (restyling ASS re-renders no SRT)
+    ass_style = AssStyle(**style_fields.pop("ass")) if args.format == "ass" else None
     style = Style(**style_fields)
     turns = read_json(args.speakers, "speaker turns")["turns"] if args.speakers else None
     cuts = read_json(args.shots, "shot cuts")["cuts"] if args.shots else None

@@ -19,6 +19,8 @@ import pytest
 import media
 from conftest import PROJECT, copy_project, fixture, planned_jobs, snakemake, update_config
 
+from bench.project import subtitle_style
+
 
 @pytest.fixture
 def work(tmp_path) -> Path:
@@ -289,7 +291,7 @@ def test_17b_unwritable_output_inside_a_stage_is_one_line(tmp_path):
     try:
         done = subprocess.run(
             [sys.executable, PROJECT / "scripts" / "subtitles.py", "--transcript", transcript,
-             "--output", blocked / "a.srt", "--format", "srt"],
+             "--output", blocked / "a.srt", "--format", "srt", "--style", json.dumps(subtitle_style())],
             capture_output=True, text=True,
         )  # fmt: skip
     finally:

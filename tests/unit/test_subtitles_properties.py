@@ -8,9 +8,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.project import schema_defaults, subtitle_style
 from subtitles import AssStyle, Style, build_subtitles, render_ass, render_srt, render_vtt
 
-STYLE = Style()
+STYLE = Style(**subtitle_style())
 VOCABULARY = ["the", "sun", "is", "up", "and", "to", "Right", "fast,", "home.", "दिवा", "के", "नहीं", "है।", "Paris", "a"]
 
 
@@ -95,7 +96,7 @@ def test_no_rendered_format_shrinks_a_gap(transcript):
     import pysubs2
 
     cues = build_subtitles(transcript, STYLE).cues
-    for fmt, render in (("srt", render_srt), ("vtt", render_vtt), ("ass", lambda c: render_ass(c, AssStyle()))):
+    for fmt, render in (("srt", render_srt), ("vtt", render_vtt), ("ass", lambda c: render_ass(c, AssStyle(**schema_defaults("ass_style"))))):
         events = pysubs2.SSAFile.from_string(render(cues), format_=fmt).events
         assert len(events) == len(cues), fmt
         for event, cue in zip(events, cues):
