@@ -73,25 +73,24 @@ def test_01_zero_byte_input(work):
     assert planned_jobs(work).get("demux_audio") == 1  # nothing was trusted
 
 
-def test_02_truncated_mp4(work):
-    media.truncated_mp4(work / "in" / "cut.mp4")
+def notes(path):
+    path.write_text("these are my notes, not a film\n" * 20)
+
+
+@pytest.mark.parametrize(
+    "make, name, problem",
+    [
+        (media.truncated_mp4, "cut", "not readable as audio/video"),  # 2: a truncated mp4
+        (notes, "notes", "not readable as audio/video"),  # 3: a text file renamed .mp4
+        (media.video_without_audio, "mute", "has no audio stream"),  # 4: video without audio
+    ],
+    ids=["truncated_mp4", "text_file_renamed_mp4", "video_without_audio"],
+)
+def test_02_to_04_unreadable_media(work, make, name, problem):
+    make(work / "in" / f"{name}.mp4")
     code, output = run(work)
     assert code != 0
-    assert_failed_cleanly(work, output, "in/cut.mp4: not readable as audio/video", "work/demux/cut.wav")
-
-
-def test_03_text_file_renamed_mp4(work):
-    (work / "in" / "notes.mp4").write_text("these are my notes, not a film\n" * 20)
-    code, output = run(work)
-    assert code != 0
-    assert_failed_cleanly(work, output, "in/notes.mp4: not readable as audio/video", "work/demux/notes.wav")
-
-
-def test_04_video_without_audio(work):
-    media.video_without_audio(work / "in" / "mute.mp4")
-    code, output = run(work)
-    assert code != 0
-    assert_failed_cleanly(work, output, "in/mute.mp4: has no audio stream", "work/demux/mute.wav")
+    assert_failed_cleanly(work, output, f"in/{name}.mp4: {problem}", f"work/demux/{name}.wav")
 
 
 # 5-7: valid but awkward input ------------------------------------------------------------
