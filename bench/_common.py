@@ -23,22 +23,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import project  # copies of the workflow, shared with the tests (bench/project.py)
+from project import MODELS, PROJECT, VENVS  # noqa: F401  (the benchmarks use them as c.PROJECT, ...)
+
 BENCH = Path(__file__).resolve().parent
-PROJECT = BENCH.parent
 FIXTURES = Path(os.environ.get("BENCH_FIXTURES", PROJECT.parent / "shared" / "fixtures"))
-VENVS = PROJECT / ".venvs"
-MODELS = PROJECT / "resources" / "models"
 SNAKEMAKE = VENVS / "workflow" / "bin" / "snakemake"
 WORKFLOW_PYTHON = VENVS / "workflow" / "bin" / "python"
 ASR_PYTHON = VENVS / "asr" / "bin" / "python"
 RAW_ASR = BENCH / "raw_asr.py"
 # Generated media is cached here between benchmarks and runs (keyed by how it was made).
 CACHE = Path(os.environ.get("BENCH_CACHE", Path(tempfile.gettempdir()) / "subtitles-bench-cache"))
-# What a project copy leaves out: build outputs, state, tests and these benchmarks. Everything
-# else at the top level (Snakefile, rules, scripts, envs, config, profiles, report, ...) is the
-# workflow, whatever the other parts of the project add.
-NOT_WORKFLOW = {".git", ".venvs", ".snakemake", ".pytest_cache", ".ci", "in", "out", "work", "logs",
-                "benchmarks", "resources", "tests", "bench", "__pycache__"}  # fmt: skip
 SAMPLE_RATE = 16_000
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 # Where benchmarks 1, 2 and 6 decode: cpu (default: int8, as the issue specifies) or cuda (float16,
@@ -562,74 +557,20 @@ def parse_sets(entries: list[str]) -> dict[str, Any]:
 
 
 def copy_project(target: Path, **config_overrides: Any) -> Path:
-    """A fresh copy of the workflow in `target` (as tests/conftest.py does), sharing this
-    checkout's built envs and assembled models through absolute venv_dir / model_dir. The
-    copy is of the pinned commit (source_revision) unless BENCH_SOURCE=worktree."""
-    import yaml
-
-    target.mkdir(parents=True, exist_ok=True)
-    if source_revision()["source"] == "worktree":
-        for source in sorted(PROJECT.iterdir()):
-            if source.name in NOT_WORKFLOW:
-                continue
-            if source.is_dir():
-                shutil.copytree(source, target / source.name, ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                shutil.copy2(source, target / source.name)
-    else:
-        commit = source_revision()["commit_full"]
-        archive = subprocess.run(["git", "archive", "--format=tar", commit], cwd=PROJECT, capture_output=True,
-                                 check=True).stdout  # fmt: skip
-        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
-        for name in NOT_WORKFLOW:
-            path = target / name
-            if path.is_dir():
-                shutil.rmtree(path)
-        # git archive dates every file at the commit; take the checkout's dates instead, as a
-        # copy would, so code inputs are not newer than this checkout's models and stamps.
-        for path in target.rglob("*"):
-            twin = PROJECT / path.relative_to(target)
-            if path.is_file() and twin.exists():
-                stat = twin.stat()
-                os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    config_path = target / "config" / "config.yaml"
-    config = yaml.safe_load(config_path.read_text())
-    changes = {"venv_dir": str(VENVS), "model_dir": str(MODELS), **config_overrides}
-
-    def merge(into: dict, new: dict) -> None:
-        for key, value in new.items():
-            if isinstance(value, dict) and isinstance(into.get(key), dict):
-                merge(into[key], value)
-            else:
-                into[key] = value
-
-    merge(config, changes)
-    merge(config, SETS)
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    (target / "in").mkdir(exist_ok=True)
+    """project.copy_project of what is measured (the pinned commit, unless BENCH_SOURCE=worktree),
+    with the --set overrides on top."""
+    revision = source_revision()
+    project.copy_project(target, None if revision["source"] == "worktree" else revision["commit_full"], **config_overrides)
+    project.update_config(target, SETS)
     return target
-
-
-def planned_jobs(tree: Path, *args: str) -> tuple[dict[str, int], str]:
-    """Rule -> job count of what `snakemake -n` would run in `tree`, and its output."""
-    done = run_timed(snakemake_cmd("-n", *args), cwd=tree)
-    output = done.stdout + done.stderr
-    jobs: dict[str, int] = {}
-    if "Job stats:" in output:
-        for line in output.split("Job stats:", 1)[1].splitlines()[3:]:
-            match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
-            if not match:
-                break
-            if match[1] != "total":
-                jobs[match[1]] = int(match[2])
-    return jobs, output
 
 
 def preflight(tree: Path, *args: str) -> dict[str, int]:
     """Refuse to run a copy whose plan would build envs or models: those live in this
     checkout (venv_dir/model_dir are absolute), and a benchmark must never write there.
     Resets the copy's state afterwards so the measured run starts fresh."""
-    jobs, output = planned_jobs(tree, *args)
+    done = run_timed(snakemake_cmd("-n", *args), cwd=tree)
+    jobs = project.job_counts(done.stdout + done.stderr)
     shared = sorted(set(jobs) & {"env_build", "model_assemble"})
     if shared:
         raise SystemExit(
@@ -764,26 +705,6 @@ def asr_options(**overrides: Any) -> dict[str, Any]:
     options["batch_size"] = resolve_batch_size(options.get("batch_size", 0), DEVICE)
     options.update(overrides)
     return options
-
-
-# ------------------------------------------------------------------------------ WER
-def words(text: str) -> list[str]:
-    text = text.lower().replace("’", "'").replace("-", " ")
-    spelled = {"mr": "mister", "mrs": "missus", "dr": "doctor"}
-    return [spelled.get(w, w) for w in re.findall(r"[a-z0-9']+", text)]
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    ref, hyp = words(reference), words(hypothesis)
-    if not ref:
-        return float(bool(hyp))
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
-        previous = current
-    return previous[-1] / len(ref)
 
 
 # ------------------------------------------------------------------------------ CLI

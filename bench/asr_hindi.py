@@ -20,6 +20,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT / "scripts"))
 
 from common.repetition import looping_reason  # noqa: E402
+from common.wer import word_error_rate  # noqa: E402
 from common.writing_systems import script_shares  # noqa: E402
 
 FIXTURES = PROJECT.parent / "shared" / "fixtures" / "hi"
@@ -46,13 +47,6 @@ def transcribe(audio: Path, model: str, output: Path, options: dict, project: Pa
     return json.loads(output.read_text(encoding="utf-8"))
 
 
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    import jiwer
-
-    clean = jiwer.Compose([jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(), jiwer.Strip()])
-    return jiwer.wer(clean(reference), clean(hypothesis.replace("।", " ")) or "-")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="base")
@@ -70,7 +64,7 @@ def main() -> None:
                 "clip": audio.name[:40],
                 "loops": sum(1 for s in document["segments"] if looping_reason(s["text"])),
                 "devanagari": round(script_shares(text).get("DEVANAGARI", 0.0), 3),
-                "wer": round(word_error_rate(reference, text), 3),
+                "wer": round(word_error_rate(reference, text.replace("।", " ")), 3),  # a danda may join two words
                 "redecoded": [s.get("redecoded") for s in document["segments"] if s.get("redecoded")],
                 "dropped": document.get("dropped_segments", []),
                 "text": text,

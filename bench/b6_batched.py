@@ -14,6 +14,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c  # noqa: E402
 
+sys.path.insert(0, str(c.PROJECT / "scripts"))
+from common.wer import word_error_rate  # noqa: E402
+
 
 def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
     full_sizes = [0, 4, 8, 16] if c.DEVICE == "cpu" else [0, 8, 16, 32]  # a GPU keeps more chunks busy
@@ -25,7 +28,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
     options = c.asr_options()
     result = c.Result("batched", "6. Batched vs sequential inference", "quick" if quick else "full")
     result.params = {
-        "clip": f"{seconds} s speech, 16 kHz mono WAV ({len(c.words(reference))} reference words)",
+        "clip": f"{seconds} s speech, 16 kHz mono WAV ({len(reference.split())} reference words)",
         "model": f"base {c.COMPUTE_TYPE} {c.DEVICE}, {threads} threads, beam {options.get('beam_size', 5)}, word timestamps, VAD",
         "runs": f"{reps} per batch size, one process each (model load and a 12 s warm-up not timed)"
         if not quick else "1 per batch size, one process each, no warm-up",  # fmt: skip
@@ -49,8 +52,8 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
             "rtf": rtf,
             "transcribe_s": c.median([r["transcribe_s"] for r in rows[size]]),
             "rss_mb": max(r["max_rss_mb"] for r in rows[size]),
-            "wer_ref": c.wer(reference, rows[size][0]["text"]),
-            "wer_vs_seq": c.wer(sequential_text, rows[size][0]["text"]) if size else 0.0,
+            "wer_ref": word_error_rate(reference, rows[size][0]["text"]),
+            "wer_vs_seq": word_error_rate(sequential_text, rows[size][0]["text"]) if size else 0.0,
             "words": rows[size][0]["words"],
         }
         label = "sequential (0)" if size == 0 else f"batched {size}"

@@ -49,6 +49,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ASR_PYTHON, CACHE, FIXTURES, MODELS, PROJECT, machine_line, source_revision  # noqa: E402
+from project import subtitle_style  # noqa: E402
 
 sys.path.insert(0, str(PROJECT / "scripts"))
 from common.function_words import for_language  # noqa: E402
@@ -216,7 +217,7 @@ def speech_onset(reference: list[RefWord], index: int) -> float:
 def cue_errors(document: dict[str, Any], reference: list[RefWord]) -> dict[str, list[float]]:
     """Per cue: |start - onset| of those whose first word has a reference onset, how early each
     starts, and how early each ends (unforced ends only)."""
-    style = Style()
+    style = Style(**subtitle_style())
     cues = build_subtitles(document, style).cues  # what the subtitles stage renders
     return cue_timing_errors(cues, reference, style.min_gap)
 
@@ -356,7 +357,7 @@ def measure_rendering(items: list[Item], transcripts: dict[Path, dict[str, Any]]
     for item in items:
         document = transcripts[item.audio]
         old = [Cue(c.start, c.end, list(c.lines)) for c in old_renderer.build_cues(document, old_renderer.Style())]
-        new = build_subtitles(document, Style()).cues
+        new = build_subtitles(document, Style(**subtitle_style())).cues
         name = f"{item.set_name}/{item.audio.stem}"
         results[name] = {"language": item.language, "before": render_goals(old, item.language), "after": render_goals(new, item.language)}
     return results

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from common.io import atomic_path, run_cli, setup_logging, write_text_atomic
+from common.wer import word_error_rate
 
 CHARS = re.compile(r"\S")
 ENVELOPE_STEP_S = 0.05  # one RMS value per 50 ms: finer than any cue edge a viewer can see
@@ -211,10 +212,7 @@ def reference_text(path: Path) -> str:
 
 def scores(tracks: dict[str, list], references: dict[str, Path], source: str) -> list[dict[str, Any]]:
     """WER for the spoken language, chrF for translations, wherever a reference exists."""
-    import jiwer
     import sacrebleu
-
-    clean = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(), jiwer.Strip()])
     rows = []
     for lang, path in references.items():
         if lang not in tracks:
@@ -223,7 +221,7 @@ def scores(tracks: dict[str, list], references: dict[str, Path], source: str) ->
         reference = reference_text(path)
         row = {"language": lang, "reference": path.name}
         if lang == source:
-            row["WER"] = round(jiwer.wer(clean(reference), clean(hypothesis) or "-"), 4)
+            row["WER"] = round(word_error_rate(reference, hypothesis), 4)
         row["chrF"] = round(sacrebleu.sentence_chrf(hypothesis, [reference]).score, 2)
         rows.append(row)
     return rows

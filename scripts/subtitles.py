@@ -21,12 +21,11 @@ import regex
 
 from common.function_words import FunctionWords, for_language
 from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic, write_text_atomic
+from common.punctuation import CLAUSE_END, SENTENCE_END
 from common.writing_systems import in_expected_script
 
 log = logging.getLogger("stage")
 
-SENTENCE_END = (".", "?", "!", "…", "।", "。", "？", "！")
-CLAUSE_END = (",", ";", ":", "—", "–", "、", "，")
 # A word of one of these is "I", not the start of a sentence, when capitalised mid-text.
 PRONOUN_I = {"i", "i'm", "i'll", "i've", "i'd", "i’m", "i’ll", "i’ve", "i’d"}
 PUNCTUATION = regex.compile(r"[\p{P}\p{S}]+")
@@ -54,30 +53,25 @@ class Loop:
 
 @dataclass
 class Style:
-    max_lines: int = 2
-    max_line_chars: int = 42
-    max_cps: float = 17.0
-    min_duration: float = 5 / 6
-    max_duration: float = 7.0
-    fps: float = 24.0
-    min_gap_frames: int = 2
-    close_gap: float = 0.5
-    linger: float = 0.5
-    pause_break: float = 1.0
-    # Frames a cue appears before its first word. 0: the asr stage's refined onsets already
-    # sit on the speech (within 10-30 ms), and 1 frame (42 ms at 24 fps) alone would put the
-    # median cue start past the 0.03 s goal (bench/quality.py: TIMIT 0.045 s vs 0.005 s).
-    lead_in_frames: int = 0
-    # How much later than its first word a cue may start so the cue before gets min_duration.
-    max_start_delay: float = 0.5
-    # The shortest a cue may ever be, when even that delay cannot give it min_duration.
-    min_flash: float = 0.25
-    # In text without punctuation, a capitalised word after a pause this long starts a sentence.
-    sentence_pause: float = 0.15
-    # Words starting at one instant are spread this far apart (broken upstream word times).
-    min_word_step: float = 0.05
-    # A cue start or end this many frames or fewer from a shot cut moves onto it (Netflix).
-    shot_snap_frames: int = 12
+    """The subtitles config block (config/schemas/config.schema.yaml describes each field and
+    holds its default), with max_cps and fps resolved for one film and language by the rule."""
+
+    max_lines: int
+    max_line_chars: int
+    max_cps: float
+    min_duration: float
+    max_duration: float
+    fps: float
+    min_gap_frames: int
+    close_gap: float
+    linger: float
+    pause_break: float
+    lead_in_frames: int
+    max_start_delay: float
+    min_flash: float
+    sentence_pause: float
+    min_word_step: float
+    shot_snap_frames: int
 
     @property
     def min_gap(self) -> float:
@@ -222,7 +216,7 @@ def repair_timeline(words: list[Word], style: Style) -> list[Word]:
     return repaired
 
 
-def words_from_transcript(transcript: dict[str, Any], style: Style | None = None, loops: list[Loop] | None = None) -> list[Word]:
+def words_from_transcript(transcript: dict[str, Any], style: Style, loops: list[Loop] | None = None) -> list[Word]:
     """All words in time order, after dropping what Whisper hallucinated, with times repaired.
 
     Dropped (and listed in `loops` where they are loops): a segment repeating the previous one
@@ -230,7 +224,6 @@ def words_from_transcript(transcript: dict[str, Any], style: Style | None = None
     thinks is not speech while its words are near-random (music, noise). Segments are taken
     in order of their first word (translations can come back overlapping or out of order).
     """
-    style = style or Style()
     loops = loops if loops is not None else []
     segments = [(segment, words_of_segment(segment)) for segment in transcript.get("segments", [])]
     segments.sort(key=lambda pair: pair[1][0].start if pair[1] else math.inf)
@@ -536,14 +529,6 @@ def build_cues(transcript: dict[str, Any], style: Style, turns: list[dict[str, A
     return build_subtitles(transcript, style, turns).cues
 
 
-def timestamp(seconds: float, separator: str) -> str:
-    millis = int(round(seconds * 1000))
-    hours, millis = divmod(millis, 3_600_000)
-    minutes, millis = divmod(millis, 60_000)
-    secs, millis = divmod(millis, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
-
-
 def render_srt(cues: list[Cue]) -> str:
     import pysrt
 
@@ -561,39 +546,43 @@ def render_srt(cues: list[Cue]) -> str:
 
 
 def render_vtt(cues: list[Cue]) -> str:
+    """WebVTT by pysubs2, which numbers the cues; `&`, `<` and `>` are escaped first (VTT
+    reads them as markup) and SSA tags kept as they are (no `{...}` is dropped)."""
+    import pysubs2
+
     def escape(text: str) -> str:
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-    blocks = ["WEBVTT\n"]
+    subs = pysubs2.SSAFile()
     for cue in cues:
-        blocks.append(f"{timestamp(cue.start, '.')} --> {timestamp(cue.end, '.')}\n{escape(cue.text)}\n")
-    return "\n".join(blocks)
+        text = r"\N".join(escape(line) for line in cue.lines)
+        subs.append(pysubs2.SSAEvent(start=round(cue.start * 1000), end=round(cue.end * 1000), text=text))
+    return subs.to_string("vtt", keep_ssa_tags=True)
 
 
 @dataclass
 class AssStyle:
-    """The ASS [V4+ Styles] line, for players and for burn-in (ffmpeg's subtitles filter)."""
+    """The ass_style config block (the schema holds the defaults): the ASS [V4+ Styles] line,
+    for players and for burn-in (ffmpeg's subtitles filter)."""
 
-    font: str = "DejaVu Sans"
-    font_size: int = 54
-    primary_colour: str = "&H00FFFFFF"
-    outline_colour: str = "&H00000000"
-    back_colour: str = "&H80000000"
-    bold: bool = False
-    outline: float = 2.5
-    shadow: float = 1.0
-    margin_v: int = 60
-    play_res_x: int = 1920
-    play_res_y: int = 1080
+    font: str
+    font_size: int
+    primary_colour: str
+    outline_colour: str
+    back_colour: str
+    bold: bool
+    outline: float
+    shadow: float
+    margin_v: int
 
 
-def ass_timestamp(seconds: float, round_up: bool = False) -> str:
+# Sizes in ass_style are for this frame; players scale them to the video.
+PLAY_RES = (1920, 1080)
+
+
+def ass_centiseconds(seconds: float, round_up: bool = False) -> int:
     """ASS keeps centiseconds: starts round up and ends down, so gaps never shrink."""
-    centis = math.ceil(seconds * 100 - 1e-6) if round_up else math.floor(seconds * 100 + 1e-6)
-    hours, centis = divmod(centis, 360_000)
-    minutes, centis = divmod(centis, 6000)
-    secs, centis = divmod(centis, 100)
-    return f"{hours:d}:{minutes:02d}:{secs:02d}.{centis:02d}"
+    return math.ceil(seconds * 100 - 1e-6) if round_up else math.floor(seconds * 100 + 1e-6)
 
 
 def ass_escape(text: str) -> str:
@@ -601,33 +590,43 @@ def ass_escape(text: str) -> str:
     return text.replace("\\", "\uff3c").replace("{", "\uff5b").replace("}", "\uff5d")
 
 
-def render_ass(cues: list[Cue], style: AssStyle | None = None) -> str:
-    st = style or AssStyle()
-    header = [
-        "[Script Info]",
-        "ScriptType: v4.00+",
-        f"PlayResX: {st.play_res_x}",
-        f"PlayResY: {st.play_res_y}",
-        "WrapStyle: 2",  # our line breaks only: the segmenter already balanced them
-        "ScaledBorderAndShadow: yes",
-        "",
-        "[V4+ Styles]",
-        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, "
-        "Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, "
-        "MarginL, MarginR, MarginV, Encoding",
-        f"Style: Default,{st.font},{st.font_size},{st.primary_colour},&H000000FF,{st.outline_colour},"
-        f"{st.back_colour},{-1 if st.bold else 0},0,0,0,100,100,0,0,1,{st.outline:g},{st.shadow:g},2,"
-        f"80,80,{st.margin_v},1",
-        "",
-        "[Events]",
-        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
-    ]
-    events = [
-        f"Dialogue: 0,{ass_timestamp(c.start, round_up=True)},{ass_timestamp(c.end)},Default,,0,0,0,,"
-        + "\\N".join(ass_escape(line) for line in c.lines)
-        for c in cues
-    ]
-    return "\n".join(header + events) + "\n"
+def render_ass(cues: list[Cue], st: AssStyle) -> str:
+    """ASS by pysubs2. Times go in already on whole centiseconds (rounded as
+    ass_centiseconds says), so pysubs2's own rounding to the nearest one changes nothing."""
+    import pysubs2
+    from pysubs2.formats.substation import rgba_to_color
+
+    subs = pysubs2.SSAFile()
+    subs.info = {
+        "ScriptType": "v4.00+",
+        "PlayResX": str(PLAY_RES[0]),
+        "PlayResY": str(PLAY_RES[1]),
+        "WrapStyle": "2",  # our line breaks only: the segmenter already balanced them
+        "ScaledBorderAndShadow": "yes",
+    }
+    subs.styles = {
+        "Default": pysubs2.SSAStyle(
+            fontname=st.font,
+            fontsize=st.font_size,
+            primarycolor=rgba_to_color(st.primary_colour),
+            secondarycolor=rgba_to_color("&H000000FF"),
+            outlinecolor=rgba_to_color(st.outline_colour),
+            backcolor=rgba_to_color(st.back_colour),
+            bold=st.bold,
+            outline=st.outline,
+            shadow=st.shadow,
+            alignment=pysubs2.Alignment.BOTTOM_CENTER,
+            marginl=80,
+            marginr=80,
+            marginv=st.margin_v,
+            encoding=1,
+        )
+    }
+    for cue in cues:
+        start, end = ass_centiseconds(cue.start, round_up=True), ass_centiseconds(cue.end)
+        text = "\\N".join(ass_escape(line) for line in cue.lines)
+        subs.append(pysubs2.SSAEvent(start=start * 10, end=end * 10, text=text))
+    return subs.to_string("ass", header_notice="")
 
 
 # What the QC counts. Format rules the renderer enforces; what a viewer would reject besides;
@@ -766,7 +765,7 @@ def qc_summary(path: Path, report: dict[str, Any]) -> str:
     )
 
 
-def render(cues: list[Cue], fmt: str, ass_style: AssStyle) -> str:
+def render(cues: list[Cue], fmt: str, ass_style: AssStyle | None) -> str:
     if fmt == "srt":
         return render_srt(cues)
     if fmt == "vtt":
@@ -784,7 +783,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--transcript", type=Path, required=True, help="word-level JSON (asr or translate)")
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--format", choices=FORMATS, required=True)
-    parser.add_argument("--style", default="{}", help='JSON object of Style fields, plus "ass": AssStyle fields')
+    parser.add_argument("--style", required=True, help='JSON object of Style fields, plus "ass": AssStyle fields for .ass')
     parser.add_argument("--qc", type=Path, help="write the quality report (JSON) here")
     # nargs="?": the rule passes the flag with no value when the diarize stage is off.
     parser.add_argument("--speakers", type=Path, nargs="?", help="speaker turns JSON from the diarize stage")
@@ -795,7 +794,8 @@ def main(argv: list[str] | None = None) -> None:
     setup_logging(args.debug)
     transcript = read_json(args.transcript, "transcript")
     style_fields = json.loads(args.style)
-    ass_style = AssStyle(**style_fields.pop("ass", {}))
+    # only .ass renders get the ass_style block (restyling ASS re-renders no SRT)
+    ass_style = AssStyle(**style_fields.pop("ass")) if args.format == "ass" else None
     style = Style(**style_fields)
     turns = read_json(args.speakers, "speaker turns")["turns"] if args.speakers else None
     cuts = read_json(args.shots, "shot cuts")["cuts"] if args.shots else None

@@ -22,9 +22,9 @@ from typing import Any
 from common.hub import hub_reachable
 from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic
 from common.languages import backend_codes
+from common.punctuation import SENTENCE_END
 
 SCHEMA = "subtitles-workflow/translation/v1"
-SENTENCE_END = (".", "?", "!", "…", "।", "。", "？", "！")
 log = logging.getLogger("stage")
 
 

@@ -8,10 +8,11 @@ import json
 import re
 import shutil
 
-import jiwer
 import pytest
 
 from conftest import copy_project, fixture, requires_fixtures, snakemake, update_config
+
+from common.wer import word_error_rate
 
 pytestmark = [requires_fixtures]
 
@@ -29,9 +30,8 @@ def reference_text() -> str:
 
 
 def error_rate(document) -> float:
-    clean = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(), jiwer.Strip()])
     spoken = " ".join(s["text"] for s in document["segments"])
-    return jiwer.wer(clean(reference_text()), clean(spoken))
+    return word_error_rate(reference_text(), spoken)
 
 
 @pytest.fixture(scope="module")

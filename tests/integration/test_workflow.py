@@ -13,11 +13,12 @@ import subprocess
 import time
 from pathlib import Path
 
-import jiwer
 import pysrt
 import pytest
 
 from conftest import copy_project, fixture, planned_jobs, requires_fixtures, snakemake, update_config
+
+from common.wer import word_error_rate
 
 pytestmark = [requires_fixtures]
 
@@ -32,11 +33,6 @@ def workdir(tmp_path_factory) -> Path:
     shutil.copy2(fixture("video/autocut_test001.mp4"), work / "in" / "autocut_test001.mp4")
     shutil.copy2(fixture("en/jfk.flac"), work / "in" / "jfk.flac")
     return work
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    clean = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(), jiwer.Strip()])
-    return jiwer.wer(clean(reference), clean(hypothesis))
 
 
 def subtitle_streams(video: Path) -> list[dict]:

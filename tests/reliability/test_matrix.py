@@ -19,6 +19,8 @@ import pytest
 import media
 from conftest import PROJECT, copy_project, fixture, planned_jobs, snakemake, update_config
 
+from bench.project import subtitle_style
+
 
 @pytest.fixture
 def work(tmp_path) -> Path:
@@ -71,25 +73,24 @@ def test_01_zero_byte_input(work):
     assert planned_jobs(work).get("demux_audio") == 1  # nothing was trusted
 
 
-def test_02_truncated_mp4(work):
-    media.truncated_mp4(work / "in" / "cut.mp4")
+def notes(path):
+    path.write_text("these are my notes, not a film\n" * 20)
+
+
+@pytest.mark.parametrize(
+    "make, name, problem",
+    [
+        (media.truncated_mp4, "cut", "not readable as audio/video"),  # 2: a truncated mp4
+        (notes, "notes", "not readable as audio/video"),  # 3: a text file renamed .mp4
+        (media.video_without_audio, "mute", "has no audio stream"),  # 4: video without audio
+    ],
+    ids=["truncated_mp4", "text_file_renamed_mp4", "video_without_audio"],
+)
+def test_02_to_04_unreadable_media(work, make, name, problem):
+    make(work / "in" / f"{name}.mp4")
     code, output = run(work)
     assert code != 0
-    assert_failed_cleanly(work, output, "in/cut.mp4: not readable as audio/video", "work/demux/cut.wav")
-
-
-def test_03_text_file_renamed_mp4(work):
-    (work / "in" / "notes.mp4").write_text("these are my notes, not a film\n" * 20)
-    code, output = run(work)
-    assert code != 0
-    assert_failed_cleanly(work, output, "in/notes.mp4: not readable as audio/video", "work/demux/notes.wav")
-
-
-def test_04_video_without_audio(work):
-    media.video_without_audio(work / "in" / "mute.mp4")
-    code, output = run(work)
-    assert code != 0
-    assert_failed_cleanly(work, output, "in/mute.mp4: has no audio stream", "work/demux/mute.wav")
+    assert_failed_cleanly(work, output, f"in/{name}.mp4: {problem}", f"work/demux/{name}.wav")
 
 
 # 5-7: valid but awkward input ------------------------------------------------------------
@@ -289,7 +290,7 @@ def test_17b_unwritable_output_inside_a_stage_is_one_line(tmp_path):
     try:
         done = subprocess.run(
             [sys.executable, PROJECT / "scripts" / "subtitles.py", "--transcript", transcript,
-             "--output", blocked / "a.srt", "--format", "srt"],
+             "--output", blocked / "a.srt", "--format", "srt", "--style", json.dumps(subtitle_style())],
             capture_output=True, text=True,
         )  # fmt: skip
     finally:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from bench.project import subtitle_style
 from shots import parse_cuts
 from subtitles import Cue, Style, snap_to_cuts
 
-STYLE = Style(fps=25.0)  # 12 frames = 0.48 s, the minimum gap (2 frames) = 0.08 s
+STYLE = Style(**subtitle_style(fps=25.0))  # 12 frames = 0.48 s, the minimum gap (2 frames) = 0.08 s
 FRAME = 1 / 25
 
 

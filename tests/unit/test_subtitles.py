@@ -7,7 +7,9 @@ from pathlib import Path
 import pysrt
 import pytest
 
+from bench.project import schema_defaults, subtitle_style
 from subtitles import (
+    AssStyle,
     Cue,
     Style,
     Word,
@@ -23,7 +25,8 @@ from subtitles import (
     time_cues,
 )
 
-STYLE = Style()
+ASS_STYLE = AssStyle(**schema_defaults("ass_style"))
+STYLE = Style(**subtitle_style())
 
 
 def words_at(text: str, start: float = 0.0, seconds_per_word: float = 0.3, gap: float = 0.05) -> list[Word]:
@@ -94,7 +97,7 @@ def test_cue_starts_on_its_first_word_with_the_lead_in_and_lingers_at_most_half_
     words = words_at("Hello there.", start=3.0) + words_at("General Kenobi.", start=10.0)
     cues = time_cues(segment_words(words, STYLE), STYLE)
     assert [c.start for c in cues] == [3.0, 10.0]  # no lead-in by default
-    lead_in = Style(lead_in_frames=2)
+    lead_in = Style(**subtitle_style(lead_in_frames=2))
     assert [c.start for c in time_cues(segment_words(words, lead_in), lead_in)] == [2.917, 9.917]  # 2 frames
     assert cues[0].end <= words[1].end + 0.5 + 1e-6
     assert cues[1].end <= words[-1].end + 0.5 + 1e-6
@@ -119,8 +122,8 @@ def test_fast_speech_keeps_hard_limits():
 def test_devanagari_is_measured_in_graphemes():
     assert graphemes("नमस्ते") == 3
     text = "भारत एक विशाल देश है जहाँ अनेक भाषाएँ बोली जाती हैं और हर क्षेत्र की अपनी संस्कृति है। यहाँ की विविधता इसकी पहचान है।"
-    cues = build_cues(transcript_of(words_at(text)), Style(max_cps=22))
-    assert_professional(cues, Style(max_cps=22))
+    cues = build_cues(transcript_of(words_at(text)), Style(**subtitle_style(max_cps=22)))
+    assert_professional(cues, Style(**subtitle_style(max_cps=22)))
     assert cues[0].lines[0].startswith("भारत")
 
 
@@ -161,28 +164,28 @@ def test_srt_round_trip_through_pysrt():
 def test_vtt_header_timestamps_and_escaping():
     cues = build_cues(transcript_of(words_at("Fish <&> chips.")), STYLE)
     vtt = render_vtt(cues)
-    assert vtt.startswith("WEBVTT\n\n00:00:00.000 --> ")
+    assert vtt.startswith("WEBVTT\n\n1\n00:00:00.000 --> ")
     assert "Fish &lt;&amp;&gt; chips." in vtt
 
 
 def test_devanagari_renders_intact_in_every_format():
     text = "क्या सेंट मैरीस की एयर क्वालिटी घातक है"
-    cues = build_cues(transcript_of(words_at(text)), Style(max_cps=22))
+    cues = build_cues(transcript_of(words_at(text)), Style(**subtitle_style(max_cps=22)))
     assert pysrt.from_string(render_srt(cues))[0].text == text
     assert text in render_vtt(cues)
-    assert text in render_ass(cues)
+    assert text in render_ass(cues, ASS_STYLE)
     assert render_srt(cues).encode("utf-8")[:3] != b"\xef\xbb\xbf"
 
 
 def test_ass_escapes_override_braces_and_keeps_gaps():
     cues = [Cue(1.004, 2.006, ["{\\b1}bold"]), Cue(2.09, 3.0, ["next"])]
-    ass = render_ass(cues)
+    ass = render_ass(cues, ASS_STYLE)
     assert "{" not in ass.split("[Events]")[1] and "Dialogue: 0,0:00:01.01,0:00:02.00," in ass
     assert "Dialogue: 0,0:00:02.09,0:00:03.00," in ass
 
 
 def test_quality_report_separates_fixable_from_too_fast_speech():
-    style = Style()
+    style = STYLE
     slow_enough = [Cue(0.0, 1.0, ["This line is far too long to read in one second"]), Cue(5.0, 6.0, ["Ok."])]
     report = quality_report(slow_enough, style)
     assert report["counts"]["line_chars"] == 1 and report["counts"]["cps"] == 1
@@ -248,14 +251,14 @@ def test_a_single_word_lasting_half_a_minute_is_held_at_most_max_duration():
 def test_a_word_said_again_and_again_is_shown_once():
     """Whisper looped on "दिवा" 15 times; before, all 15 reached the screen."""
     words = words_at("आज " + "दिवा " * 15 + "है।", seconds_per_word=0.2)
-    subtitles = build_subtitles(transcript_of_segments(words, language="hi"), Style(max_cps=22))
+    subtitles = build_subtitles(transcript_of_segments(words, language="hi"), Style(**subtitle_style(max_cps=22)))
     assert [c.text for c in subtitles.cues] == ["आज दिवा है।"]
     assert [(loop.text, loop.repeats) for loop in subtitles.loops] == [("दिवा", 15)]
 
 
 def test_a_phrase_said_three_times_in_a_row_is_shown_once():
     words = words_at("वह आई ती नहीं है। ती नहीं है। ती नहीं है।", seconds_per_word=0.5, gap=0.6)
-    cues = build_cues(transcript_of_segments(words, language="hi"), Style(max_cps=22))
+    cues = build_cues(transcript_of_segments(words, language="hi"), Style(**subtitle_style(max_cps=22)))
     assert " ".join(c.text.replace("\n", " ") for c in cues) == "वह आई ती नहीं है।"
 
 
@@ -296,7 +299,7 @@ def test_cue_does_not_end_on_a_single_word_before_a_preposition():
 def test_hindi_postposition_stays_with_the_word_before():
     """Before: "... तिवारी ने लखनऊ / में बताया ..." (the line started with the postposition में)."""
     text = "माध्यमिक शिक्षा विभाग की सचिव संध्या तिवारी ने लखनऊ में बताया कि इस बारे में शासनादेश जारी कर दिया है"
-    cues = build_cues(transcript_of_segments(words_at(text, seconds_per_word=0.25), language="hi"), Style(max_cps=22))
+    cues = build_cues(transcript_of_segments(words_at(text, seconds_per_word=0.25), language="hi"), Style(**subtitle_style(max_cps=22)))
     postpositions = {"का", "की", "के", "में", "से", "पर", "को", "ने", "तक", "है"}
     for cue in cues:
         for line in cue.lines:

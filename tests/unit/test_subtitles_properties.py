@@ -8,9 +8,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from subtitles import Style, build_subtitles
+from bench.project import schema_defaults, subtitle_style
+from subtitles import AssStyle, Style, build_subtitles, render_ass, render_srt, render_vtt
 
-STYLE = Style()
+STYLE = Style(**subtitle_style())
 VOCABULARY = ["the", "sun", "is", "up", "and", "to", "Right", "fast,", "home.", "दिवा", "के", "नहीं", "है।", "Paris", "a"]
 
 
@@ -85,3 +86,20 @@ def test_no_word_or_cue_loop_reaches_the_screen(transcript):
             for at in range(len(words) - 3 * size + 1):
                 unit = words[at : at + size]
                 assert not (unit == words[at + size : at + 2 * size] == words[at + 2 * size : at + 3 * size]), cue.text
+
+
+@settings(max_examples=100, deadline=None)
+@given(transcript())
+def test_no_rendered_format_shrinks_a_gap(transcript):
+    """SRT and VTT keep the cues' whole milliseconds; ASS keeps centiseconds, rounding starts up
+    and ends down, so the gap between cues in every file is at least the one the timing chose."""
+    import pysubs2
+
+    cues = build_subtitles(transcript, STYLE).cues
+    for fmt, render in (("srt", render_srt), ("vtt", render_vtt), ("ass", lambda c: render_ass(c, AssStyle(**schema_defaults("ass_style"))))):
+        events = pysubs2.SSAFile.from_string(render(cues), format_=fmt).events
+        assert len(events) == len(cues), fmt
+        for event, cue in zip(events, cues):
+            assert event.start >= round(cue.start * 1000) and event.end <= round(cue.end * 1000), (fmt, event, cue)
+        for (event, following), (cue, cue_after) in zip(zip(events, events[1:]), zip(cues, cues[1:])):
+            assert following.start - event.end >= round((cue_after.start - cue.end) * 1000), fmt

@@ -1,0 +1,132 @@
+"""The workflow on a private copy of the project, one way for the tests and the benchmarks:
+copy it, change its config, run Snakemake in it, and read what a dry run would do. A copy
+shares this checkout's built envs and assembled models (absolute venv_dir and model_dir), so
+it never builds them again, and a run in it never touches this checkout's in/, out/ or work/.
+
+Stdlib and PyYAML only (the workflow env has both).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parents[1]
+VENVS = PROJECT / ".venvs"
+MODELS = PROJECT / "resources" / "models"
+# What a copy leaves out: build outputs, state, tests and the benchmarks. Everything else at
+# the top level (Snakefile, rules, scripts, envs, config, profiles, report, ...) is the
+# workflow, whatever the other parts of the project add.
+NOT_WORKFLOW = {".git", ".venvs", ".snakemake", ".pytest_cache", ".ci", "in", "out", "work", "logs",
+                "benchmarks", "resources", "tests", "bench", "__pycache__"}  # fmt: skip
+
+
+def copy_workflow(target: Path, commit: str | None = None) -> None:
+    """The workflow's files into `target`: as they are in this checkout, or as `commit` has them
+    (dated like this checkout's files, as a copy would be, so code is not newer than the
+    checkout's models and stamps)."""
+    target.mkdir(parents=True, exist_ok=True)
+    if commit is None:
+        for source in sorted(PROJECT.iterdir()):
+            if source.name in NOT_WORKFLOW:
+                continue
+            if source.is_dir():
+                shutil.copytree(source, target / source.name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(source, target / source.name)
+        return
+    archive = subprocess.run(["git", "archive", "--format=tar", commit], cwd=PROJECT, capture_output=True,
+                             check=True).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    for name in NOT_WORKFLOW:
+        if (target / name).is_dir():
+            shutil.rmtree(target / name)
+    for path in target.rglob("*"):
+        twin = PROJECT / path.relative_to(target)
+        if path.is_file() and twin.exists():
+            stat = twin.stat()
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def merge_config(into: dict[str, Any], changes: dict[str, Any]) -> None:
+    """`changes` into `into`, nested dicts key by key (a value that is not a dict replaces)."""
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            merge_config(into[key], value)
+        else:
+            into[key] = value
+
+
+def update_config(workdir: Path, changes: dict[str, Any]) -> None:
+    """Merge `changes` into workdir/config/config.yaml."""
+    import yaml
+
+    path = workdir / "config" / "config.yaml"
+    config = yaml.safe_load(path.read_text())
+    merge_config(config, changes)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def copy_project(target: Path, commit: str | None = None, **config_overrides: Any) -> Path:
+    """A fresh copy of the workflow in `target` (of `commit`, else of this checkout), with an
+    empty in/, sharing this checkout's envs and models unless the overrides say otherwise."""
+    copy_workflow(target, commit)
+    update_config(target, {"venv_dir": str(VENVS), "model_dir": str(MODELS), **config_overrides})
+    (target / "in").mkdir(exist_ok=True)
+    return target
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True, timeout: float = 1800,
+              cores: int = 2) -> subprocess.CompletedProcess:  # fmt: skip
+    """Snakemake in `workdir` on this interpreter (the workflow env's), without bytecode files."""
+    cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), *args]
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    done = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env)
+    if check and done.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-8000:]}")
+    return done
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """Rule -> job count from the "Job stats:" table of Snakemake's output (empty when there is
+    none: nothing to be done)."""
+    jobs: dict[str, int] = {}
+    if "Job stats:" not in output:
+        return jobs
+    for line in output.split("Job stats:", 1)[1].splitlines()[3:]:
+        match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if not match:
+            break
+        if match[1] != "total":
+            jobs[match[1]] = int(match[2])
+    return jobs
+
+
+def planned_jobs(workdir: Path, *targets: str) -> dict[str, int]:
+    """Rule -> job count that a dry run would execute (empty when nothing is to be done)."""
+    done = snakemake(workdir, "-n", *targets)
+    return job_counts(done.stdout + done.stderr)
+
+
+def schema_defaults(section: str) -> dict[str, Any]:
+    """The defaults config/schemas/config.schema.yaml gives one config section's keys: what
+    Snakemake's validate fills in, for tests and benchmarks that call stage code directly
+    (the stage code itself declares none)."""
+    import yaml
+
+    schema = yaml.safe_load((PROJECT / "config" / "schemas" / "config.schema.yaml").read_text())
+    keys = schema["properties"][section]["properties"]
+    return {key: spec["default"] for key, spec in keys.items() if "default" in spec}
+
+
+def subtitle_style(language: str = "en", **overrides: Any) -> dict[str, Any]:
+    """The subtitles stage's Style fields as the rule passes them for a film without video (the
+    schema's defaults, max_cps for `language`), with `overrides`."""
+    style = schema_defaults("subtitles")
+    cps = style.pop("max_cps")
+    return {**style, "max_cps": cps.get(language, cps["default"]), **overrides}
