@@ -28,6 +28,7 @@ from common.word_timing import refine_transcript_timing
 from common.writing_systems import EXPECTED_SCRIPT
 
 SCHEMA = "subtitles-workflow/transcript/v1"
+REDECODE_SEED = 0
 log = logging.getLogger("stage")
 
 
@@ -168,8 +169,12 @@ def redecode(
     differs from it for the translate task): with a prompt in the right script, and if that
     is not enough, once more with the tokens of other scripts suppressed (not at once: on one
     Hindi fixture suppression made more words wrong). Returns the segments and the prompt."""
+    import ctranslate2
+
     from common.speech import read_wav
 
+    # The fallback samples at temperatures > 0: a fixed seed makes a rebuild give the same words.
+    ctranslate2.set_random_seed(REDECODE_SEED)
     piece = read_wav(audio, window.start, window.end)
     decode = {**kwargs, **FALLBACK_DECODING, "vad_filter": False, "language": spoken}
     decode["condition_on_previous_text"] = False  # a window on its own: no earlier text to follow
