@@ -695,16 +695,14 @@ def raw_asr(audios: list[Path], *, threads: int, options: dict[str, Any], model_
 
 
 def asr_options(**overrides: Any) -> dict[str, Any]:
-    """The asr options the rule would pass (config/config.yaml's asr section without `model`),
-    on DEVICE with COMPUTE_TYPE, plus `overrides`."""
+    """The asr options the rule would pass (config/config.yaml's asr section over the schema's
+    defaults), on DEVICE with COMPUTE_TYPE, plus `overrides`."""
     sys.path.insert(0, str(PROJECT / "scripts"))
     from common.hardware import resolve_batch_size  # the rule's own resolution of `auto`
 
-    options = {k: v for k, v in project_config()["asr"].items() if k != "model"}
-    options.update({"device": DEVICE, "compute_type": COMPUTE_TYPE})
-    options["batch_size"] = resolve_batch_size(options.get("batch_size", 0), DEVICE)
-    options.update(overrides)
-    return options
+    options = project.asr_options(project_config()["asr"], device=DEVICE, compute_type=COMPUTE_TYPE)
+    options["batch_size"] = resolve_batch_size(options["batch_size"], DEVICE)
+    return {**options, **overrides}
 
 
 # ------------------------------------------------------------------------------ CLI

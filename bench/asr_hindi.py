@@ -22,10 +22,13 @@ sys.path.insert(0, str(PROJECT / "scripts"))
 from common.repetition import looping_reason  # noqa: E402
 from common.wer import word_error_rate  # noqa: E402
 from common.writing_systems import script_shares  # noqa: E402
+from project import asr_options  # noqa: E402
 
 FIXTURES = PROJECT.parent / "shared" / "fixtures" / "hi"
 ASR_PYTHON = PROJECT / ".venvs" / "asr" / "bin" / "python"
 BUNDLED = {"base", "tiny.en"}
+# The stage's options on a CPU: the schema's defaults, int8, batches of 8.
+CPU_OPTIONS = asr_options(device="cpu", compute_type="int8", batch_size=8)
 
 
 def hindi_clips() -> dict[Path, str]:
@@ -50,8 +53,7 @@ def transcribe(audio: Path, model: str, output: Path, options: dict, project: Pa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="base")
-    parser.add_argument("--options", default='{"backend": "faster-whisper", "batch_size": 8, "beam_size": 5, '
-                        '"compute_type": "int8", "condition_on_previous_text": true, "device": "cpu", "vad_filter": true}')
+    parser.add_argument("--options", default=json.dumps(CPU_OPTIONS))
     parser.add_argument("--out", type=Path)
     parser.add_argument("--project", type=Path, default=PROJECT, help="checkout whose scripts/asr.py runs (e.g. an older commit)")
     args = parser.parse_args()

@@ -29,7 +29,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
     result = c.Result("batched", "6. Batched vs sequential inference", "quick" if quick else "full")
     result.params = {
         "clip": f"{seconds} s speech, 16 kHz mono WAV ({len(reference.split())} reference words)",
-        "model": f"base {c.COMPUTE_TYPE} {c.DEVICE}, {threads} threads, beam {options.get('beam_size', 5)}, word timestamps, VAD",
+        "model": f"base {c.COMPUTE_TYPE} {c.DEVICE}, {threads} threads, beam {options['beam_size']}, word timestamps, VAD",
         "runs": f"{reps} per batch size, one process each (model load and a 12 s warm-up not timed)"
         if not quick else "1 per batch size, one process each, no warm-up",  # fmt: skip
         "sizes": "0 = sequential model.transcribe (condition_on_previous_text as configured); "

@@ -124,6 +124,19 @@ def schema_defaults(section: str) -> dict[str, Any]:
     return {key: spec["default"] for key, spec in keys.items() if "default" in spec}
 
 
+# Keys of the asr block that are no decoding option: the model is its own argument, the worker
+# a resource (rules/common.smk, asr_decoding_options).
+NOT_ASR_OPTIONS = ("model", "worker")
+
+
+def asr_options(config: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
+    """Every asr option scripts/asr.py takes (AsrOptions, scripts/common/asr_options.py): the
+    schema's defaults under `config` (an asr block), on faster-whisper, plus `overrides`. An
+    `auto` is left for the stage to resolve, as it resolves the rule's."""
+    options = {**schema_defaults("asr"), **(config or {}), "backend": "faster-whisper", **overrides}
+    return {key: value for key, value in options.items() if key not in NOT_ASR_OPTIONS}
+
+
 def subtitle_style(language: str = "en", **overrides: Any) -> dict[str, Any]:
     """The subtitles stage's Style fields as the rule passes them for a film without video (the
     schema's defaults, max_cps for `language`), with `overrides`."""

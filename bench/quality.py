@@ -49,7 +49,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ASR_PYTHON, CACHE, FIXTURES, MODELS, PROJECT, machine_line, source_revision  # noqa: E402
-from project import subtitle_style  # noqa: E402
+from project import asr_options, subtitle_style  # noqa: E402
 
 sys.path.insert(0, str(PROJECT / "scripts"))
 from common.function_words import for_language  # noqa: E402
@@ -179,7 +179,7 @@ def cached_transcript(item: Item, fresh: bool = False) -> Path:
     subprocess.run(
         [str(ASR_PYTHON), str(PROJECT / "scripts" / "asr.py"), "--audio", str(item.audio), "--output", str(path),
          "--model", "base", "--model-path", str(MODELS / "faster-whisper-base.json"), "--language", item.language,
-         "--options", json.dumps({"batch_size": 8}), "--threads", str(min(4, os.cpu_count() or 1))],
+         "--options", json.dumps(asr_options(batch_size=8)), "--threads", str(min(4, os.cpu_count() or 1))],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     return path

@@ -20,13 +20,14 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 
-def transcribe(model, audio: str, language: str, options: dict, batch_size: int, text: bool) -> dict:
+def transcribe(model, audio: str, language: str, options, batch_size: int, text: bool) -> dict:
+    """`options`: the stage's AsrOptions (scripts/common/asr_options.py)."""
     kwargs = {
         "language": language,
-        "beam_size": options.get("beam_size", 5),
+        "beam_size": options.beam_size,
         "word_timestamps": True,
-        "vad_filter": options.get("vad_filter", True),
-        "condition_on_previous_text": options.get("condition_on_previous_text", True),
+        "vad_filter": options.vad_filter,
+        "condition_on_previous_text": options.condition_on_previous_text,
     }
     started = time.perf_counter()
     if batch_size > 1:
@@ -57,28 +58,25 @@ def transcribe(model, audio: str, language: str, options: dict, batch_size: int,
     return row
 
 
-def default_batch_size(options: dict) -> int:
-    """The options' batch_size, `auto` resolved as the asr stage resolves it."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    from common.hardware import resolve_batch_size
-
-    return resolve_batch_size(options.get("batch_size", 0), options.get("device", "cpu"))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-path", required=True)
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--language", default="en")
-    parser.add_argument("--options", default="{}", help="asr options JSON (beam_size, vad_filter, ...)")
+    parser.add_argument("--options", required=True, help="asr options JSON, all of them (bench/project.py asr_options)")
     parser.add_argument("--batch-sizes", type=int, nargs="*", help="default: the options' batch_size")
     parser.add_argument("--warmup", help="transcribe this first, unmeasured (first-call costs)")
     parser.add_argument("--text", action="store_true", help="include the transcripts")
     parser.add_argument("--report", type=Path, required=True)
     parser.add_argument("audio", nargs="+")
     args = parser.parse_args()
-    options = json.loads(args.options)
-    batch_sizes = args.batch_sizes if args.batch_sizes else [default_batch_size(options)]
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from common.asr_options import AsrOptions
+    from common.hardware import resolve_batch_size, resolve_compute_type, resolve_device
+
+    options = AsrOptions.from_json(args.options)
+    device = resolve_device(options.device)[0]  # `auto` resolved as the asr stage resolves it
+    batch_sizes = args.batch_sizes if args.batch_sizes else [resolve_batch_size(options.batch_size, device)]
 
     t_import = time.perf_counter()
     from faster_whisper import WhisperModel
@@ -86,8 +84,8 @@ def main() -> None:
     t_load = time.perf_counter()
     model = WhisperModel(
         args.model_path,
-        device=options.get("device", "cpu"),
-        compute_type=options.get("compute_type", "int8"),
+        device=device,
+        compute_type=resolve_compute_type(options.compute_type, device),
         cpu_threads=args.threads,
         local_files_only=True,
     )

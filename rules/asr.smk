@@ -1,5 +1,12 @@
 # asr: faster-whisper on the demuxed audio -> word-level JSON transcript.
 
+# Each backend's script, run on its env (STAGE_ENVS["asr"]); all three take the same arguments.
+ASR_SCRIPT = {
+    "faster-whisper": "asr",
+    "whisperx": "asr_whisperx",
+    "mlx-whisper": "asr_mlx",
+}[ASR_BACKEND]
+
 
 rule asr_transcribe:
     input:
@@ -24,8 +31,8 @@ rule asr_transcribe:
         asr_worker=str(config["asr"]["worker"]).lower(),
     params:
         python=stage_python("asr"),
-        code=stage_code("asr"),
-        code_digest=code_digest("asr"),
+        code=stage_code(ASR_SCRIPT),
+        code_digest=code_digest(ASR_SCRIPT),
         model=ASR_MODEL,
         language=ASR_LANGUAGE,
         vocabulary=ASR_VOCABULARY,

@@ -27,8 +27,8 @@ rule translate_whisper:
         runtime=240,
     params:
         python=stage_python("asr"),
-        code=stage_code("asr"),
-        code_digest=code_digest("asr"),
+        code=stage_code(ASR_SCRIPT),
+        code_digest=code_digest(ASR_SCRIPT),
         model=ASR_MODEL,
         language=ASR_LANGUAGE,
         vocabulary=ASR_VOCABULARY,

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic
+from common.io import StageError, run_cli, setup_logging
 from common.speech import read_wav
+from common.transcript import Transcript, read_transcript, write_transcript
 from common.word_timing import refine_aligned_timing
 
 SAMPLE_RATE = 16_000
@@ -93,7 +94,7 @@ def align_segment(samples: np.ndarray, words: list[dict[str, Any]], offset: floa
     return aligned
 
 
-def align(transcript: dict[str, Any], audio: Path, model_dir: str) -> dict[str, Any]:
+def align(transcript: Transcript, audio: Path, model_dir: str) -> Transcript:
     language = transcript.get("language")
     if not model_dir or not Path(model_dir).exists():
         reason = f"no alignment model for language {language!r} (config align.models)" if not model_dir else f"{model_dir} not found"
@@ -130,8 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
-    transcript = read_json(args.transcript, "transcript")
-    write_json_atomic(align(transcript, args.audio, args.model), args.output)
+    transcript = read_transcript(args.transcript)
+    write_transcript(align(transcript, args.audio, args.model), args.output)
 
 
 if __name__ == "__main__":

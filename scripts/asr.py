@@ -1,33 +1,34 @@
 """asr: transcribe a 16 kHz WAV with faster-whisper into the word-level transcript JSON.
 
 The JSON is the lossless intermediate every later stage reads (stable-ts style): segments with
-words (start, end, probability), the detected language, the model and every option that shaped it.
+words (start, end, probability), the detected language, the model and every option that shaped it
+(the format: common/transcript.py). The whisperx and mlx-whisper backends have scripts of their
+own (asr_whisperx.py, asr_mlx.py) on their own envs; rules/asr.smk picks one by asr.backend.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
-import json
 import logging
 import os
 import time
-import wave
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from common.asr_cli import parse_job, wav_duration
+from common.asr_options import AsrOptions
 from common.hardware import resolve_backend, resolve_batch_size, resolve_compute_type, resolve_device
 from common.hub import hub_reachable
-from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic
+from common.io import StageError, run_cli, setup_logging
 from common.progress import audio_progress
 from common.script_prompts import script_prompt
 from common.script_tokens import tokens_in_other_scripts
+from common.transcript import Segment, make_segment, make_transcript, make_word, write_transcript
 from common.transcript_repair import FALLBACK_DECODING, Window, script_problem, splice, windows_to_redecode
 from common.word_timing import refine_transcript_timing
 from common.writing_systems import EXPECTED_SCRIPT
 
-SCHEMA = "subtitles-workflow/transcript/v1"
 REDECODE_SEED = 0
 log = logging.getLogger("stage")
 
@@ -57,30 +58,13 @@ def load_model(model: str, device: str, compute_type: str, threads: int):
     raise StageError(f"cannot load Whisper model '{model}' ({reason}); {remedy}")
 
 
-def segment_record(segment) -> dict[str, Any]:
-    return {
-        "id": segment.id,
-        "start": round(float(segment.start), 3),
-        "end": round(float(segment.end), 3),
-        "text": segment.text.strip(),
-        "avg_logprob": round(float(segment.avg_logprob), 4),
-        "no_speech_prob": round(float(segment.no_speech_prob), 4),
-        "compression_ratio": round(float(segment.compression_ratio), 3),
-        "words": [
-            {
-                "word": w.word.strip(),
-                "start": round(float(w.start), 3),
-                "end": round(float(w.end), 3),
-                "probability": round(float(w.probability), 4),
-            }
-            for w in segment.words or []
-        ],
-    }
-
-
-def wav_duration(audio: Path) -> float:
-    with wave.open(str(audio), "rb") as handle:
-        return handle.getnframes() / handle.getframerate()
+def segment_record(segment) -> Segment:
+    """A faster-whisper Segment as the transcript's segment."""
+    words = [make_word(w.word, w.start, w.end, w.probability) for w in segment.words or []]
+    return make_segment(
+        segment.id, segment.start, segment.end, segment.text, words, avg_logprob=segment.avg_logprob,
+        no_speech_prob=segment.no_speech_prob, compression_ratio=segment.compression_ratio,
+    )  # fmt: skip
 
 
 BLOCK_SECONDS = 600.0
@@ -210,123 +194,40 @@ def repair_transcript(
     return records, dropped
 
 
-def transcribe_whisperx(audio: Path, model_path: str, language: str, options: dict[str, Any], device: str, compute_type: str):
-    """whisperx (env whisperx): batched faster-whisper plus wav2vec2 word alignment.
-    Returns (segment records, language, duration)."""
-    import whisperx
-
-    samples = whisperx.load_audio(str(audio))
-    # whisperx 3.x hands asr_options to faster-whisper's decoder, prompt and hotwords included.
-    hints = {hint: options[hint] for hint in ("initial_prompt", "hotwords") if options.get(hint)}
-    model = whisperx.load_model(
-        model_path, device, compute_type=compute_type, language=None if language == "auto" else language, asr_options=hints or None
-    )
-    result = model.transcribe(samples, batch_size=resolve_batch_size(options.get("batch_size", "auto"), device) or 8)
-    try:
-        align_model, metadata = whisperx.load_align_model(language_code=result["language"], device=device)
-        result = {**result, **whisperx.align(result["segments"], align_model, metadata, samples, device)}
-    except Exception as err:  # no alignment model for the language: keep segment-level timing
-        log.warning("whisperx alignment skipped (%s)", str(err).splitlines()[0] if str(err) else type(err).__name__)
-    records = []
-    for index, segment in enumerate(result["segments"]):
-        words = [w for w in segment.get("words", []) if "start" in w]
-        records.append({
-            "id": index + 1, "start": round(float(segment["start"]), 3), "end": round(float(segment["end"]), 3),
-            "text": segment["text"].strip(),
-            "words": [{"word": w["word"].strip(), "start": round(float(w["start"]), 3), "end": round(float(w["end"]), 3),
-                       "probability": round(float(w.get("score", 1.0)), 4)} for w in words],
-        })  # fmt: skip
-    return records, result["language"], len(samples) / 16000
-
-
-def transcribe_mlx(audio: Path, model_path: str, language: str, options: dict[str, Any]):
-    """mlx-whisper (env mlx, Apple Silicon). Returns (segment records, language, duration)."""
-    import mlx_whisper
-
-    if options.get("hotwords"):
-        log.warning("mlx-whisper has no hotwords: asr.hotwords and the glossary are ignored (the initial prompt is used)")
-    result = mlx_whisper.transcribe(
-        str(audio), path_or_hf_repo=model_path, word_timestamps=True,
-        language=None if language == "auto" else language,
-        condition_on_previous_text=options.get("condition_on_previous_text", True),
-        initial_prompt=options.get("initial_prompt") or None,
-    )  # fmt: skip
-    records = [
-        {
-            "id": index + 1, "start": round(float(seg["start"]), 3), "end": round(float(seg["end"]), 3),
-            "text": seg["text"].strip(), "avg_logprob": seg.get("avg_logprob"), "no_speech_prob": seg.get("no_speech_prob"),
-            "words": [{"word": w["word"].strip(), "start": round(float(w["start"]), 3), "end": round(float(w["end"]), 3),
-                       "probability": round(float(w.get("probability", 1.0)), 4)} for w in seg.get("words", [])],
-        }
-        for index, seg in enumerate(result["segments"])
-    ]  # fmt: skip
-    return records, result["language"], wav_duration(audio)
-
-
-def transcribe_other_backend(
-    backend: str, audio: Path, *, model_name: str, model_path: str, language: str, options: dict[str, Any]
-) -> dict[str, Any]:
-    """The whisperx and mlx-whisper backends, into the same transcript document. They run on
-    their own envs (never the default path); this machine has neither a CUDA stack nor MLX,
-    so these two paths are not exercised by the test suite."""
-    device, why = resolve_device(options.get("device", "auto"), backend=backend)
-    compute_type = resolve_compute_type(options.get("compute_type", "auto"), device)
-    log.info("backend %s, device %s (%s), compute type %s", backend, device, why, compute_type)
-    started = time.monotonic()
-    if backend == "whisperx":
-        records, detected, duration = transcribe_whisperx(audio, model_path, language, options, device, compute_type)
-    else:
-        records, detected, duration = transcribe_mlx(audio, model_path, language, options)
-    log.info("%d segments, language %s, %.1f s audio in %.1f s", len(records), detected, duration, time.monotonic() - started)
-    return {
-        "schema": SCHEMA,
-        "audio": str(audio),
-        "duration": round(duration, 3),
-        "language": "en" if options.get("task") == "translate" else detected,
-        "source_language": detected,
-        "language_probability": None,
-        "requested_language": language,
-        "model": {"name": model_name, "backend": backend, "device": device, "compute_type": compute_type},
-        "params": options,
-        "segments": records,
-    }
-
-
 def transcribe(
     audio: Path,
     *,
     model_name: str,
     model_path: str,
     language: str,
-    options: dict[str, Any],
+    options: AsrOptions,
     threads: int,
     speech_regions: list[dict[str, float]] | None = None,
 ) -> dict[str, Any]:
     """Run faster-whisper on `audio`; return the transcript document. With `speech_regions`
     (from the vad stage), only those spans are decoded."""
-    backend = resolve_backend(options.get("backend", "faster-whisper"))
-    if backend != "faster-whisper":
-        return refine_transcript_timing(transcribe_other_backend(
-            backend, audio, model_name=model_name, model_path=model_path, language=language, options=options
-        ), audio)
-    device, why = resolve_device(options.get("device", "auto"))
-    compute_type = resolve_compute_type(options.get("compute_type", "auto"), device)
+    backend = resolve_backend(options.backend)
+    if backend != "faster-whisper":  # the rule runs asr_whisperx.py or asr_mlx.py for those
+        raise StageError(f"scripts/asr.py runs faster-whisper, not asr.backend {backend}; see rules/asr.smk")
+    device, why = resolve_device(options.device)
+    compute_type = resolve_compute_type(options.compute_type, device)
     log.info("device %s (%s), compute type %s", device, why, compute_type)
     log.info("model %s (%s), %d threads", model_name, model_path, threads)
     model = load_model(model_path, device, compute_type, threads)
     kwargs = {
         "language": None if language == "auto" else language,
-        "task": options.get("task", "transcribe"),
-        "beam_size": options.get("beam_size", 5),
+        "task": options.task,
+        "beam_size": options.beam_size,
         "word_timestamps": True,
-        "vad_filter": options.get("vad_filter", True),
-        "condition_on_previous_text": options.get("condition_on_previous_text", True),
+        "vad_filter": options.vad_filter,
+        "condition_on_previous_text": options.condition_on_previous_text,
     }
     # A film's names and terms (asr.initial_prompt / asr.hotwords, the media sheet, the glossary).
-    for hint in ("initial_prompt", "hotwords"):
-        if options.get(hint):
-            kwargs[hint] = options[hint]
-    batch_size = resolve_batch_size(options.get("batch_size", 0), device)
+    if options.initial_prompt:
+        kwargs["initial_prompt"] = options.initial_prompt
+    if options.hotwords:
+        kwargs["hotwords"] = options.hotwords
+    batch_size = resolve_batch_size(options.batch_size, device)
     log.info("batch size %d (%s)", batch_size, "sequential decoding" if batch_size <= 1 else "BatchedInferencePipeline")
     regions = speech_regions
     if batch_size > 1 or (regions is None and kwargs["vad_filter"]):
@@ -358,82 +259,41 @@ def transcribe(
 
     # Whisper's word times swallow the pause before each word: refined against the audio here,
     # Whisper's own kept as whisper_start/whisper_end, plus the film's speech_regions.
-    return refine_transcript_timing({
-        "schema": SCHEMA,
-        "audio": str(audio),
-        "duration": round(float(info.duration), 3),
-        # Whisper's translate task writes English whatever was spoken.
-        "language": "en" if kwargs["task"] == "translate" else info.language,
-        "source_language": info.language,
-        "language_probability": round(float(info.language_probability), 4),
-        "requested_language": language,
-        "model": {
-            "name": model_name,
-            "backend": "faster-whisper",
-            "backend_version": faster_whisper.__version__,
-            "device": device,
-            "compute_type": compute_type,
-        },
-        "params": {**kwargs, "batch_size": batch_size, "speech_regions": None if regions is None else len(regions)},
-        "segments": records,
-        "dropped_segments": dropped,
-    }, audio)
-
-
-def model_to_load(model_path: str | None, model: str) -> str:
-    """The folder a bundled model's manifest names (the exact content the job depends on), a
-    model directory as given, or else the model's name (a hub name is loaded as is)."""
-    if model_path and model_path.endswith(".json"):
-        manifest = Path(model_path)
-        return str(manifest.parent / read_json(manifest, "model manifest")["folder"])
-    return model_path or model
+    model = {
+        "name": model_name, "backend": "faster-whisper", "backend_version": faster_whisper.__version__,
+        "device": device, "compute_type": compute_type,
+    }  # fmt: skip
+    return refine_transcript_timing(make_transcript(
+        audio=audio, duration=info.duration, detected_language=info.language,
+        language_probability=info.language_probability, requested_language=language, task=options.task, model=model,
+        params={**kwargs, "batch_size": batch_size, "speech_regions": None if regions is None else len(regions)},
+        segments=records, dropped_segments=dropped,
+    ), audio)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--audio", type=Path, required=True)
-    parser.add_argument("--output", type=Path, required=True)
-    parser.add_argument("--model", required=True, help="model name as configured (recorded in the JSON)")
-    # nargs="?": the rule passes the bundled model's manifest, or nothing for any other model.
-    parser.add_argument("--model-path", nargs="?", help="model manifest or directory to load (default: --model itself)")
-    parser.add_argument("--language", default="auto")
-    parser.add_argument("--options", default="{}", help="JSON object of asr options")
-    parser.add_argument("--vocabulary", default="{}", help="JSON: the film's initial_prompt and hotwords")
-    parser.add_argument("--threads", type=int, default=4)
-    # nargs="?": the rule passes the flag with no value when the vad stage is off.
-    parser.add_argument("--speech-regions", type=Path, nargs="?", help="JSON from the vad stage: decode only these spans")
-    parser.add_argument("--worker", default="false", choices=["true", "false", "auto"], help="hand the work to a warm model worker")
-    parser.add_argument("--debug", action="store_true")
-    args = parser.parse_args(argv)
-    args.model_path = model_to_load(args.model_path, args.model)
-    setup_logging(args.debug)
-    regions = read_json(args.speech_regions, "speech regions")["regions"] if args.speech_regions else None
-    options = {**json.loads(args.options), **json.loads(args.vocabulary)}
+    job = parse_job(argv, __doc__.splitlines()[0])
+    setup_logging(job.debug)
     from asr_worker import use_worker
 
-    worker, why = use_worker(args.worker, wav_duration(args.audio))
+    worker, why = use_worker(job.worker, wav_duration(job.audio))
     log.info("warm worker: %s (%s)", "yes" if worker else "no", why)
     if worker:
         from asr_worker import request
 
         request(
             {
-                "audio": str(args.audio.absolute()), "output": str(args.output.absolute()), "model_name": args.model,
-                "model_path": args.model_path, "language": args.language, "options": options,
-                "threads": args.threads, "speech_regions": regions,
+                "audio": str(job.audio.absolute()), "output": str(job.output.absolute()), "model_name": job.model_name,
+                "model_path": job.model_path, "language": job.language, "options": job.options.as_dict(),
+                "threads": job.threads, "speech_regions": job.speech_regions,
             }
         )  # fmt: skip
         return
     document = transcribe(
-        args.audio,
-        model_name=args.model,
-        model_path=args.model_path,
-        language=args.language,
-        options=options,
-        threads=args.threads,
-        speech_regions=regions,
-    )
-    write_json_atomic(document, args.output)
+        job.audio, model_name=job.model_name, model_path=job.model_path, language=job.language,
+        options=job.options, threads=job.threads, speech_regions=job.speech_regions,
+    )  # fmt: skip
+    write_transcript(document, job.output)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common.io import SNAKEMAKE_PROCESS_VARIABLE, LostSnakemake, StageError, watch_snakemake, write_json_atomic
+from common.io import SNAKEMAKE_PROCESS_VARIABLE, LostSnakemake, StageError, watch_snakemake
+from common.transcript import write_transcript
 
 IDLE_SECONDS = 60
 # `auto`: the model load (0.5 s for base, several for large-v3) is a large share of a short
@@ -88,6 +89,7 @@ class _Collect(logging.Handler):
 
 def handle(request: dict[str, Any]) -> dict[str, Any]:
     from asr import transcribe
+    from common.asr_options import AsrOptions
 
     collect = _Collect()
     collect.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [worker %(process)d] %(message)s"))
@@ -98,11 +100,11 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
             model_name=request["model_name"],
             model_path=request["model_path"],
             language=request["language"],
-            options=request["options"],
+            options=AsrOptions.from_mapping(request["options"]),
             threads=request["threads"],
             speech_regions=request["speech_regions"],
         )
-        write_json_atomic(document, request["output"])
+        write_transcript(document, request["output"])
         return {"ok": True, "log": collect.lines}
     except StageError as err:
         return {"ok": False, "error": str(err), "log": collect.lines}

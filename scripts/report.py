@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from common.io import atomic_path, run_cli, setup_logging, write_text_atomic
+from common.transcript import SCHEMA, TRANSLATION_SCHEMA, read_transcript
 from common.wer import word_error_rate
 
 CHARS = re.compile(r"\S")
@@ -245,7 +246,7 @@ def summary_html(name: str, timings: list, qc_rows: list, score_rows: list) -> s
 
 
 def plot_film_timeline(args: argparse.Namespace, cues: list[tuple[float, float, str]], qc: dict[str, Any]) -> None:
-    transcript = json.loads(args.transcript.read_text())
+    transcript = read_transcript(args.transcript, (SCHEMA, TRANSLATION_SCHEMA))
     cuts = json.loads(args.shots.read_text())["cuts"] if args.shots else []
     flags = flags_by_cue(qc.get("violations", []))
     plot_timeline(audio_envelope(args.audio), transcript.get("speech_regions") or [], cuts, cues, flags, args.timeline_plot)

@@ -22,6 +22,7 @@ import regex
 from common.function_words import FunctionWords, for_language
 from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic, write_text_atomic
 from common.punctuation import CLAUSE_END, SENTENCE_END
+from common.transcript import SCHEMA, TRANSLATION_SCHEMA, read_transcript
 from common.writing_systems import in_expected_script
 
 log = logging.getLogger("stage")
@@ -792,7 +793,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
-    transcript = read_json(args.transcript, "transcript")
+    transcript = read_transcript(args.transcript, (SCHEMA, TRANSLATION_SCHEMA))  # either renders
     style_fields = json.loads(args.style)
     # only .ass renders get the ass_style block (restyling ASS re-renders no SRT)
     ass_style = AssStyle(**style_fields.pop("ass")) if args.format == "ass" else None

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from common.hub import hub_reachable
-from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic
+from common.io import StageError, run_cli, setup_logging
 from common.languages import backend_codes
 from common.punctuation import SENTENCE_END
+from common.transcript import TRANSLATION_SCHEMA, read_transcript, write_transcript
 
-SCHEMA = "subtitles-workflow/translation/v1"
 log = logging.getLogger("stage")
 
 
@@ -275,7 +275,7 @@ def translate_document(
             }
         )
     return {
-        "schema": SCHEMA,
+        "schema": TRANSLATION_SCHEMA,
         "language": target,
         "source_language": transcript.get("language"),
         "duration": transcript.get("duration"),
@@ -296,7 +296,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
-    transcript = read_json(args.transcript, "transcript")
+    transcript = read_transcript(args.transcript)
     source = args.source or transcript.get("language")
     options = json.loads(args.options)
     try:
@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> None:
     document = translate_document(
         transcript, translator, target=args.target, backend=args.backend, model_id=args.model, options=options
     )
-    write_json_atomic(document, args.output)
+    write_transcript(document, args.output)
 
 
 if __name__ == "__main__":

@@ -304,7 +304,8 @@ def refine_aligned_timing(document: dict[str, Any], audio: Path) -> dict[str, An
 
 def main(argv: list[str] | None = None) -> None:
     """Refine an existing transcript again (the benchmark replays this on cached transcripts)."""
-    from common.io import read_json, setup_logging, write_json_atomic
+    from common.io import setup_logging
+    from common.transcript import read_transcript, write_transcript
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transcript", type=Path, required=True)
@@ -312,12 +313,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=Path, required=True)
     args = parser.parse_args(argv)
     setup_logging(False)
-    document = read_json(args.transcript, "transcript")
+    document = read_transcript(args.transcript)
     for segment in document.get("segments", []):  # start again from Whisper's own times
         for word in segment.get("words") or []:
             word["start"] = word.get("whisper_start", word["start"])
             word["end"] = word.get("whisper_end", word["end"])
-    write_json_atomic(refine_transcript_timing(document, args.audio), args.output)
+    write_transcript(refine_transcript_timing(document, args.audio), args.output)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,12 @@ from conftest import PROJECT, fixture, requires_fixtures
 
 sys.path.insert(0, str(PROJECT / "bench"))
 
-from asr_hindi import FIXTURES, hindi_clips, transcribe  # noqa: E402
+from asr_hindi import CPU_OPTIONS, FIXTURES, hindi_clips, transcribe  # noqa: E402
 from common.repetition import looping_reason  # noqa: E402
 from common.writing_systems import script_shares  # noqa: E402
 
 pytestmark = [requires_fixtures]
-OPTIONS = {"backend": "faster-whisper", "batch_size": 8, "beam_size": 5, "compute_type": "int8",
-           "condition_on_previous_text": True, "device": "cpu", "vad_filter": True}  # fmt: skip
+OPTIONS = CPU_OPTIONS
 CLIPS = sorted(path.name for path in hindi_clips()) if FIXTURES.is_dir() else []
 
 

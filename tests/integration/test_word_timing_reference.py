@@ -16,6 +16,7 @@ from conftest import PROJECT, fixture, requires_fixtures
 
 sys.path.insert(0, str(PROJECT / "bench"))
 import quality  # noqa: E402  (bench/quality.py: reference matching and cue metrics)
+from bench.project import asr_options  # noqa: E402
 
 pytestmark = [requires_fixtures]
 ASR_PYTHON = PROJECT / ".venvs" / "asr" / "bin" / "python"
@@ -32,7 +33,7 @@ def measured(tmp_path_factory):
     done = subprocess.run(
         [str(ASR_PYTHON), str(PROJECT / "scripts" / "asr.py"), "--audio", str(audio), "--output", str(output),
          "--model", "base", "--model-path", str(MODEL), "--language", "en", "--threads", "2",
-         "--options", json.dumps({"batch_size": 8})],
+         "--options", json.dumps(asr_options(batch_size=8))],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]

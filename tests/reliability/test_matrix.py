@@ -20,6 +20,7 @@ import media
 from conftest import PROJECT, copy_project, fixture, planned_jobs, snakemake, update_config
 
 from bench.project import subtitle_style
+from common.transcript import SCHEMA
 
 
 @pytest.fixture
@@ -284,7 +285,7 @@ def test_17_read_only_output_folder(work):
 def test_17b_unwritable_output_inside_a_stage_is_one_line(tmp_path):
     """The stage scripts themselves turn a file-system error into one line (no traceback)."""
     transcript = tmp_path / "t.json"
-    transcript.write_text(json.dumps({"segments": [{"text": "Hi.", "words": [{"word": "Hi.", "start": 0, "end": 0.5}]}]}))
+    transcript.write_text(json.dumps({"schema": SCHEMA, "segments": [{"text": "Hi.", "words": [{"word": "Hi.", "start": 0, "end": 0.5}]}]}))
     blocked = tmp_path / "blocked"
     mount_tmpfs(blocked, "ro,size=1m")
     try:
