@@ -73,7 +73,7 @@ def test_only_rules_hooks_smk_reads_snakemake_s_internals():
         (path.relative_to(PROJECT).as_posix(), attribute)
         for path in files
         if path.name != "hooks.smk"
-        for attribute in re.findall(r"\bworkflow\.(\w+)", path.read_text())
+        for attribute in re.findall(r"(?<![/\w.])workflow\.(\w+)", path.read_text())
     }
     assert {attribute for _, attribute in used} <= {"basedir"}, sorted(used)
 
