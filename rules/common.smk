@@ -1,7 +1,9 @@
 # Python shared by the rules, one file per concern in rules/common/. Those files hold functions
-# and constants only; while the workflow is parsed, the only work done is reading the config
-# (common/config.smk), the media table and the probe cache (common/media.smk). What touches
-# Snakemake's internals is in rules/hooks.smk. No rules here.
+# and constants only. While the workflow is parsed it reads the config (common/config.smk), the
+# media table and the probe cache (common/media.smk, which probes new films) and the code-facts
+# cache behind each stage's code digest (common/stages.smk); the two calls below check the
+# configured language pairs and name an env whose folder is gone. What touches Snakemake's
+# internals is in rules/hooks.smk. No rules here.
 
 
 include: "common/base.smk"
