@@ -44,7 +44,6 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
-include: "rules/hooks.smk"
 include: "rules/envs.smk"
 include: "rules/demux.smk"
 include: "rules/separate.smk"

@@ -3,10 +3,10 @@
 
 rule asr_transcribe:
     input:
+        **stage_inputs("asr"),
         wav=ASR_AUDIO,
         regions=VAD_REGIONS,
         model=ASR_MODEL_INPUT,
-        env=env_input(STAGE_ENVS["asr"]),
     output:
         transcript=f"{WORK_DIR}/asr/{{name}}.json",
     log:
@@ -23,14 +23,11 @@ rule asr_transcribe:
         # A resource, not a param: switching the warm worker on or off re-runs nothing.
         asr_worker=str(config["asr"]["worker"]).lower(),
     params:
-        python=stage_python("asr"),
-        code=stage_code("asr"),
-        code_digest=code_digest("asr"),
+        **stage_params("asr"),
         model=ASR_MODEL,
-        language=ASR_LANGUAGE,
+        language=get_asr_language,
         vocabulary=ASR_VOCABULARY,
         options=asr_options(),
-        debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --audio {input.wav:q} --output {output.transcript:q}"
         " --model {params.model:q} --model-path {input.model:q} --language {params.language:q}"
