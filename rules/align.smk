@@ -4,15 +4,15 @@
 
 rule align_words:
     input:
-        **stage_inputs("align"),
-        transcript=f"{WORK_DIR}/asr/{{name}}.json",
+        **variant_stage_inputs("align"),
+        transcript=ALIGN_TRANSCRIPT,
         wav=ASR_AUDIO,
     output:
-        transcript=f"{WORK_DIR}/align/{{name}}.json",
+        transcript=f"{WORK_DIR}/{{tree}}align/{{name}}.json",
     log:
-        "logs/align/{name}.log",
+        "logs/{tree}align/{name}.log",
     benchmark:
-        "benchmarks/align/{name}.tsv"
+        "benchmarks/{tree}align/{name}.tsv"
     conda:
         "../envs/align.yaml"
     threads: 2
@@ -20,7 +20,7 @@ rule align_words:
         mem_mb=3000,
         runtime=120,
     params:
-        **stage_params("align"),
+        **variant_stage_params("align"),
         model=get_align_model,
     shell:
         "{params.python} {params.code:q} --transcript {input.transcript:q} --audio {input.wav:q}"

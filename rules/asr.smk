@@ -3,16 +3,16 @@
 
 rule asr_transcribe:
     input:
-        **stage_inputs("asr"),
+        **variant_stage_inputs("asr"),
         wav=ASR_AUDIO,
         regions=VAD_REGIONS,
         model=ASR_MODEL_INPUT,
     output:
-        transcript=f"{WORK_DIR}/asr/{{name}}.json",
+        transcript=f"{WORK_DIR}/{{tree}}asr/{{name}}.json",
     log:
-        "logs/asr/{name}.log",
+        "logs/{tree}asr/{name}.log",
     benchmark:
-        "benchmarks/asr/{name}.tsv"
+        "benchmarks/{tree}asr/{name}.tsv"
     conda:
         f"../envs/{STAGE_ENVS['asr']}.yaml"
     threads: 4
@@ -23,11 +23,11 @@ rule asr_transcribe:
         # A resource, not a param: switching the warm worker on or off re-runs nothing.
         asr_worker=str(config["asr"]["worker"]).lower(),
     params:
-        **stage_params("asr"),
+        **variant_stage_params("asr"),
         model=ASR_MODEL,
         language=get_asr_language,
         vocabulary=ASR_VOCABULARY,
-        options=asr_options(),
+        options=ASR_OPTIONS,
     shell:
         "{params.python} {params.code:q} --audio {input.wav:q} --output {output.transcript:q}"
         " --model {params.model:q} --model-path {input.model:q} --language {params.language:q}"

@@ -14,6 +14,7 @@ include: "common/config.smk"
 read_config()
 
 
+include: "common/variants.smk"
 include: "common/envs.smk"
 include: "common/models.smk"
 include: "common/stages.smk"
@@ -26,6 +27,7 @@ include: "common/report.smk"
 
 
 check_translation_pairs()
+check_variant_names()
 note_missing_envs()
 
 
@@ -39,3 +41,5 @@ wildcard_constraints:
     video_format="mkv|mp4",
     env="|".join(ENVS),
     model="|".join(re.escape(m) for m in BUNDLED_MODELS),
+    # "" (the default build) or variants/<variant>/ (common/variants.smk)
+    tree=TREE_PATTERN,

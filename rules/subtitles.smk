@@ -4,19 +4,19 @@
 
 rule subtitles_render:
     input:
-        **stage_inputs("subtitles"),
+        **variant_stage_inputs("subtitles"),
         transcript=get_subtitle_transcript,
         speakers=SPEAKER_TURNS,
         shots=SHOT_CUTS,
     output:
-        subtitles="out/{name}.{lang}.{fmt}",
-        qc=f"{WORK_DIR}/qc/{{name}}.{{lang}}.{{fmt}}.json",
+        subtitles="out/{tree}{name}.{lang}.{fmt}",
+        qc=f"{WORK_DIR}/{{tree}}qc/{{name}}.{{lang}}.{{fmt}}.json",
     log:
-        "logs/subtitles/{name}.{lang}.{fmt}.log",
+        "logs/{tree}subtitles/{name}.{lang}.{fmt}.log",
     conda:
         "../envs/subtitles.yaml"
     params:
-        **stage_params("subtitles"),
+        **variant_stage_params("subtitles"),
         style=get_subtitle_style,
     shell:
         "{params.python} {params.code:q} --transcript {input.transcript:q} --output {output.subtitles:q}"

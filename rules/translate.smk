@@ -7,16 +7,16 @@
 
 rule translate_whisper:
     input:
-        **stage_inputs("asr"),
+        **variant_stage_inputs("asr"),
         wav=ASR_AUDIO,
         regions=VAD_REGIONS,
         model=ASR_MODEL_INPUT,
     output:
-        translation=f"{WORK_DIR}/translate/whisper/{{name}}.{{lang}}.json",
+        translation=f"{WORK_DIR}/{{tree}}translate/whisper/{{name}}.{{lang}}.json",
     log:
-        "logs/translate/whisper/{name}.{lang}.log",
+        "logs/{tree}translate/whisper/{name}.{lang}.log",
     benchmark:
-        "benchmarks/translate/whisper/{name}.{lang}.tsv"
+        "benchmarks/{tree}translate/whisper/{name}.{lang}.tsv"
     wildcard_constraints:
         lang="en",
     conda:
@@ -26,11 +26,11 @@ rule translate_whisper:
         mem_mb=2000,
         runtime=240,
     params:
-        **stage_params("asr"),
+        **variant_stage_params("asr"),
         model=ASR_MODEL,
         language=get_asr_language,
         vocabulary=ASR_VOCABULARY,
-        options=whisper_translate_options(),
+        options=WHISPER_TRANSLATE_OPTIONS,
     shell:
         "{params.python} {params.code:q} --audio {input.wav:q} --output {output.translation:q}"
         " --model {params.model:q} --model-path {input.model:q} --language {params.language:q}"
@@ -42,11 +42,11 @@ rule translate_transformers:
         **stage_inputs("translate", env="translate"),
         transcript=TRANSCRIPT,
     output:
-        translation=f"{WORK_DIR}/translate/{{backend}}/{{name}}.{{lang}}.json",
+        translation=f"{WORK_DIR}/{{tree}}translate/{{backend}}/{{name}}.{{lang}}.json",
     log:
-        "logs/translate/{backend}/{name}.{lang}.log",
+        "logs/{tree}translate/{backend}/{name}.{lang}.log",
     benchmark:
-        "benchmarks/translate/{backend}/{name}.{lang}.tsv"
+        "benchmarks/{tree}translate/{backend}/{name}.{lang}.tsv"
     wildcard_constraints:
         backend="nllb|m2m100|marian",
     conda:
@@ -58,7 +58,7 @@ rule translate_transformers:
     params:
         **stage_params("translate", env="translate"),
         model=get_translation_model,
-        options=translation_options(),
+        options=TRANSLATION_OPTIONS,
     shell:
         "{params.python} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
         " --backend {wildcards.backend} --model {params.model:q} --target {wildcards.lang}"
@@ -70,11 +70,11 @@ rule translate_indictrans2:
         **stage_inputs("translate", env="indictrans"),
         transcript=TRANSCRIPT,
     output:
-        translation=f"{WORK_DIR}/translate/{{backend}}/{{name}}.{{lang}}.json",
+        translation=f"{WORK_DIR}/{{tree}}translate/{{backend}}/{{name}}.{{lang}}.json",
     log:
-        "logs/translate/{backend}/{name}.{lang}.log",
+        "logs/{tree}translate/{backend}/{name}.{lang}.log",
     benchmark:
-        "benchmarks/translate/{backend}/{name}.{lang}.tsv"
+        "benchmarks/{tree}translate/{backend}/{name}.{lang}.tsv"
     wildcard_constraints:
         backend="indictrans2",
     conda:
@@ -86,7 +86,7 @@ rule translate_indictrans2:
     params:
         **stage_params("translate", env="indictrans"),
         model=get_translation_model,
-        options=translation_options(),
+        options=TRANSLATION_OPTIONS,
     shell:
         "{params.python} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
         " --backend {wildcards.backend} --model {params.model:q} --target {wildcards.lang}"

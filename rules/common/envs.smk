@@ -35,6 +35,8 @@ STAGE_ENVS = {
     "burn": "media",
     "report": "report",
 }
+# config envs: a stage pointed at another spec (envs/<env>.yaml) runs on that env.
+STAGE_ENVS.update({stage: Path(spec).stem for stage, spec in config["envs"].items()})
 # The envs `snakemake envs` builds: the default path's, translation's and the light optional ones.
 # whisperx, mlx and pyannote are built only when a config uses them (heavy or platform-bound).
 DEFAULT_ENVS = [
@@ -138,3 +140,33 @@ def get_env_targets(wildcards):
         for env in sorted(envs)
         for path in (str(VENV_DIR / f"{env}.env.json"), env_marker(env))
     ] + asr_model_input()
+
+
+def stage_env_for(stage, cfg):
+    """The env a stage runs on in a build whose config is `cfg` (a variant's, or the default)."""
+    if cfg is config:
+        return STAGE_ENVS[stage]
+    spec = cfg["envs"].get(stage)
+    if spec:
+        return Path(spec).stem
+    if stage == "asr":
+        return ASR_BACKEND_ENVS[resolve_asr_backend(cfg["asr"]["backend"])]
+    return STAGE_ENVS[stage]
+
+
+def get_stage_env_input(stage):
+    """A stage's env stamp as an input, for the job's build (variants may swap the env)."""
+
+    def stage_env_stamp(wildcards):
+        return env_input(stage_env_for(stage, config_for(wildcards)))
+
+    return by_tree(env_input(STAGE_ENVS[stage]), stage_env_stamp)
+
+
+def get_stage_python(stage):
+    """How a stage's job runs its script, on the env of the job's build."""
+
+    def stage_python(wildcards):
+        return env_python(stage_env_for(stage, config_for(wildcards)))
+
+    return by_tree(env_python(STAGE_ENVS[stage]), stage_python)

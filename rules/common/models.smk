@@ -19,10 +19,10 @@ def model_manifest(model):
     return bundled_model_dir(model) + ".json"
 
 
-def asr_model_for(language):
+def asr_model_for(language, cfg=None):
     """The Whisper model for a spoken language: asr.model itself, or its entry for the
     language in a map by language (the "default" one for others and for `auto`)."""
-    model = config["asr"]["model"]
+    model = (cfg or config)["asr"]["model"]
     return model if isinstance(model, str) else model.get(language, model["default"])
 
 
@@ -51,6 +51,16 @@ def get_asr_model_input(wildcards):
     return model_input(get_asr_model(wildcards))
 
 
+def get_variant_asr_model(wildcards):
+    """The model of the job's build (a variant may try another)."""
+    language = configured_source_language(wildcards.name)
+    return asr_model_for(language, config_for(wildcards))
+
+
+def get_variant_asr_model_input(wildcards):
+    return model_input(get_variant_asr_model(wildcards))
+
+
 # One model for every film (asr.model a name): a plain param and input, not per-job functions
 # (2000 calls cost ~0.1 s of a run over 1000 films, bench/b4_orchestration.py).
 ASR_MODEL = (
@@ -61,3 +71,5 @@ ASR_MODEL_INPUT = (
     if isinstance(config["asr"]["model"], str)
     else get_asr_model_input
 )
+ASR_MODEL = by_tree(ASR_MODEL, get_variant_asr_model)
+ASR_MODEL_INPUT = by_tree(ASR_MODEL_INPUT, get_variant_asr_model_input)

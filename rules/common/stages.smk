@@ -107,10 +107,33 @@ VAD_REGIONS = optional_input("vad", f"{WORK_DIR}/vad/{{name}}.json")
 SPEAKER_TURNS = optional_input("diarize", f"{WORK_DIR}/diarize/{{name}}.json")
 
 
-def get_transcript(name):
-    """The word-level transcript later stages read: aligned when the align stage is on."""
-    stage = "align" if is_activated("align") else "asr"
-    return f"{WORK_DIR}/{stage}/{name}.json"
+def get_transcript(name, tree=""):
+    """The word-level transcript later stages read: aligned when the align stage is on (in
+    the build of `tree`: the default's, or a variant's)."""
+    stage = "align" if tree_config(tree)["align"]["activate"] else "asr"
+    return f"{WORK_DIR}/{stage_tree(stage, tree)}{stage}/{name}.json"
 
 
-TRANSCRIPT = get_transcript("{name}")
+def get_tree_transcript(wildcards):
+    return get_transcript(wildcards.name, wildcards_tree(wildcards))
+
+
+def get_align_transcript(wildcards):
+    """align reads the asr transcript of its build (the default's unless the variant
+    changes asr)."""
+    tree = stage_tree("asr", wildcards_tree(wildcards))
+    return f"{WORK_DIR}/{tree}asr/{wildcards.name}.json"
+
+
+TRANSCRIPT = by_tree(get_transcript("{name}"), get_tree_transcript)
+ALIGN_TRANSCRIPT = by_tree(f"{WORK_DIR}/asr/{{name}}.json", get_align_transcript)
+
+
+def variant_stage_inputs(stage):
+    """stage_inputs() for a stage a variant may run on another env."""
+    return {"env": get_stage_env_input(stage)}
+
+
+def variant_stage_params(stage):
+    """stage_params() for a stage a variant may run on another env."""
+    return {**stage_params(stage), "python": get_stage_python(stage)}

@@ -4,10 +4,10 @@
 from common.languages import backend_codes, default_backend
 
 
-def translation_backend(source, target):
+def translation_backend(source, target, cfg=None):
     """The configured backend for this pair ("hi-en", then "*-en", "hi-*"), else the default;
     an unsupported pair stops the run with one line listing what is supported."""
-    backends = config["translate"]["backends"]
+    backends = (cfg or config)["translate"]["backends"]
     backend = next(
         (
             backends[key]
@@ -25,9 +25,9 @@ def translation_backend(source, target):
     return backend
 
 
-def translation_model(backend, source, target):
+def translation_model(backend, source, target, cfg=None):
     """Hub id or local directory; IndicTrans2 has one model per direction."""
-    models = config["translate"]["models"]
+    models = (cfg or config)["translate"]["models"]
     if backend == "indictrans2":
         direction = (
             "en-indic"
@@ -40,7 +40,8 @@ def translation_model(backend, source, target):
 
 def get_translation_model(wildcards):
     source = get_source_language(wildcards.name)
-    return translation_model(wildcards.backend, source, wildcards.lang)
+    cfg = config_for(wildcards)
+    return translation_model(wildcards.backend, source, wildcards.lang, cfg)
 
 
 def check_translation_pairs():
@@ -55,13 +56,15 @@ def check_translation_pairs():
 
 def get_subtitle_transcript(wildcards):
     """The spoken language renders from the transcript; any other from its translation."""
+    tree = wildcards_tree(wildcards)
     check_language(
         wildcards.lang,
-        f"out/{wildcards.name}.{wildcards.lang}.{wildcards.fmt}",
+        f"out/{tree}{wildcards.name}.{wildcards.lang}.{wildcards.fmt}",
         allow_auto=False,
     )
     source = get_source_language(wildcards.name)
     if wildcards.lang == source:
-        return get_transcript(wildcards.name)
-    backend = translation_backend(source, wildcards.lang)
-    return f"{WORK_DIR}/translate/{backend}/{wildcards.name}.{wildcards.lang}.json"
+        return get_transcript(wildcards.name, tree)
+    backend = translation_backend(source, wildcards.lang, tree_config(tree))
+    translations = f"{WORK_DIR}/{stage_tree('translate', tree)}translate"
+    return f"{translations}/{backend}/{wildcards.name}.{wildcards.lang}.json"

@@ -1,0 +1,184 @@
+# Variants (issue 18): experiments side by side. `variants:` maps a name to a partial config
+# override; a variant's config is the config with its override merged in, checked against the
+# same schema. A variant rebuilds only the stages its override changes and every stage after
+# them, under the path prefix `variants/<name>/` (the `tree` wildcard: "" for the default
+# build, whose paths and DAG stay exactly as they were); every other stage's artifact is the
+# default one, as a plain input. Functions and constants only.
+
+import copy
+import re
+
+from common.config_check import config_problem
+
+VARIANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+# The stages a variant can change, in build order, with the config sections each reads and
+# the stages it reads from. A stage is varied when the override touches one of its sections,
+# or any stage it reads from is varied.
+VARIANT_STAGES = {
+    "asr": {"sections": ("asr", "envs.asr"), "upstream": ()},
+    "align": {"sections": ("align", "envs.align"), "upstream": ("asr",)},
+    "translate": {"sections": ("translate",), "upstream": ("asr", "align")},
+    "subtitles": {
+        "sections": ("subtitles", "ass_style", "envs.subtitles"),
+        "upstream": ("asr", "align", "translate"),
+    },
+}
+# The settings of the stages before asr (demux, separate, vad), of the stages beside it
+# (diarize, shots) and of the whole build are the default build's in every variant.
+SECTION_STAGES = {
+    section: stage
+    for stage, facts in VARIANT_STAGES.items()
+    for section in facts["sections"]
+}
+
+
+def merged(base, override):
+    """`base` with `override` merged in, mapping by mapping (anything else replaces)."""
+    result = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def touched_sections(override):
+    """The config sections an override sets: top-level keys, and envs.<stage> for envs."""
+    return [
+        f"envs.{stage}" if key == "envs" else key
+        for key, value in override.items()
+        for stage in (value if key == "envs" and isinstance(value, dict) else [None])
+    ]
+
+
+def varied_stages(override):
+    """The stages a variant rebuilds, in build order."""
+    touched = {SECTION_STAGES[s] for s in touched_sections(override) if s in SECTION_STAGES}
+    varied = []
+    for stage, facts in VARIANT_STAGES.items():
+        if stage in touched or any(up in varied for up in facts["upstream"]):
+            varied.append(stage)
+    return varied
+
+
+def check_env_specs(cfg, where):
+    for stage, spec in cfg.get("envs", {}).items():
+        if not (PROJECT / spec).is_file():
+            fail(
+                f"{where}envs.{stage}: {spec} does not exist; copy envs/"
+                f"{STAGE_ENV_NAMES.get(stage, stage)}.yaml to it and change what you want to try"
+            )
+
+
+# The env each stage the `envs` section can point elsewhere runs on by default.
+STAGE_ENV_NAMES = {"asr": "asr", "align": "align", "subtitles": "subtitles"}
+
+
+def variant_config(name, override):
+    """The variant's effective config, or one line on what is wrong with it."""
+    where = f"config variants.{name}: "
+    if not VARIANT_NAME.fullmatch(str(name)):
+        fail(
+            f"{where}a variant name is letters, digits, '_' and '-' (starting with a letter "
+            f"or digit), so that out/variants/{name}/ is one plain folder"
+        )
+    if name == "default":
+        fail(f"{where}'default' names the default build in out/variants/compare.tsv")
+    if not isinstance(override, dict) or not override:
+        fail(f"{where}an override is a mapping of the settings to try (e.g. asr: {{model: tiny.en}})")
+    for section in touched_sections(override):
+        if section in ("variants", "variant"):
+            fail(f"{where}a variant cannot hold {section}")
+    effective = merged(config, override)
+    problem = config_problem(
+        effective, CONFIG_SCHEMA, {}, (), workflow_configfile=f"variants.{name}"
+    )
+    if problem:
+        fail(problem)
+    for section in touched_sections(override):
+        if section not in SECTION_STAGES:
+            fail(
+                f"{where}{section} is the same in every variant (it belongs to the default "
+                "build); a variant may change "
+                + ", ".join(sorted(SECTION_STAGES))
+            )
+    check_env_specs(effective, where)
+    return effective
+
+
+def read_variants():
+    """Every variant's config, checked before any job."""
+    check_env_specs(config, "config ")
+    configs = {
+        name: variant_config(name, override)
+        for name, override in config["variants"].items()
+    }
+    chosen = config["variant"]
+    if chosen and chosen not in configs:
+        fail(
+            f"--config variant={chosen}: no such variant; config variants has "
+            + (", ".join(sorted(configs)) or "none")
+        )
+    return configs
+
+
+VARIANT_CONFIGS = read_variants()
+VARIANT_STAGES_OF = {
+    name: varied_stages(config["variants"][name]) for name in VARIANT_CONFIGS
+}
+# The `tree` wildcard: "" (the default build) or variants/<name>/ for a configured variant.
+TREE_PATTERN = (
+    "(variants/(" + "|".join(re.escape(n) for n in sorted(VARIANT_CONFIGS)) + ")/)?"
+    if VARIANT_CONFIGS
+    else "(?:)"  # only "": Snakemake takes an empty constraint for none
+)
+
+
+def check_variant_names():
+    """A variant named like a film would make out/variants/<name>/ ambiguous to read."""
+    for name in VARIANT_CONFIGS:
+        if name in MEDIA:
+            fail(
+                f"config variants.{name}: a film in in/ has this name; name the variant "
+                "after what it tries (e.g. tiny-model)"
+            )
+
+
+def variant_tree(name):
+    return f"variants/{name}/" if name else ""
+
+
+def tree_variant(tree):
+    return tree[len("variants/") : -1] if tree else ""
+
+
+def tree_config(tree):
+    """The config of the build a path prefix belongs to."""
+    return VARIANT_CONFIGS[tree_variant(tree)] if tree else config
+
+
+def wildcards_tree(wildcards):
+    return getattr(wildcards, "tree", "") or ""
+
+
+def config_for(wildcards):
+    """The config of the job's build: the default's, or its variant's."""
+    return tree_config(wildcards_tree(wildcards))
+
+
+def stage_tree(stage, tree):
+    """Where `stage`'s artifact of this build lives: the variant's tree when the variant
+    changes the stage, else the default's ("")."""
+    return tree if tree and stage in VARIANT_STAGES_OF[tree_variant(tree)] else ""
+
+
+def by_tree(constant, function):
+    """`constant` when there are no variants (the default build's plain value, no per-job
+    call), else `function` of the job's wildcards."""
+    return function if VARIANT_CONFIGS else constant
+
+
+def chosen_variants():
+    chosen = config["variant"]
+    return [chosen] if chosen else sorted(VARIANT_CONFIGS)
