@@ -56,6 +56,7 @@ include: "rules/shots.smk"
 include: "rules/subtitles.smk"
 include: "rules/mux.smk"
 include: "rules/report.smk"
+include: "rules/variants.smk"
 include: "rules/targets.smk"
 
 

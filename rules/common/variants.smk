@@ -182,3 +182,94 @@ def by_tree(constant, function):
 def chosen_variants():
     chosen = config["variant"]
     return [chosen] if chosen else sorted(VARIANT_CONFIGS)
+
+
+def variant_subtitles(name, tree):
+    """A build's subtitle files of one film (the default formats and languages)."""
+    return [
+        f"out/{tree}{name}.{lang}.{fmt}"
+        for lang in subtitle_languages(name)
+        for fmt in config["subtitle_formats"]
+    ]
+
+
+def get_variant_targets(wildcards):
+    """`snakemake variants`: every chosen variant's subtitles of every film, and the table."""
+    return [
+        path
+        for variant in chosen_variants()
+        for name in MEDIA
+        for path in variant_subtitles(name, variant_tree(variant))
+    ] + ["out/variants/compare.tsv"]
+
+
+def compared_rows():
+    """What compare.tsv compares: the default build and each chosen variant, per film."""
+    rows = []
+    for variant in [""] + chosen_variants():
+        tree = variant_tree(variant)
+        stages = VARIANT_STAGES_OF[variant] if variant else []
+        for name in MEDIA:
+            languages = subtitle_languages(name)
+            rows.append(
+                {
+                    "variant": variant or "default",
+                    "film": name,
+                    "source_language": get_source_language(name),
+                    "stages": stages,
+                    "subtitles": {
+                        lang: f"out/{tree}{name}.{lang}.srt" for lang in languages
+                    },
+                    "qc": {
+                        lang: f"{WORK_DIR}/{tree}qc/{name}.{lang}.srt.json"
+                        for lang in languages
+                    },
+                    "references": film_references(name),
+                    "benchmarks": variant_benchmarks(name, tree, stages),
+                }
+            )
+    return rows
+
+
+def variant_benchmarks(name, tree, stages):
+    """The benchmark files of the stages a variant rebuilt (for the default: its asr)."""
+    found = {}
+    for stage in stages or ["asr"]:
+        if stage in ("asr", "align"):
+            found[stage] = [f"benchmarks/{tree}{stage}/{name}.tsv"]
+        elif stage == "translate":
+            found[stage] = sorted(
+                str(path) for path in Path(f"benchmarks/{tree}translate").glob(f"*/{name}.*.tsv")
+            )
+    return found
+
+
+def get_compare_inputs(wildcards):
+    return [
+        path
+        for row in compared_rows()
+        for kind in ("subtitles", "qc")
+        for path in row[kind].values()
+    ] + [path for row in compared_rows() for path in row["references"].values()]
+
+
+def get_compare_manifest(wildcards):
+    """The rows as one JSON param (a plain value: another set of rows re-runs compare)."""
+    return json.dumps(compared_rows(), sort_keys=True)
+
+
+def promote_variant():
+    """Write the chosen variant's override into config/config.yaml (comments kept)."""
+    from common.yaml_edit import set_values
+
+    variant = config["variant"]
+    if not variant:
+        fail("promote_variant: name the variant: --config variant=NAME")
+    path = PROJECT / "config" / "config.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(set_values(text, config["variants"][variant]), encoding="utf-8")
+    print(
+        f"config/config.yaml now holds variant {variant}'s settings: "
+        f"{json.dumps(config['variants'][variant], sort_keys=True)}",
+        file=sys.stderr,
+    )

@@ -1,0 +1,51 @@
+# Variants (config variants, issue 18): `snakemake variants` builds every variant's subtitles
+# (or one: --config variant=NAME) into out/variants/<variant>/ and the comparison table;
+# `snakemake promote_variant --config variant=NAME` makes a variant the default.
+
+
+rule variants:
+    input:
+        get_variant_targets,
+    localrule: True
+
+
+# One row per film and build (default included): WER and chrF against references, agreement
+# with the default, the QC counts, the rebuilt stages' time and memory; and a cue-by-cue diff.
+rule compare_variants:
+    input:
+        **stage_inputs("compare_variants", env="report"),
+        files=get_compare_inputs,
+    output:
+        table=report(
+            "out/variants/compare.tsv",
+            caption="../report/variants.rst",
+            category="variants",
+            labels={"table": "compare"},
+        ),
+        diff=report(
+            "out/variants/cue_diff.tsv",
+            caption="../report/variants_diff.rst",
+            category="variants",
+            labels={"table": "cue diff"},
+        ),
+    log:
+        "logs/variants/compare.log",
+    conda:
+        "../envs/report.yaml"
+    params:
+        **stage_params("compare_variants", env="report"),
+        manifest=get_compare_manifest,
+    shell:
+        "{params.python} {params.code:q} --manifest {params.manifest:q}"
+        " --table {output.table:q} --diff {output.diff:q} {params.debug} > {log:q} 2>&1"
+
+
+# Writes the chosen variant's override into config/config.yaml; the default build then adopts
+# the variant's artifacts (README.md: "Trying a new model or library version safely").
+rule promote_variant:
+    localrule: True
+    run:
+        promote_variant()
+
+
+ruleorder: compare_variants > unknown_target
