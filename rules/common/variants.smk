@@ -208,8 +208,8 @@ def compared_rows():
     rows = []
     for variant in [""] + chosen_variants():
         tree = variant_tree(variant)
-        stages = VARIANT_STAGES_OF[variant] if variant else []
         for name in MEDIA:
+            stages = rebuilt_stages(variant, name) if variant else []
             languages = subtitle_languages(name)
             rows.append(
                 {
@@ -258,8 +258,44 @@ def get_compare_manifest(wildcards):
     return json.dumps(compared_rows(), sort_keys=True)
 
 
+def stage_artifacts(stage, name, tree):
+    """The files a stage made for one film in a build (none when the stage is off there)."""
+    cfg = tree_config(tree)
+    source = configured_source_language(name)
+    if stage == "asr":
+        return [f"{WORK_DIR}/{tree}asr/{name}.json"]
+    if stage == "align":
+        return [f"{WORK_DIR}/{tree}align/{name}.json"] if cfg["align"]["activate"] else []
+    if stage == "translate":
+        return [
+            f"{WORK_DIR}/{tree}translate/{translation_backend(source, lang, cfg)}/{name}.{lang}.json"
+            for lang in target_languages(name)
+            if lang != source and source != "auto"
+        ]
+    return [
+        path
+        for lang in subtitle_languages(name)
+        for fmt in config["subtitle_formats"]
+        for path in (f"out/{tree}{name}.{lang}.{fmt}", f"{WORK_DIR}/{tree}qc/{name}.{lang}.{fmt}.json")
+    ]
+
+
+def rebuilt_stages(variant, name):
+    """The stages whose jobs a variant ran for a film (a varied stage that is off makes none)."""
+    tree = variant_tree(variant)
+    return [s for s in VARIANT_STAGES_OF[variant] if stage_artifacts(s, name, tree)]
+
+
+ADOPTED_LIST = f"{WORK_DIR}/variants/adopted.txt"
+
+
 def promote_variant():
-    """Write the chosen variant's override into config/config.yaml (comments kept)."""
+    """Write the chosen variant's override into config/config.yaml (comments kept), copy its
+    artifacts of the stages it rebuilt over the default ones, and list those in
+    work/variants/adopted.txt for `snakemake --touch $(cat work/variants/adopted.txt)`,
+    which records them as built with the new config (so nothing identical is rebuilt)."""
+    import shutil
+
     from common.yaml_edit import set_values
 
     variant = config["variant"]
@@ -267,9 +303,27 @@ def promote_variant():
         fail("promote_variant: name the variant: --config variant=NAME")
     path = PROJECT / "config" / "config.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(set_values(text, config["variants"][variant]), encoding="utf-8")
+    try:
+        path.write_text(set_values(text, config["variants"][variant]), encoding="utf-8")
+    except ValueError as err:
+        fail(f"promote_variant: {err}")
+    tree = variant_tree(variant)
+    adopted = []
+    for name in MEDIA:
+        for stage in VARIANT_STAGES_OF[variant]:
+            for source in stage_artifacts(stage, name, tree):
+                target = source.replace(tree, "", 1)
+                if Path(source).is_file():
+                    Path(target).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(source, target)
+                    adopted.append(target)
+    Path(ADOPTED_LIST).parent.mkdir(parents=True, exist_ok=True)
+    Path(ADOPTED_LIST).write_text("".join(f"{p}\n" for p in adopted))
     print(
-        f"config/config.yaml now holds variant {variant}'s settings: "
-        f"{json.dumps(config['variants'][variant], sort_keys=True)}",
+        f"config/config.yaml now holds variant {variant}'s settings "
+        f"{json.dumps(config['variants'][variant], sort_keys=True)}; {len(adopted)} of its "
+        f"files copied over the default ones. Record them as built (nothing re-runs):\n"
+        f"  snakemake --touch $(cat {ADOPTED_LIST})\n"
+        f"then remove variants.{variant} from config/config.yaml",
         file=sys.stderr,
     )
