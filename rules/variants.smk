@@ -28,6 +28,12 @@ rule compare_variants:
             category="variants",
             labels={"table": "cue diff"},
         ),
+        page=report(
+            "out/variants/compare.html",
+            caption="../report/variants.rst",
+            category="variants",
+            labels={"table": "side by side"},
+        ),
     log:
         "logs/variants/compare.log",
     conda:
@@ -37,7 +43,7 @@ rule compare_variants:
         manifest=get_compare_manifest,
     shell:
         "{params.python} {params.code:q} --manifest {params.manifest:q}"
-        " --table {output.table:q} --diff {output.diff:q} {params.debug} > {log:q} 2>&1"
+        " --table {output.table:q} --diff {output.diff:q} --page {output.page:q} {params.debug} > {log:q} 2>&1"
 
 
 # Writes the chosen variant's override into config/config.yaml; the default build then adopts

@@ -6,6 +6,7 @@
                 counts of the quality issue (loops, wrong script, low confidence, off speech,
                 function-word breaks, every problem), and the wall time and peak memory of
                 each stage the build rebuilt (from its benchmark files)
+  compare.html  both tables as one page, shown by `snakemake variants --report out/report.html`
   cue_diff.tsv  cue by cue, each variant's spoken-language subtitles against the default's:
                 cues paired by text (difflib), with the timing change of equal cues and the
                 text of changed, added and removed ones
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import difflib
+import html
 import io
 import json
 from collections import Counter
@@ -200,11 +202,30 @@ def compare(manifest: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[
     return table, diffs
 
 
+def html_table(rows: list[dict[str, Any]], header: list[str]) -> str:
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(row.get(name, '')))}</td>" for name in header) + "</tr>" for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def page(table: list[dict[str, Any]], diffs: list[dict[str, Any]]) -> str:
+    """compare.tsv and cue_diff.tsv as one page for `snakemake --report`."""
+    style = "table{border-collapse:collapse;font:13px sans-serif}td,th{border:1px solid #ccc;padding:2px 6px}"
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><style>{style}</style></head><body>"
+        f"<h3>Variants side by side</h3>{html_table(table, TABLE_HEADER)}"
+        f"<h3>Cue by cue against the default build</h3>{html_table(diffs, DIFF_HEADER)}</body></html>\n"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--manifest", required=True, help="JSON rows (rules/common/variants.smk), or @file")
     parser.add_argument("--table", required=True, type=Path)
     parser.add_argument("--diff", required=True, type=Path)
+    parser.add_argument("--page", type=Path, help="both tables as one HTML page (for snakemake --report)")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     log = setup_logging(args.debug)
@@ -212,6 +233,8 @@ def main(argv: list[str] | None = None) -> None:
     table, diffs = compare(json.loads(text))
     write_text_atomic(tsv(table, TABLE_HEADER), args.table)
     write_text_atomic(tsv(diffs, DIFF_HEADER), args.diff)
+    if args.page:
+        write_text_atomic(page(table, diffs), args.page)
     log.info("compared %d builds of films; %d cue differences", len(table), len(diffs))
 
 

@@ -35,7 +35,7 @@ def burn_in_language(name):
 # reject_target must leave these alone itself.
 OUT_ARTIFACTS = re.compile(
     r"[^/]+\.[a-z]{2,3}\.(srt|vtt|ass)|[^/]+\.(mkv|mp4)|[^/]+\.[a-z]{2,3}\.burned\.mp4"
-    r"|variants/[^/]+/[^/]+\.[a-z]{2,3}\.(srt|vtt|ass)|variants/(compare|cue_diff)\.tsv"
+    r"|variants/[^/]+/[^/]+\.[a-z]{2,3}\.(srt|vtt|ass)|variants/(compare\.(tsv|html)|cue_diff\.tsv)"
 )
 
 

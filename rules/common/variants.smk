@@ -193,6 +193,10 @@ def variant_subtitles(name, tree):
     ]
 
 
+# compare_variants' outputs (Snakemake checks only the outputs a target asks for)
+VARIANT_TABLES = ("compare.tsv", "cue_diff.tsv", "compare.html")
+
+
 def get_variant_targets(wildcards):
     """`snakemake variants`: every chosen variant's subtitles of every film, and the table."""
     return [
@@ -200,7 +204,7 @@ def get_variant_targets(wildcards):
         for variant in chosen_variants()
         for name in MEDIA
         for path in variant_subtitles(name, variant_tree(variant))
-    ] + ["out/variants/compare.tsv"]
+    ] + [f"out/variants/{table}" for table in VARIANT_TABLES]
 
 
 def compared_rows():

@@ -139,10 +139,29 @@ def srt_text(srt: str) -> str:
     )
 
 
-def test_the_report_lists_the_comparison(built):
-    snakemake(built, "--report", "out/report.html")
-    html = (built / "out" / "report.html").read_text()
-    assert "compare.tsv" in html and "cue_diff.tsv" in html
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (scripts/install-system-deps.sh --tests)")
+def test_the_report_page_shows_the_comparison_in_chromium(built):
+    from playwright.sync_api import sync_playwright
+
+    snakemake(built, "variants", "--report", "out/report.html")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto((built / "out" / "report.html").as_uri())
+        page.get_by_text("Results").first.click()
+        page.get_by_text("variants").first.click()
+        page.locator("tr", has_text="side by side").locator("a").first.click()
+        frame = next(f for f in page.frames if "compare.html" in f.url)
+        frame.get_by_text("Variants side by side").wait_for(timeout=10_000)
+        text = frame.locator("body").inner_text()
+        browser.close()
+    assert "agreement_wer" in text and "\ttiny\t" in text and "\tnarrow\t" in text
+    assert errors == []
 
 
 def test_removing_the_variants_leaves_nothing_to_do(built):
