@@ -49,9 +49,11 @@ rule compare_variants:
 # Writes the chosen variant's override into config/config.yaml; the default build then adopts
 # the variant's artifacts (README.md: "Trying a new model or library version safely").
 rule promote_variant:
+    log:
+        "logs/variants/promote.log",
     localrule: True
     run:
-        promote_variant()
+        promote_variant(log[0])
 
 
 ruleorder: compare_variants > unknown_target

@@ -14,7 +14,9 @@ def asr_decoding_options(cfg=None):
     from common.hardware import resolve_options_here
 
     cfg = cfg or config
-    backend = ASR_BACKEND if cfg is config else resolve_asr_backend(cfg["asr"]["backend"])
+    backend = (
+        ASR_BACKEND if cfg is config else resolve_asr_backend(cfg["asr"]["backend"])
+    )
     options = {
         k: v
         for k, v in cfg["asr"].items()
@@ -26,7 +28,9 @@ def asr_decoding_options(cfg=None):
 def asr_options(cfg=None):
     """ASR decoding options as one JSON string: a plain value, so changing any re-runs asr."""
     cfg = cfg or config
-    backend = ASR_BACKEND if cfg is config else resolve_asr_backend(cfg["asr"]["backend"])
+    backend = (
+        ASR_BACKEND if cfg is config else resolve_asr_backend(cfg["asr"]["backend"])
+    )
     return json.dumps({**asr_decoding_options(cfg), "backend": backend}, sort_keys=True)
 
 

@@ -54,7 +54,9 @@ def touched_sections(override):
 
 def varied_stages(override):
     """The stages a variant rebuilds, in build order."""
-    touched = {SECTION_STAGES[s] for s in touched_sections(override) if s in SECTION_STAGES}
+    touched = {
+        SECTION_STAGES[s] for s in touched_sections(override) if s in SECTION_STAGES
+    }
     varied = []
     for stage, facts in VARIANT_STAGES.items():
         if stage in touched or any(up in varied for up in facts["upstream"]):
@@ -86,7 +88,9 @@ def variant_config(name, override):
     if name == "default":
         fail(f"{where}'default' names the default build in out/variants/compare.tsv")
     if not isinstance(override, dict) or not override:
-        fail(f"{where}an override is a mapping of the settings to try (e.g. asr: {{model: tiny.en}})")
+        fail(
+            f"{where}an override is a mapping of the settings to try (e.g. asr: {{model: tiny.en}})"
+        )
     for section in touched_sections(override):
         if section in ("variants", "variant"):
             fail(f"{where}a variant cannot hold {section}")
@@ -100,8 +104,7 @@ def variant_config(name, override):
         if section not in SECTION_STAGES:
             fail(
                 f"{where}{section} is the same in every variant (it belongs to the default "
-                "build); a variant may change "
-                + ", ".join(sorted(SECTION_STAGES))
+                "build); a variant may change " + ", ".join(sorted(SECTION_STAGES))
             )
     check_env_specs(effective, where)
     return effective
@@ -243,7 +246,8 @@ def variant_benchmarks(name, tree, stages):
             found[stage] = [f"benchmarks/{tree}{stage}/{name}.tsv"]
         elif stage == "translate":
             found[stage] = sorted(
-                str(path) for path in Path(f"benchmarks/{tree}translate").glob(f"*/{name}.*.tsv")
+                str(path)
+                for path in Path(f"benchmarks/{tree}translate").glob(f"*/{name}.*.tsv")
             )
     return found
 
@@ -269,7 +273,9 @@ def stage_artifacts(stage, name, tree):
     if stage == "asr":
         return [f"{WORK_DIR}/{tree}asr/{name}.json"]
     if stage == "align":
-        return [f"{WORK_DIR}/{tree}align/{name}.json"] if cfg["align"]["activate"] else []
+        return (
+            [f"{WORK_DIR}/{tree}align/{name}.json"] if cfg["align"]["activate"] else []
+        )
     if stage == "translate":
         return [
             f"{WORK_DIR}/{tree}translate/{translation_backend(source, lang, cfg)}/{name}.{lang}.json"
@@ -280,7 +286,10 @@ def stage_artifacts(stage, name, tree):
         path
         for lang in subtitle_languages(name)
         for fmt in config["subtitle_formats"]
-        for path in (f"out/{tree}{name}.{lang}.{fmt}", f"{WORK_DIR}/{tree}qc/{name}.{lang}.{fmt}.json")
+        for path in (
+            f"out/{tree}{name}.{lang}.{fmt}",
+            f"{WORK_DIR}/{tree}qc/{name}.{lang}.{fmt}.json",
+        )
     ]
 
 
@@ -293,11 +302,12 @@ def rebuilt_stages(variant, name):
 ADOPTED_LIST = f"{WORK_DIR}/variants/adopted.txt"
 
 
-def promote_variant():
+def promote_variant(log):
     """Write the chosen variant's override into config/config.yaml (comments kept), copy its
     artifacts of the stages it rebuilt over the default ones, and list those in
     work/variants/adopted.txt for `snakemake --touch $(cat work/variants/adopted.txt)`,
-    which records them as built with the new config (so nothing identical is rebuilt)."""
+    which records them as built with the new config (so nothing identical is rebuilt).
+    """
     import shutil
 
     from common.yaml_edit import set_values
@@ -323,11 +333,12 @@ def promote_variant():
                     adopted.append(target)
     Path(ADOPTED_LIST).parent.mkdir(parents=True, exist_ok=True)
     Path(ADOPTED_LIST).write_text("".join(f"{p}\n" for p in adopted))
-    print(
+    message = (
         f"config/config.yaml now holds variant {variant}'s settings "
         f"{json.dumps(config['variants'][variant], sort_keys=True)}; {len(adopted)} of its "
         f"files copied over the default ones. Record them as built (nothing re-runs):\n"
         f"  snakemake --touch $(cat {ADOPTED_LIST})\n"
-        f"then remove variants.{variant} from config/config.yaml",
-        file=sys.stderr,
+        f"then remove variants.{variant} from config/config.yaml"
     )
+    Path(log).write_text(message + "\n")
+    print(message, file=sys.stderr)
