@@ -12,6 +12,7 @@ rule variants:
 # One row per film and build (default included): WER and chrF against references, agreement
 # with the default, the QC counts, the rebuilt stages' time and memory; and a cue-by-cue diff.
 rule compare_variants:
+    # The manifest goes through a file: one command-line argument is at most 128 kB.
     input:
         **stage_inputs("compare_variants", env="report"),
         files=get_compare_inputs,
@@ -41,9 +42,15 @@ rule compare_variants:
     params:
         **stage_params("compare_variants", env="report"),
         manifest=get_compare_manifest,
-    shell:
-        "{params.python} {params.code:q} --manifest {params.manifest:q}"
-        " --table {output.table:q} --diff {output.diff:q} --page {output.page:q} {params.debug} > {log:q} 2>&1"
+        manifest_file=f"{WORK_DIR}/variants/compare.manifest.json",
+    run:
+        Path(params.manifest_file).parent.mkdir(parents=True, exist_ok=True)
+        Path(params.manifest_file).write_text(params.manifest)
+        shell(
+            "{params.python} {params.code:q} --manifest @{params.manifest_file:q}"
+            " --table {output.table:q} --diff {output.diff:q} --page {output.page:q}"
+            " {params.debug} > {log:q} 2>&1"
+        )
 
 
 # Writes the chosen variant's override into config/config.yaml; the default build then adopts

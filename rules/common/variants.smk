@@ -202,6 +202,12 @@ VARIANT_TABLES = ("compare.tsv", "cue_diff.tsv", "compare.html")
 
 def get_variant_targets(wildcards):
     """`snakemake variants`: every chosen variant's subtitles of every film, and the table."""
+    if not VARIANT_CONFIGS:
+        fail(
+            "snakemake variants: config variants is empty; declare one, e.g. "
+            "--config 'variants={tiny: {asr: {model: tiny.en}}}' (README.md: Trying a new "
+            "model or library version safely)"
+        )
     return [
         path
         for variant in chosen_variants()
