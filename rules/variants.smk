@@ -63,4 +63,13 @@ rule promote_variant:
         promote_variant(log[0])
 
 
+# After promote_variant: `snakemake adopt_variant --touch` records the copied artifacts as built
+# with the promoted config (Snakemake's --touch stores their params and code like a run), so
+# the default build re-runs none of them; what they feed (mux, report) is rebuilt as usual.
+rule adopt_variant:
+    input:
+        get_adopted_artifacts,
+    localrule: True
+
+
 ruleorder: compare_variants > unknown_target

@@ -311,9 +311,8 @@ ADOPTED_LIST = f"{WORK_DIR}/variants/adopted.txt"
 def promote_variant(log):
     """Write the chosen variant's override into config/config.yaml (comments kept), copy its
     artifacts of the stages it rebuilt over the default ones, and list those in
-    work/variants/adopted.txt for `snakemake --touch $(cat work/variants/adopted.txt)`,
-    which records them as built with the new config (so nothing identical is rebuilt).
-    """
+    work/variants/adopted.txt for `snakemake adopt_variant --touch`, which records them as
+    built with the new config (so nothing identical is rebuilt)."""
     import shutil
 
     from common.yaml_edit import set_values
@@ -342,9 +341,15 @@ def promote_variant(log):
     message = (
         f"config/config.yaml now holds variant {variant}'s settings "
         f"{json.dumps(config['variants'][variant], sort_keys=True)}; {len(adopted)} of its "
-        f"files copied over the default ones. Record them as built (nothing re-runs):\n"
-        f"  snakemake --touch $(cat {ADOPTED_LIST})\n"
+        f"files copied over the default ones (listed in {ADOPTED_LIST}). Record them as "
+        f"built, so that nothing identical re-runs:\n  snakemake adopt_variant --touch\n"
         f"then remove variants.{variant} from config/config.yaml"
     )
     Path(log).write_text(message + "\n")
     print(message, file=sys.stderr)
+
+
+def get_adopted_artifacts(wildcards):
+    """The artifacts promote_variant copied over the default ones (none before it ran)."""
+    path = Path(ADOPTED_LIST)
+    return path.read_text().split() if path.is_file() else []
