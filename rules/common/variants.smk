@@ -94,6 +94,9 @@ def variant_config(name, override):
     for section in touched_sections(override):
         if section in ("variants", "variant"):
             fail(f"{where}a variant cannot hold {section}")
+    # --config values come as text (translate.num_beams=2 as '2'): typed as the schema says
+    override = typed(override, CONFIG_SCHEMA)
+    config["variants"][name] = override
     effective = merged(config, override)
     problem = config_problem(
         effective, CONFIG_SCHEMA, {}, (), workflow_configfile=f"variants.{name}"

@@ -207,3 +207,9 @@ def test_a_bad_variant_is_one_line(fresh, variants, message):
     assert len(errors) == 1 and message in errors[0], done.stderr[-2000:]
     assert "Traceback" not in done.stderr
     assert re.search(r"^\s+output:", done.stdout, re.M) is None
+
+
+def test_variants_on_the_command_line_are_typed(fresh):
+    """--config values come as text: a variant's numbers are read as the schema says."""
+    counts, outputs = planned(fresh, "variants", "--config", "variants={b: {asr: {beam_size: 2}}}", "variant=b")
+    assert counts["asr_transcribe"] == 4 and "out/variants/b/jfk.en.srt" in outputs
