@@ -28,6 +28,10 @@
 #   work/report/<name>.{cps.png,durations.png,timeline.png,summary.html}   with qc_report: QC plots and summary for
 #                                 `snakemake --report out/report.html`          (env: report)
 #   logs/<stage>/..., benchmarks/<stage>/...   one log and one timing/peak-memory file per job
+#   out/variants/<variant>/<name>.<lang>.<fmt>   config variants: a variant's subtitles; its
+#                                 artifacts of the stages it changes under work/variants/<variant>/
+#                                 (logs/, benchmarks/ alike), every other stage's are the default's
+#   out/variants/compare.tsv, cue_diff.tsv, compare.html   the builds side by side (env: report)
 #
 # `snakemake --cores all` builds every film's subtitles and muxed video; `snakemake envs`
 # builds just the environments.
