@@ -9,12 +9,26 @@ rule variants:
     localrule: True
 
 
+# What compare_variants compares (which files of which builds), as a file: the list outgrows
+# one command-line argument (128 kB) with many films. Rewritten when the list changes.
+rule compare_manifest:
+    output:
+        manifest=f"{WORK_DIR}/variants/compare.manifest.json",
+    log:
+        "logs/variants/compare_manifest.log",
+    localrule: True
+    params:
+        manifest=get_compare_manifest,
+    run:
+        write_compare_manifest(params.manifest, output.manifest, log[0])
+
+
 # One row per film and build (default included): WER and chrF against references, agreement
 # with the default, the QC counts, the rebuilt stages' time and memory; and a cue-by-cue diff.
 rule compare_variants:
-    # The manifest goes through a file: one command-line argument is at most 128 kB.
     input:
         **stage_inputs("compare_variants", env="report"),
+        manifest=f"{WORK_DIR}/variants/compare.manifest.json",
         files=get_compare_inputs,
     output:
         table=report(
@@ -41,16 +55,10 @@ rule compare_variants:
         "../envs/report.yaml"
     params:
         **stage_params("compare_variants", env="report"),
-        manifest=get_compare_manifest,
-        manifest_file=f"{WORK_DIR}/variants/compare.manifest.json",
-    run:
-        Path(params.manifest_file).parent.mkdir(parents=True, exist_ok=True)
-        Path(params.manifest_file).write_text(params.manifest)
-        shell(
-            "{params.python} {params.code:q} --manifest @{params.manifest_file:q}"
-            " --table {output.table:q} --diff {output.diff:q} --page {output.page:q}"
-            " {params.debug} > {log:q} 2>&1"
-        )
+    shell:
+        "{params.python} {params.code:q} --manifest @{input.manifest:q}"
+        " --table {output.table:q} --diff {output.diff:q} --page {output.page:q}"
+        " {params.debug} > {log:q} 2>&1"
 
 
 # Writes the chosen variant's override into config/config.yaml; the default build then adopts

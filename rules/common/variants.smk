@@ -311,6 +311,12 @@ def rebuilt_stages(variant, name):
 ADOPTED_LIST = f"{WORK_DIR}/variants/adopted.txt"
 
 
+def write_compare_manifest(manifest, output, log):
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    Path(output).write_text(manifest)
+    Path(log).write_text(f"{output}: {len(json.loads(manifest))} rows\n")
+
+
 def promote_variant(log):
     """Write the chosen variant's override into config/config.yaml (comments kept), copy its
     artifacts of the stages it rebuilt over the default ones, and list those in

@@ -98,7 +98,7 @@ def test_a_variant_adds_only_the_jobs_its_change_needs(fresh, override, expected
     finally:
         set_variants(fresh, {})
         (fresh / "envs" / "asr-next.yaml").unlink()
-    assert added(counts, base) == {**expected, "compare_variants": 1, "variants": 1}
+    assert added(counts, base) == {**expected, "compare_manifest": 1, "compare_variants": 1, "variants": 1}
     assert "out/variants/try/jfk.en.srt" in outputs and "out/variants/try/talk.en.srt" in outputs
     variant_work = {o.split("/")[3] for o in outputs if o.startswith("work/variants/try/")}
     assert variant_work == ({"qc"} if override is STYLE else {"asr", "qc"})
