@@ -14,7 +14,7 @@ LOGGER_PLUGIN := $(wildcard plugins/snakemake-logger-plugin-subtitles/pyproject.
 SLURM_ENV := .venvs/workflow-slurm
 TEST_SITE := .venvs/test-site
 
-.PHONY: demo test lint system-deps slurm-env
+.PHONY: demo test lint system-deps slurm-env rulegraph
 
 demo: $(WORKFLOW_ENV)/ready system-deps
 	$(WORKFLOW_ENV)/bin/python scripts/make_demo_media.py in/demo.mp4
@@ -31,6 +31,11 @@ lint: $(WORKFLOW_ENV)/ready
 
 system-deps:
 	scripts/install-system-deps.sh
+
+# README.md's rule graph, redrawn after rules are added or rewired (tests/test_rulegraph.py).
+rulegraph: $(WORKFLOW_ENV)/ready
+	scripts/install-system-deps.sh --docs
+	$(WORKFLOW_ENV)/bin/python docs/rulegraph.py
 
 # The orchestrator env; stage envs are Snakemake targets (rules/envs.smk).
 $(WORKFLOW_ENV)/ready: envs/workflow.txt $(DOTTED_CONFIG_HOOK) $(LOGGER_PLUGIN)

@@ -28,6 +28,10 @@
 #   work/report/<name>.{cps.png,durations.png,timeline.png,summary.html}   with qc_report: QC plots and summary for
 #                                 `snakemake --report out/report.html`          (env: report)
 #   logs/<stage>/..., benchmarks/<stage>/...   one log and one timing/peak-memory file per job
+#   out/variants/<variant>/<name>.<lang>.<fmt>   config variants: a variant's subtitles; its
+#                                 artifacts of the stages it changes under work/variants/<variant>/
+#                                 (logs/, benchmarks/ alike), every other stage's are the default's
+#   out/variants/compare.tsv, cue_diff.tsv, compare.html   the builds side by side (env: report)
 #
 # `snakemake --cores all` builds every film's subtitles and muxed video; `snakemake envs`
 # builds just the environments.
@@ -44,7 +48,6 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
-include: "rules/hooks.smk"
 include: "rules/envs.smk"
 include: "rules/demux.smk"
 include: "rules/separate.smk"
@@ -57,6 +60,7 @@ include: "rules/shots.smk"
 include: "rules/subtitles.smk"
 include: "rules/mux.smk"
 include: "rules/report.smk"
+include: "rules/variants.smk"
 include: "rules/targets.smk"
 
 

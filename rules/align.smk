@@ -4,15 +4,15 @@
 
 rule align_words:
     input:
-        transcript=f"{WORK_DIR}/asr/{{name}}.json",
+        **variant_stage_inputs("align"),
+        transcript=ALIGN_TRANSCRIPT,
         wav=ASR_AUDIO,
-        env=env_input(STAGE_ENVS["align"]),
     output:
-        transcript=f"{WORK_DIR}/align/{{name}}.json",
+        transcript=f"{WORK_DIR}/{{tree}}align/{{name}}.json",
     log:
-        "logs/align/{name}.log",
+        "logs/{tree}align/{name}.log",
     benchmark:
-        "benchmarks/align/{name}.tsv"
+        "benchmarks/{tree}align/{name}.tsv"
     conda:
         "../envs/align.yaml"
     threads: 2
@@ -20,11 +20,8 @@ rule align_words:
         mem_mb=3000,
         runtime=120,
     params:
-        python=stage_python("align"),
-        code=stage_code("align"),
-        code_digest=code_digest("align"),
+        **variant_stage_params("align"),
         model=get_align_model,
-        debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --transcript {input.transcript:q} --audio {input.wav:q}"
         " --output {output.transcript:q} --model={params.model:q} {params.debug} > {log:q} 2>&1"

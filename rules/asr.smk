@@ -1,25 +1,19 @@
 # asr: faster-whisper on the demuxed audio -> word-level JSON transcript.
 
-# Each backend's script, run on its env (STAGE_ENVS["asr"]); all three take the same arguments.
-ASR_SCRIPT = {
-    "faster-whisper": "asr",
-    "whisperx": "asr_whisperx",
-    "mlx-whisper": "asr_mlx",
-}[ASR_BACKEND]
 
 
 rule asr_transcribe:
     input:
+        **variant_stage_inputs("asr"),
         wav=ASR_AUDIO,
         regions=VAD_REGIONS,
         model=ASR_MODEL_INPUT,
-        env=env_input(STAGE_ENVS["asr"]),
     output:
-        transcript=f"{WORK_DIR}/asr/{{name}}.json",
+        transcript=f"{WORK_DIR}/{{tree}}asr/{{name}}.json",
     log:
-        "logs/asr/{name}.log",
+        "logs/{tree}asr/{name}.log",
     benchmark:
-        "benchmarks/asr/{name}.tsv"
+        "benchmarks/{tree}asr/{name}.tsv"
     conda:
         f"../envs/{STAGE_ENVS['asr']}.yaml"
     threads: 4
@@ -30,14 +24,11 @@ rule asr_transcribe:
         # A resource, not a param: switching the warm worker on or off re-runs nothing.
         asr_worker=str(config["asr"]["worker"]).lower(),
     params:
-        python=stage_python("asr"),
-        code=stage_code(ASR_SCRIPT),
-        code_digest=code_digest(ASR_SCRIPT),
+        **variant_stage_params("asr"),
         model=ASR_MODEL,
-        language=ASR_LANGUAGE,
+        language=get_asr_language,
         vocabulary=ASR_VOCABULARY,
-        options=asr_options(),
-        debug=debug_flag(),
+        options=ASR_OPTIONS,
     shell:
         "{params.python} {params.code:q} --audio {input.wav:q} --output {output.transcript:q}"
         " --model {params.model:q} --model-path {input.model:q} --language {params.language:q}"

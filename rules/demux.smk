@@ -3,8 +3,8 @@
 
 rule demux_audio:
     input:
+        **stage_inputs("demux"),
         media=get_media,
-        env=env_input(STAGE_ENVS["demux"]),
     output:
         wav=f"{WORK_DIR}/demux/{{name}}.wav",
     log:
@@ -15,12 +15,9 @@ rule demux_audio:
         mem_mb=500,
         runtime=30,
     params:
-        python=stage_python("demux"),
-        code=stage_code("demux"),
-        code_digest=code_digest("demux"),
+        **stage_params("demux"),
         # the film, its stream choice and content identity (a replaced film re-runs demux)
         source=get_demux_source,
-        debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --input {params.source[film]:q} --output {output.wav:q}"
         " --audio-stream {params.source[audio_stream]:q} --language {params.source[language]:q}"

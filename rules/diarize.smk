@@ -4,8 +4,8 @@
 
 rule diarize_speakers:
     input:
+        **stage_inputs("diarize"),
         wav=f"{WORK_DIR}/demux/{{name}}.wav",
-        env=env_input(STAGE_ENVS["diarize"]),
     output:
         turns=f"{WORK_DIR}/diarize/{{name}}.json",
     log:
@@ -19,12 +19,9 @@ rule diarize_speakers:
         mem_mb=4000,
         runtime=240,
     params:
-        python=stage_python("diarize"),
-        code=stage_code("diarize"),
-        code_digest=code_digest("diarize"),
+        **stage_params("diarize"),
         model=config["diarize"]["model"],
         device=config["diarize"]["device"],
-        debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --audio {input.wav:q} --output {output.turns:q}"
         " --model={params.model:q} --device {params.device:q} {params.debug} > {log:q} 2>&1"

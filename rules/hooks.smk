@@ -1,8 +1,10 @@
-# How a run hooks into Snakemake's own process: its jobs stop when it dies, and a second run
-# beside a live one is told so. Every use of Snakemake's internals is in this file (team
-# guide), behind SNAKEMAKE_INTERNALS_TESTED: tests/unit/test_hooks.py fails when Snakemake no
-# longer has them; on an untested version they are left out and Snakemake's own behaviour
-# applies (its lock message, its job rate limit).
+# How a run hooks into Snakemake's own process: its jobs stop when it dies, a second run
+# beside a live one is told so, and the workflow learns how Snakemake was called (--config,
+# --configfile, --sdm conda). Every use of Snakemake's internals is in this file (team guide),
+# behind SNAKEMAKE_INTERNALS_TESTED: tests/unit/test_hooks.py fails when Snakemake no longer
+# has them. On an untested version the optional ones are left out and Snakemake's own
+# behaviour applies (its lock message, its job rate limit); the settings the workflow cannot
+# do without are still read, and a missing one stops the run with one line.
 
 import json
 import os
@@ -14,7 +16,7 @@ from pathlib import Path
 from snakemake import __version__ as snakemake_version
 from snakemake_logger_plugin_subtitles import announce_films
 
-from common.io import (  # scripts/ is on sys.path (rules/common.smk)
+from common.io import (  # scripts/ is on sys.path (rules/common/base.smk)
     SNAKEMAKE_PROCESS_VARIABLE,
     process_alive,
     process_identity,
@@ -41,6 +43,49 @@ THIS_PROCESS = process_identity()
 # file names itself: the main one, and the one running each job on a cluster node.
 if THIS_PROCESS:
     os.environ[SNAKEMAKE_PROCESS_VARIABLE] = THIS_PROCESS
+
+# Jobs that call back into the workflow's own tools (build_env.py, on Snakemake's interpreter)
+# find it in this variable, not in a param: which orchestrator env runs a build (workflow or
+# workflow-slurm) changes no artifact.
+WORKFLOW_PYTHON_VARIABLE = "SUBTITLES_WORKFLOW_PYTHON"
+os.environ[WORKFLOW_PYTHON_VARIABLE] = sys.executable
+
+
+def snakemake_setting(what, read):
+    """A setting of this Snakemake run the workflow cannot do without, read from its internals;
+    one line when this Snakemake no longer has it."""
+    try:
+        return read()
+    except AttributeError:
+        fail(
+            f"Snakemake {snakemake_version} no longer tells the workflow {what} the way "
+            f"{TESTED_SNAKEMAKE} did; use Snakemake {TESTED_SNAKEMAKE}, or update rules/hooks.smk"
+        )
+
+
+def command_line_config():
+    """The --config values as Snakemake parsed them, before they were merged into config."""
+    return dict(
+        snakemake_setting(
+            "its --config values", lambda: workflow.config_settings.config
+        )
+    )
+
+
+def config_files():
+    """The config files Snakemake read (configfile: and --configfile), for error messages."""
+    return snakemake_setting(
+        "its config files", lambda: list(workflow.config_settings.configfiles)
+    )
+
+
+def deploys_with_conda():
+    """Whether Snakemake manages the envs itself (--sdm conda) instead of .venvs/."""
+    from snakemake_interface_executor_plugins.settings import DeploymentMethod
+
+    return DeploymentMethod.CONDA in snakemake_setting(
+        "its deployment method", lambda: workflow.deployment_settings.deployment_method
+    )
 
 
 def snakemake_invocation():
@@ -73,6 +118,7 @@ def refuse_beside_an_active_run():
     )
 
 
+# Before Snakemake takes its lock (its message would suggest --unlock beside a live run).
 refuse_beside_an_active_run()
 
 

@@ -3,9 +3,9 @@
 
 rule mux_video:
     input:
+        **stage_inputs("mux"),
         media=get_mux_media,
-        tracks=MUX_TRACKS,
-        env=env_input(STAGE_ENVS["mux"]),
+        tracks=get_mux_tracks,
     output:
         video="out/{name}.{video_format}",
     log:
@@ -19,10 +19,7 @@ rule mux_video:
         mem_mb=500,
         runtime=30,
     params:
-        python=stage_python("mux"),
-        code=stage_code("mux"),
-        code_digest=code_digest("mux"),
-        debug=debug_flag(),
+        **stage_params("mux"),
     shell:
         "{params.python} {params.code:q} --video {input.media:q} --output {output.video:q}"
         " {params.debug} -- {input.tracks:q} > {log:q} 2>&1"

@@ -3,6 +3,7 @@
 
 rule report_film:
     input:
+        **stage_inputs("report"),
         subtitles=get_report_subtitles,
         qc=get_report_qc,
         references=get_references,
@@ -10,7 +11,6 @@ rule report_film:
         audio=f"{WORK_DIR}/demux/{{name}}.wav",
         transcript=TRANSCRIPT,
         shots=get_report_shots,
-        env=env_input("report"),
     output:
         cps=report(
             f"{WORK_DIR}/report/{{name}}.cps.png",
@@ -41,15 +41,12 @@ rule report_film:
     conda:
         "../envs/report.yaml"
     params:
-        python=env_python("report"),
-        code=stage_code("report"),
-        code_digest=code_digest("report"),
+        **stage_params("report"),
         source=get_report_source_language,
         subtitles=get_report_pairs("out/{name}.{lang}.srt"),
         qc=get_report_pairs(f"{WORK_DIR}/qc/{{name}}.{{lang}}.srt.json"),
         references=get_reference_args,
         shots=lambda wildcards, input: f"--shots {input.shots}" if input.shots else "",
-        debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --name {wildcards.name:q} --source-language {params.source}"
         " --subtitles {params.subtitles:q} --qc {params.qc:q} --references {params.references:q}"

@@ -3,8 +3,8 @@
 
 rule separate_vocals:
     input:
+        **stage_inputs("separate"),
         wav=f"{WORK_DIR}/demux/{{name}}.wav",
-        env=env_input(STAGE_ENVS["separate"]),
     output:
         vocals=f"{WORK_DIR}/separate/{{name}}.vocals.wav",
     log:
@@ -18,14 +18,11 @@ rule separate_vocals:
         mem_mb=4000,
         runtime=240,
     params:
-        python=stage_python("separate"),
-        code=stage_code("separate"),
-        code_digest=code_digest("separate"),
+        **stage_params("separate"),
         model=config["separate"]["model"],
         model_name=config["separate"]["name"],
         shifts=config["separate"]["shifts"],
         device=config["separate"]["device"],
-        debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --audio {input.wav:q} --output {output.vocals:q}"
         " --model={params.model:q} --name {params.model_name:q} --shifts {params.shifts}"

@@ -4,8 +4,8 @@
 
 rule shots_detect:
     input:
+        **stage_inputs("shots"),
         media=get_media,
-        env=env_input(STAGE_ENVS["shots"]),
     output:
         cuts=f"{WORK_DIR}/shots/{{name}}.json",
     log:
@@ -19,12 +19,9 @@ rule shots_detect:
         mem_mb=500,
         runtime=60,
     params:
-        python=stage_python("shots"),
-        code=stage_code("shots"),
-        code_digest=code_digest("shots"),
+        **stage_params("shots"),
         source=get_shots_source,
         threshold=config["shots"]["threshold"],
-        debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --input {params.source[film]:q} --output {output.cuts:q}"
         " --threshold {params.threshold} --threads {threads} {params.debug} > {log:q} 2>&1"

@@ -4,23 +4,20 @@
 
 rule subtitles_render:
     input:
+        **variant_stage_inputs("subtitles"),
         transcript=get_subtitle_transcript,
         speakers=SPEAKER_TURNS,
         shots=SHOT_CUTS,
-        env=env_input(STAGE_ENVS["subtitles"]),
     output:
-        subtitles="out/{name}.{lang}.{fmt}",
-        qc=f"{WORK_DIR}/qc/{{name}}.{{lang}}.{{fmt}}.json",
+        subtitles="out/{tree}{name}.{lang}.{fmt}",
+        qc=f"{WORK_DIR}/{{tree}}qc/{{name}}.{{lang}}.{{fmt}}.json",
     log:
-        "logs/subtitles/{name}.{lang}.{fmt}.log",
+        "logs/{tree}subtitles/{name}.{lang}.{fmt}.log",
     conda:
         "../envs/subtitles.yaml"
     params:
-        python=stage_python("subtitles"),
-        code=stage_code("subtitles"),
-        code_digest=code_digest("subtitles"),
+        **variant_stage_params("subtitles"),
         style=get_subtitle_style,
-        debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --transcript {input.transcript:q} --output {output.subtitles:q}"
         " --format {wildcards.fmt} --style {params.style:q}"
@@ -32,9 +29,9 @@ rule subtitles_render:
 # subtitle support. Styled by the ASS file, so config ass_style decides the look.
 rule subtitles_burn:
     input:
+        **stage_inputs("burn"),
         media=get_media,
         subtitles="out/{name}.{lang}.ass",
-        env=env_input(STAGE_ENVS["burn"]),
     output:
         video="out/{name}.{lang}.burned.mp4",
     log:
@@ -43,10 +40,7 @@ rule subtitles_burn:
         "../envs/media.yaml"
     threads: 2
     params:
-        python=stage_python("burn"),
-        code=stage_code("burn"),
-        code_digest=code_digest("burn"),
-        debug=debug_flag(),
+        **stage_params("burn"),
     shell:
         "{params.python} {params.code:q} --video {input.media:q} --subtitles {input.subtitles:q}"
         " --output {output.video:q} --threads {threads} {params.debug} > {log:q} 2>&1"

@@ -7,16 +7,16 @@
 
 rule translate_whisper:
     input:
+        **variant_stage_inputs("asr"),
         wav=ASR_AUDIO,
         regions=VAD_REGIONS,
         model=ASR_MODEL_INPUT,
-        env=env_input(STAGE_ENVS["asr"]),
     output:
-        translation=f"{WORK_DIR}/translate/whisper/{{name}}.{{lang}}.json",
+        translation=f"{WORK_DIR}/{{tree}}translate/whisper/{{name}}.{{lang}}.json",
     log:
-        "logs/translate/whisper/{name}.{lang}.log",
+        "logs/{tree}translate/whisper/{name}.{lang}.log",
     benchmark:
-        "benchmarks/translate/whisper/{name}.{lang}.tsv"
+        "benchmarks/{tree}translate/whisper/{name}.{lang}.tsv"
     wildcard_constraints:
         lang="en",
     conda:
@@ -26,14 +26,11 @@ rule translate_whisper:
         mem_mb=2000,
         runtime=240,
     params:
-        python=stage_python("asr"),
-        code=stage_code(ASR_SCRIPT),
-        code_digest=code_digest(ASR_SCRIPT),
+        **variant_stage_params("asr"),
         model=ASR_MODEL,
-        language=ASR_LANGUAGE,
+        language=get_asr_language,
         vocabulary=ASR_VOCABULARY,
-        options=whisper_translate_options(),
-        debug=debug_flag(),
+        options=WHISPER_TRANSLATE_OPTIONS,
     shell:
         "{params.python} {params.code:q} --audio {input.wav:q} --output {output.translation:q}"
         " --model {params.model:q} --model-path {input.model:q} --language {params.language:q}"
@@ -42,14 +39,14 @@ rule translate_whisper:
 
 rule translate_transformers:
     input:
+        **stage_inputs("translate", env="translate"),
         transcript=TRANSCRIPT,
-        env=env_input("translate"),
     output:
-        translation=f"{WORK_DIR}/translate/{{backend}}/{{name}}.{{lang}}.json",
+        translation=f"{WORK_DIR}/{{tree}}translate/{{backend}}/{{name}}.{{lang}}.json",
     log:
-        "logs/translate/{backend}/{name}.{lang}.log",
+        "logs/{tree}translate/{backend}/{name}.{lang}.log",
     benchmark:
-        "benchmarks/translate/{backend}/{name}.{lang}.tsv"
+        "benchmarks/{tree}translate/{backend}/{name}.{lang}.tsv"
     wildcard_constraints:
         backend="nllb|m2m100|marian",
     conda:
@@ -59,12 +56,9 @@ rule translate_transformers:
         mem_mb=4000,
         runtime=120,
     params:
-        python=env_python("translate"),
-        code=stage_code("translate"),
-        code_digest=code_digest("translate"),
+        **stage_params("translate", env="translate"),
         model=get_translation_model,
-        options=translation_options(),
-        debug=debug_flag(),
+        options=TRANSLATION_OPTIONS,
     shell:
         "{params.python} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
         " --backend {wildcards.backend} --model {params.model:q} --target {wildcards.lang}"
@@ -73,14 +67,14 @@ rule translate_transformers:
 
 rule translate_indictrans2:
     input:
+        **stage_inputs("translate", env="indictrans"),
         transcript=TRANSCRIPT,
-        env=env_input("indictrans"),
     output:
-        translation=f"{WORK_DIR}/translate/{{backend}}/{{name}}.{{lang}}.json",
+        translation=f"{WORK_DIR}/{{tree}}translate/{{backend}}/{{name}}.{{lang}}.json",
     log:
-        "logs/translate/{backend}/{name}.{lang}.log",
+        "logs/{tree}translate/{backend}/{name}.{lang}.log",
     benchmark:
-        "benchmarks/translate/{backend}/{name}.{lang}.tsv"
+        "benchmarks/{tree}translate/{backend}/{name}.{lang}.tsv"
     wildcard_constraints:
         backend="indictrans2",
     conda:
@@ -90,12 +84,9 @@ rule translate_indictrans2:
         mem_mb=4000,
         runtime=120,
     params:
-        python=env_python("indictrans"),
-        code=stage_code("translate"),
-        code_digest=code_digest("translate"),
+        **stage_params("translate", env="indictrans"),
         model=get_translation_model,
-        options=translation_options(),
-        debug=debug_flag(),
+        options=TRANSLATION_OPTIONS,
     shell:
         "{params.python} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
         " --backend {wildcards.backend} --model {params.model:q} --target {wildcards.lang}"

@@ -3,8 +3,8 @@
 
 rule vad_segments:
     input:
+        **stage_inputs("vad"),
         wav=ASR_AUDIO,
-        env=env_input(STAGE_ENVS["vad"]),
     output:
         regions=f"{WORK_DIR}/vad/{{name}}.json",
     log:
@@ -17,15 +17,12 @@ rule vad_segments:
         mem_mb=1000,
         runtime=60,
     params:
-        python=stage_python("vad"),
-        code=stage_code("vad"),
-        code_digest=code_digest("vad"),
+        **stage_params("vad"),
         backend=config["vad"]["backend"],
         pyannote_model=config["vad"]["pyannote_model"],
         options=get_stage_options(
             "vad", exclude=("activate", "backend", "pyannote_model")
         ),
-        debug=debug_flag(),
     shell:
         "{params.python} {params.code:q} --audio {input.wav:q} --output {output.regions:q}"
         " --backend {params.backend} --pyannote-model={params.pyannote_model:q}"

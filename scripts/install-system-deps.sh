@@ -5,6 +5,7 @@
 #   chromium  (only with --tests: the report test opens the HTML report in headless Chromium)
 #   procps    (only with --tests: pgrep finds stage processes in the kill tests)
 #   time      (only with --tests: GNU /usr/bin/time measures peak memory in bench/b5_peak_rss.py)
+#   graphviz  (only with --docs: dot draws docs/rulegraph.svg, `make rulegraph`)
 # Python packages never go here: they live in per-stage venvs built by the workflow.
 set -euo pipefail
 missing=()
@@ -14,6 +15,9 @@ if [ "${1:-}" = "--tests" ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v pgrep >/dev/null || missing+=(procps)
   [ -x /usr/bin/time ] || missing+=(time)
+fi
+if [ "${1:-}" = "--docs" ]; then
+  command -v dot >/dev/null || missing+=(graphviz)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""

@@ -4,7 +4,7 @@ only), by an env (.venvs/, built from envs/*), or it is part of every Debian sys
 `make test` on a fresh Debian machine died on a test that called sox, which nothing installed.
 
 The scan is static (nothing is run) and sees:
-  * Python in scripts/, tests/ and bench/, and rules/*.smk and the Snakefile as Snakemake compiles
+  * Python in scripts/, tests/, bench/ and docs/, and rules/*.smk and the Snakefile as Snakemake compiles
     them: subprocess.run/Popen/check_output/check_call/call, os.system, shutil.which, and the
     project's own wrappers of them (functions that hand their first parameter straight to one),
     when the program is a literal: "prog ...", ["prog", ...], or a variable that the same file
@@ -42,6 +42,7 @@ PACKAGE_PROGRAMS = {
     "chromium": {"chromium"},
     "procps": {"pgrep", "pkill", "ps", "kill", "free", "top", "watch"},
     "time": {"time"},
+    "graphviz": {"dot"},
     "slurm-wlm": set(),  # a metapackage of the ones below
     "slurmctld": {"slurmctld"},
     "slurmd": {"slurmd"},
@@ -390,7 +391,7 @@ def is_shell_script(path: Path) -> bool:
 def called_programs() -> list[tuple[str, int, str]]:
     """(file, line, word) of every program the project starts by a name known before run time."""
     found = []
-    python_files = sorted(path for folder in ("scripts", "tests", "bench") for path in (PROJECT / folder).rglob("*.py"))
+    python_files = sorted(path for folder in ("scripts", "tests", "bench", "docs") for path in (PROJECT / folder).rglob("*.py"))
     trees = {path: ast.parse(path.read_text(), str(path)) for path in python_files}
     snakefiles = {path: compiled_snakefile(path) for path in [PROJECT / "Snakefile", *sorted((PROJECT / "rules").glob("*.smk"))]}
     wrappers = wrappers_of_runners([*trees.values(), *(tree for tree, _ in snakefiles.values())])

@@ -40,6 +40,9 @@ def why_not_run_here(command: str) -> str | None:
 def project(tmp_path_factory) -> Path:
     workdir = copy_project(tmp_path_factory.mktemp("cli-config"))
     shutil.copy(fixture("en/jfk.flac"), workdir / "in" / "movie.flac")  # README's out/movie.en.srt
+    # README's variants (Trying a new model or library version safely); they leave the default
+    # build's plan as it is (tests/integration/test_variants.py)
+    update_config(workdir, {"variants": {"tiny": {"asr": {"model": "tiny.en"}}, "narrow": {"subtitles": {"max_line_chars": 32}}}})
     return workdir
 
 

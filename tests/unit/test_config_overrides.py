@@ -53,7 +53,7 @@ def test_snakemake_parse_config_has_the_shape_the_hook_wraps():
     # Dotted keys are still refused (else the hook is no longer needed) ...
     with pytest.raises(ValueError, match="valid identifier"):
         parse_config(["asr.beam_size=3"])
-    # ... and values are typed as the hook and rules/config.smk expect.
+    # ... and values are typed as the hook and rules/common/config.smk expect.
     assert parse_config(["value=3"]) == {"value": 3}
     assert parse_config(["value=True"]) == {"value": True}
     assert parse_config(["value=true"]) == {"value": "true"}

@@ -34,7 +34,10 @@ def test_snakemake_still_has_what_the_hooks_use(tmp_path):
     (tmp_path / "Snakefile").write_text(
         textwrap.dedent("""
         import sys
+        from snakemake_interface_executor_plugins.settings import DeploymentMethod
         print("parse", workflow.is_main_process, workflow.output_settings.dryrun, file=sys.stderr)
+        print("config", dict(workflow.config_settings.config), list(workflow.config_settings.configfiles), file=sys.stderr)
+        print("conda", DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method, file=sys.stderr)
 
         rule a:
             output: "a.txt"
@@ -45,13 +48,34 @@ def test_snakemake_still_has_what_the_hooks_use(tmp_path):
             workflow.scheduler.job_rate_limiter = None
         """)
     )
+    (tmp_path / "extra.yaml").write_text("b: 2\n")
     command = [sys.executable, "-m", "snakemake", "--cores", "1", "--max-jobs-per-timespan", "1/1h"]
-    dry = subprocess.run([*command, "-n"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    settings = ["--config", "flag=true", "--configfile", "extra.yaml"]
+    dry = subprocess.run([*command, "-n", *settings], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert dry.returncode == 0 and "parse True True" in dry.stderr, dry.stderr
+    # what rules/hooks.smk's command_line_config(), config_files() and deploys_with_conda() read
+    config_line = next(line for line in dry.stderr.splitlines() if line.startswith("config "))
+    assert config_line.startswith("config {'flag': 'true'} [") and "extra.yaml" in config_line, config_line
+    assert "conda False" in dry.stderr, dry.stderr
+    conda = subprocess.run([*command, "-n", "--sdm", "conda"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "conda True" in conda.stderr, conda.stderr
     real = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert real.returncode == 0 and "parse True False" in real.stderr, real.stderr
     assert "onstart True JobRateLimiter" in real.stderr, real.stderr
     assert (tmp_path / "a.txt").exists()
+
+
+def test_only_rules_hooks_smk_reads_snakemake_s_internals():
+    """Outside rules/hooks.smk the workflow uses only what Snakemake documents for Snakefiles:
+    workflow.basedir (and the directives, config, checkpoints)."""
+    files = [PROJECT / "Snakefile", *sorted((PROJECT / "rules").rglob("*.smk"))]
+    used = {
+        (path.relative_to(PROJECT).as_posix(), attribute)
+        for path in files
+        if path.name != "hooks.smk"
+        for attribute in re.findall(r"(?<![/\w.])workflow\.(\w+)", path.read_text())
+    }
+    assert {attribute for _, attribute in used} <= {"basedir"}, sorted(used)
 
 
 # ------------------------------------------------------------------------- job lifetime

@@ -1,0 +1,43 @@
+# The config, checked before anything reads it: config/config.yaml, then any --configfile,
+# then the --config values (dotted keys such as asr.beam_size=3 get through Snakemake's
+# command line thanks to envs/snakemake_dotted_config.py). How Snakemake was called comes
+# from rules/hooks.smk.
+
+from snakemake.utils import update_config
+
+from common.config_check import config_problem, fill_defaults, load_yaml, typed
+from common.languages import LANGUAGES
+
+CONFIG_SCHEMA = load_yaml(PROJECT / "config" / "schemas" / "config.schema.yaml")
+
+
+def check_language(code, where, allow_auto=True):
+    if not (code in LANGUAGES or (allow_auto and code == "auto")):
+        fail(
+            f"{where}: unknown language code {code!r}; use an ISO 639-1 code Whisper knows "
+            f"(e.g. en, hi, fr, es, de, ja; all in scripts/common/languages.py)"
+            + (" or 'auto'" if allow_auto else "")
+        )
+
+
+def read_config():
+    """Type, check and complete `config` in place. Snakemake has merged the --config values
+    as text wherever they did not look like a number or True/False (`debug=true`): merge
+    them again, typed as the schema says."""
+    given = command_line_config()
+    update_config(config, typed(given, CONFIG_SCHEMA))
+    problem = config_problem(config, CONFIG_SCHEMA, given, config_files())
+    if problem:
+        fail(problem)
+    fill_defaults(config, CONFIG_SCHEMA)
+    check_language(config["source_language"], "config source_language")
+    for code in config["target_languages"]:
+        check_language(code, "config target_languages")
+
+
+def is_activated(stage):
+    return bool(config[stage]["activate"])
+
+
+def debug_flag():
+    return "--debug" if config["debug"] else ""

@@ -1,0 +1,267 @@
+# The films: what in/ holds, the media sheet's per-film settings, and each film's probe (video
+# or not, frame rate, content fingerprint), cached. Reading these three is all the workflow
+# does while it is parsed besides reading config. Functions and constants only.
+
+import csv
+import hashlib
+import os
+import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+MEDIA_EXTENSIONS = (
+    "mp4",
+    "mkv",
+    "mov",
+    "webm",
+    "mp3",
+    "wav",
+    "flac",
+    "m4a",
+    "ogg",
+    "opus",
+)
+VIDEO_EXTENSIONS = ("mp4", "mkv", "mov", "webm")
+MEDIA_SCHEMA = PROJECT / "config" / "schemas" / "media.schema.yaml"
+
+
+def discover_media(input_dir):
+    """name -> file in in/, for every file with a media extension. Names must be unique."""
+    found = {}
+    if not input_dir.is_dir():
+        return found
+    for path in sorted(input_dir.iterdir()):
+        ext = path.suffix[1:].lower()
+        # A broken link stays in: its demux job names it (and the batch summary lists it).
+        broken_link = path.is_symlink() and not path.exists()
+        if (
+            path.name.startswith(".")
+            or ext not in MEDIA_EXTENSIONS
+            or not (path.is_file() or broken_link)
+        ):
+            continue
+        name = path.stem
+        if name in found:
+            fail(
+                f"{path} and {found[name]} have the same name {name!r}; rename one, outputs are named after it"
+            )
+        found[name] = path
+    return found
+
+
+def split_languages(cell):
+    """A media sheet list cell: codes separated by commas and/or spaces."""
+    return [code for code in re.split(r"[,\s]+", cell or "") if code]
+
+
+def read_media_sheet(path):
+    """Per-film overrides as {name: {column: cell}}; an absent sheet means none. Read with
+    csv rather than pandas, whose import alone costs 0.3 s of every Snakemake start."""
+    if not Path(path).exists():
+        return {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        lines = [line for line in handle if line.strip() and not line.startswith("#")]
+    sheet = {}
+    for number, row in enumerate(csv.DictReader(lines, delimiter="\t"), start=2):
+        row = {key.strip(): (cell or "").strip() for key, cell in row.items() if key}
+        where = f"{path}, row {row.get('name') or number!r}"
+        validate_or_explain(
+            row,
+            str(MEDIA_SCHEMA),
+            where,
+            "fix the media sheet (columns: config/README.md)",
+        )
+        if row.get("source_language"):
+            check_language(row["source_language"], where)
+        for code in split_languages(row.get("target_languages", "")):
+            check_language(code, f"{where}, target_languages")
+        sheet[row["name"]] = row
+    return sheet
+
+
+def check_writable(folders):
+    """Fail before any job when an output folder cannot be written (read-only mount or
+    permissions): Snakemake would otherwise stop mid-run with a traceback."""
+    for folder in folders:
+        if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+            fail(
+                f"{folder}/ is not writable (read-only file system or permissions); "
+                "make it writable, or run the workflow from a folder you can write to"
+            )
+
+
+def media_setting(name, column, default):
+    """A media sheet cell for this film, or `default` when the row or cell is empty."""
+    return MEDIA_SHEET.get(name, {}).get(column) or default
+
+
+def film_path(name):
+    """in/<name>.<ext>, or a one-line error for a target that names no film in in/."""
+    if name not in MEDIA:
+        known = ", ".join(sorted(MEDIA)[:5]) + (", ..." if len(MEDIA) > 5 else "")
+        fail(
+            f"no film named {name!r} in {INPUT_DIR}/ (found: {known or 'none'}); "
+            f"add in/{name}.<ext> or fix the target's name"
+        )
+    return MEDIA[name]
+
+
+# ------------------------------------------------------------------------- media probing
+PROBE_CACHE = WORK_DIR / "media-probe.json"
+# What a broken link is probed as (its demux job reports it).
+UNREADABLE_FILM = {"video": False, "fps": None, "fingerprint": None}
+
+
+def read_probe_cache():
+    try:
+        return json.loads(PROBE_CACHE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def probe_key(path):
+    """A film's cache key: a replaced or edited film gets a new one (size or mtime)."""
+    stat = path.stat()
+    return f"v4|{path}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+def probe_media(paths):
+    """{path: {"video", "fps", "fingerprint"}} per film, cached by path, size and mtime so that
+    a no-op run over a large catalogue reads and probes nothing. Films not in the cache are
+    probed one ffprobe process per core: each costs ~0.1 s of CPU, nearly all of it ffprobe
+    loading its libraries, so more processes than cores only wait on each other."""
+    cache = read_probe_cache()
+    keys = {path: probe_key(path) for path in paths if path.exists()}
+    new = [path for path, key in keys.items() if key not in cache]
+    if new:
+        with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+            cache.update(zip((keys[path] for path in new), pool.map(probe_film, new)))
+        PROBE_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        tmp = PROBE_CACHE.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(cache))
+        tmp.replace(PROBE_CACHE)
+    return {
+        str(path): cache[keys[path]] if path in keys else UNREADABLE_FILM
+        for path in paths
+    }
+
+
+def probe_film(path):
+    is_video = path.suffix[1:].lower() in VIDEO_EXTENSIONS
+    probed = probe_video(path) if is_video else {"video": False, "fps": None}
+    return {**probed, "fingerprint": fingerprint(path)}
+
+
+def fingerprint(path, chunk=1 << 20):
+    """Size plus a hash of the first and last MiB: tells a replaced film from a touched one
+    without reading whole films (Snakemake's own checksums stop at max-checksum-file-size,
+    and mtimes miss a replacement that carries an older date)."""
+    digest = hashlib.sha256(str(path.stat().st_size).encode())
+    with open(path, "rb") as handle:
+        digest.update(handle.read(chunk))
+        handle.seek(max(0, path.stat().st_size - chunk))
+        digest.update(handle.read(chunk))
+    return digest.hexdigest()[:16]
+
+
+def probe_video(path):
+    """The first real video stream (cover art does not count) and its frame rate. Unreadable
+    files count as video so that demux, not DAG building, reports them with a clear error.
+    """
+    cmd = [
+        "ffprobe",
+        "-v",
+        "error",
+        "-print_format",
+        "json",
+        "-show_streams",
+        "--",
+        str(path),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"video": True, "fps": None}
+    for stream in json.loads(done.stdout or "{}").get("streams", []):
+        if stream.get("codec_type") != "video":
+            continue
+        if (stream.get("disposition") or {}).get("attached_pic"):
+            continue
+        # The nominal rate: frame-based gaps follow the timebase, not the measured average.
+        num, _, den = stream.get("r_frame_rate", "0/0").partition("/")
+        fps = float(num) / float(den) if den and float(den) else None
+        return {"video": True, "fps": round(fps, 3) if fps else None}
+    return {"video": False, "fps": None}
+
+
+check_writable([Path("out"), WORK_DIR, Path("logs")])
+MEDIA = discover_media(INPUT_DIR)
+MEDIA_SHEET = read_media_sheet(config["media_sheet"])
+MEDIA_PROBE = probe_media(MEDIA.values())
+# The films with a picture, looked up once per subtitle job when the shots stage is on.
+VIDEO_FILMS = {name for name, path in MEDIA.items() if MEDIA_PROBE[str(path)]["video"]}
+
+
+# ------------------------------------------------------------------------ input functions
+def get_media(wildcards):
+    """The film as an input; none for a broken link (demux then fails naming it, instead of
+    Snakemake stopping the whole batch on a missing input)."""
+    path = film_path(wildcards.name)
+    return str(path) if path.exists() else []
+
+
+def get_demux_source(wildcards):
+    """Which audio of which film, as one plain (hashed) param: the stream setting, the language
+    to pick a tagged stream by, and the film's content fingerprint, so that a replaced film
+    re-runs demux even when it carries an older date. One function, not three: each is called
+    once per film on every run."""
+    name = wildcards.name
+    return {
+        "film": str(film_path(name)),
+        "audio_stream": str(
+            media_setting(name, "audio_stream", config["demux"]["audio_stream"])
+        ),
+        "language": configured_source_language(name),
+        "fingerprint": MEDIA_PROBE[str(film_path(name))]["fingerprint"],
+    }
+
+
+def get_shots_source(wildcards):
+    """The film and its content identity, one plain param (a replaced film re-runs shots)."""
+    film = str(film_path(wildcards.name))
+    return {"film": film, "fingerprint": MEDIA_PROBE[film]["fingerprint"]}
+
+
+def get_shot_cuts(wildcards):
+    """The film's shot cuts for subtitles to snap to: films with video only."""
+    name = wildcards.name
+    return [f"{WORK_DIR}/shots/{name}.json"] if name in VIDEO_FILMS else []
+
+
+SHOT_CUTS = get_shot_cuts if is_activated("shots") else []
+
+
+def muxed_video_format(name):
+    """mp4 films stay mp4; other videos become Matroska; audio-only films get no muxed video."""
+    path = film_path(name)
+    if not MEDIA_PROBE[str(path)]["video"]:
+        return None
+    return "mp4" if path.suffix.lower() == ".mp4" else "mkv"
+
+
+def get_mux_media(wildcards):
+    """The film, for the one muxed video the artifact contract gives it: out/<name>.mp4 for
+    an mp4 film, out/<name>.mkv for other videos, none for audio-only films."""
+    name, asked = wildcards.name, wildcards.video_format
+    path = film_path(name)
+    expected = muxed_video_format(name)
+    if expected is None:
+        fail(
+            f"out/{name}.{asked}: {path} has no video stream (cover art is not video); "
+            f"an audio-only film gets subtitle files only, e.g. out/{name}.<lang>.srt"
+        )
+    if asked != expected:
+        fail(
+            f"out/{name}.{asked}: {path} is muxed into out/{name}.{expected} "
+            "(mp4 films stay mp4, other videos become mkv); ask for that file"
+        )
+    return get_media(wildcards)

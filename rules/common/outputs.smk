@@ -1,0 +1,56 @@
+# What a plain `snakemake` builds for each film, and one line for a path in out/ that no rule
+# writes. Functions and constants only.
+
+import re
+
+
+def get_final_outputs(wildcards):
+    outputs = []
+    for name in MEDIA:
+        for lang in subtitle_languages(name):
+            outputs += [
+                f"out/{name}.{lang}.{fmt}" for fmt in config["subtitle_formats"]
+            ]
+        video_format = muxed_video_format(name)
+        if video_format:
+            outputs.append(f"out/{name}.{video_format}")
+            if config["burn_in_language"]:
+                outputs.append(f"out/{name}.{burn_in_language(name)}.burned.mp4")
+        if config["qc_report"]:
+            # the timeline too, so a film reported before it existed gets one
+            outputs += [
+                f"{WORK_DIR}/report/{name}.{kind}"
+                for kind in ("summary.html", "timeline.png")
+            ]
+    return outputs
+
+
+def burn_in_language(name):
+    language = config["burn_in_language"]
+    return get_source_language(name) if language == "source" else language
+
+
+# The paths in out/ that the rules write (their patterns and wildcard constraints). Snakemake
+# plans every rule whose output matches a target before it applies the rule order, so
+# reject_target must leave these alone itself.
+OUT_ARTIFACTS = re.compile(
+    r"[^/]+\.[a-z]{2,3}\.(srt|vtt|ass)|[^/]+\.(mkv|mp4)|[^/]+\.[a-z]{2,3}\.burned\.mp4"
+    r"|variants/[^/]+/[^/]+\.[a-z]{2,3}\.(srt|vtt|ass)|variants/(compare\.(tsv|html)|cue_diff\.tsv)"
+)
+
+
+def reject_target(wildcards):
+    """Stop with one line naming what is wrong with a path in out/ that no rule writes."""
+    if OUT_ARTIFACTS.fullmatch(wildcards.target):
+        return []
+    target = f"out/{wildcards.target}"
+    parts = wildcards.target.rsplit(".", 2)
+    if len(parts) == 3 and parts[0] in MEDIA and parts[1] in LANGUAGES:
+        fail(
+            f"{target}: unknown subtitle format {parts[2]!r}; formats: srt, vtt, ass "
+            f"(e.g. out/{parts[0]}.{parts[1]}.srt)"
+        )
+    fail(
+        f"{target}: not an artifact of this workflow; out/ holds <name>.<lang>.srt|vtt|ass, "
+        "<name>.mp4 (mp4 films) or <name>.mkv (other videos), and <name>.<lang>.burned.mp4"
+    )

@@ -1,0 +1,144 @@
+# The options that shape an artifact, each as one plain param (a JSON string or a value), so
+# that changing any of them re-runs the stage and an equal setting spelled differently does
+# not. Functions and constants only.
+
+# A film's names and terms: per film (media sheet, glossary), so their own param.
+VOCABULARY_KEYS = ("initial_prompt", "hotwords")
+
+
+def asr_decoding_options(cfg=None):
+    """The asr config block without what is not a decoding option (the model is its own
+    param; the worker is a resource), with `auto` resolved on this machine (as the backend
+    is), so equal settings are equal params. On a cluster whose nodes differ from the
+    machine running Snakemake, set asr.device in config."""
+    from common.hardware import resolve_options_here
+
+    cfg = cfg or config
+    backend = (
+        ASR_BACKEND if cfg is config else resolve_asr_backend(cfg["asr"]["backend"])
+    )
+    options = {
+        k: v
+        for k, v in cfg["asr"].items()
+        if k not in ("model", "worker") + VOCABULARY_KEYS
+    }
+    return resolve_options_here(options, backend)
+
+
+def asr_options(cfg=None):
+    """ASR decoding options as one JSON string: a plain value, so changing any re-runs asr."""
+    cfg = cfg or config
+    backend = (
+        ASR_BACKEND if cfg is config else resolve_asr_backend(cfg["asr"]["backend"])
+    )
+    return json.dumps({**asr_decoding_options(cfg), "backend": backend}, sort_keys=True)
+
+
+def whisper_translate_options(cfg=None):
+    return json.dumps(
+        {**asr_decoding_options(cfg), "task": "translate"}, sort_keys=True
+    )
+
+
+def get_asr_options(wildcards):
+    return asr_options(config_for(wildcards))
+
+
+def get_whisper_translate_options(wildcards):
+    return whisper_translate_options(config_for(wildcards))
+
+
+ASR_OPTIONS = by_tree(asr_options(), get_asr_options)
+WHISPER_TRANSLATE_OPTIONS = by_tree(
+    whisper_translate_options(), get_whisper_translate_options
+)
+
+
+def glossary_path(name):
+    return INPUT_DIR / f"{name}.glossary.txt"
+
+
+def glossary_terms(name):
+    """in/<name>.glossary.txt: one term a line; blank lines and `#` comments left out."""
+    path = glossary_path(name)
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [
+        line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()
+    ]
+
+
+def film_vocabulary(name, cfg=None):
+    """The film's initial prompt and hotwords (media sheet, else config; the glossary's terms
+    join the hotwords) as one JSON string: its content, not a file's mtime, makes asr stale.
+    """
+    asr = (cfg or config)["asr"]
+    prompt = media_setting(name, "initial_prompt", asr["initial_prompt"])
+    hotwords = media_setting(name, "hotwords", asr["hotwords"])
+    hotwords = " ".join(part for part in [hotwords, *glossary_terms(name)] if part)
+    return vocabulary_json(prompt, hotwords)
+
+
+def vocabulary_json(prompt, hotwords):
+    return json.dumps(
+        {"initial_prompt": prompt, "hotwords": hotwords},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def get_asr_vocabulary(wildcards):
+    return film_vocabulary(wildcards.name, config_for(wildcards))
+
+
+def has_film_vocabulary():
+    """Whether any film has its own prompt, hotwords or glossary."""
+    per_film = any(
+        row.get(key) for row in MEDIA_SHEET.values() for key in VOCABULARY_KEYS
+    )
+    return per_film or any(INPUT_DIR.glob("*.glossary.txt"))
+
+
+# The same vocabulary for every film unless one has its own: then a per-film function.
+ASR_VOCABULARY = (
+    get_asr_vocabulary
+    if has_film_vocabulary() or VARIANT_CONFIGS
+    else vocabulary_json(config["asr"]["initial_prompt"], config["asr"]["hotwords"])
+)
+
+
+def get_align_model(wildcards):
+    """The alignment model for the film's language ("" when none: the stage passes through)."""
+    models = config_for(wildcards)["align"]["models"]
+    return models.get(get_source_language(wildcards.name), "")
+
+
+def translation_options(cfg=None):
+    options = {
+        k: v
+        for k, v in (cfg or config)["translate"].items()
+        if k not in ("backends", "models")
+    }
+    return json.dumps(options, sort_keys=True)
+
+
+def get_translation_options(wildcards):
+    return translation_options(config_for(wildcards))
+
+
+TRANSLATION_OPTIONS = by_tree(translation_options(), get_translation_options)
+
+
+def get_subtitle_style(wildcards):
+    """The subtitle rules for this film, language and format as one JSON string (a plain,
+    hashed param): the language's reading speed, the film's real frame rate when it has one,
+    and for .ass only the ASS styling (so restyling ASS does not re-render SRT)."""
+    cfg = config_for(wildcards)
+    style = dict(cfg["subtitles"])
+    cps = style.pop("max_cps")
+    style["max_cps"] = cps.get(wildcards.lang, cps["default"])
+    style["fps"] = MEDIA_PROBE[str(film_path(wildcards.name))]["fps"] or style["fps"]
+    if wildcards.fmt == "ass":
+        style["ass"] = cfg["ass_style"]
+    return json.dumps(style, sort_keys=True)

@@ -1,0 +1,97 @@
+"""compare_variants (the variants' comparison table and cue diff) and the config edit that
+promotes a variant (scripts/common/yaml_edit.py)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+import yaml
+
+import compare_variants
+from common.yaml_edit import set_values
+
+SRT = "1\n00:00:01,000 --> 00:00:02,000\n{a}\n\n2\n00:00:03,000 --> 00:00:04,000\n{b}\n\n"
+
+
+def test_chrf_without_sacrebleu_matches_sacrebleu(monkeypatch):
+    """The fallback chrF gives sacrebleu 2's sentence_chrf values (computed with the report env)."""
+    monkeypatch.setitem(sys.modules, "sacrebleu", None)
+    assert compare_variants.chrf("the cat sat on the mat", "the cat is on the mat") == pytest.approx(64.5779420625287)
+    assert compare_variants.chrf("Der Hund bellt laut", "Der Hund bellte sehr laut") == pytest.approx(62.64965407820748)
+    assert compare_variants.chrf("", "anything") == 0.0
+
+
+def test_cue_diff_pairs_cues_by_text():
+    default = [(1.0, 2.0, "one"), (3.0, 4.0, "two"), (5.0, 6.0, "three")]
+    other = [(1.0, 2.0, "one"), (3.1, 4.0, "two"), (5.0, 6.0, "three!"), (7.0, 8.0, "four")]
+    rows = compare_variants.cue_diff("film", "v", default, other)
+    assert [(row["change"], row["default_cue"], row["variant_cue"]) for row in rows] == [
+        ("timing", 2, 2),
+        ("changed", 3, 3),
+        ("added", "", 4),
+    ]
+    assert rows[0]["start_shift"] == "+0.100"
+
+
+def test_compare_rows(tmp_path):
+    """WER against the reference and agreement with the default, QC counts summed over
+    languages, benchmark seconds and peak memory of the rebuilt stage."""
+    (tmp_path / "default.srt").write_text(SRT.format(a="and so my fellow", b="americans ask not"))
+    (tmp_path / "v.srt").write_text(SRT.format(a="and so my fellow", b="americans ask"))
+    (tmp_path / "ref.txt").write_text("And so, my fellow Americans, ask not")
+    counts = {kind: 0 for kind in compare_variants.QC_KINDS}
+    (tmp_path / "qc.json").write_text(json.dumps({"counts": {**counts, "loops": 1}, "problems": 2}))
+    (tmp_path / "asr.tsv").write_text("s\th:m:s\tmax_rss\n12.5\t0:00:12\t812.4\n")
+
+    def row(variant, srt, stages, benchmarks):
+        return {
+            "variant": variant, "film": "jfk", "source_language": "en", "stages": stages,
+            "subtitles": {"en": str(tmp_path / srt)}, "qc": {"en": str(tmp_path / "qc.json")},
+            "references": {"en": str(tmp_path / "ref.txt")}, "benchmarks": benchmarks,
+        }  # fmt: skip
+
+    table, diffs = compare_variants.compare(
+        [row("default", "default.srt", [], {"asr": [str(tmp_path / "none.tsv")]}),
+         row("v", "v.srt", ["asr", "subtitles"], {"asr": [str(tmp_path / "asr.tsv")]})]
+    )  # fmt: skip
+    assert [r["wer"] for r in table] == [0.0, round(1 / 7, 4)]
+    assert [r["agreement_wer"] for r in table] == [0.0, round(1 / 7, 4)]
+    assert table[1]["loops"] == 1 and table[1]["problems"] == 2
+    assert (table[0]["asr_s"], table[1]["asr_s"], table[1]["asr_max_rss_mb"]) == ("", "12.50", "812")
+    assert table[1]["rebuilt"] == "asr,subtitles"
+    assert [d["change"] for d in diffs] == ["changed"]
+    text = compare_variants.tsv(table, compare_variants.TABLE_HEADER)
+    assert text.splitlines()[0].split("\t")[:5] == ["film", "variant", "rebuilt", "wer", "agreement_wer"]
+
+
+CONFIG = """\
+# top comment
+asr:
+  # the model
+  model: base  # bundled
+  beam_size: 5
+subtitles:
+  max_cps:
+    default: 17
+    hi: 22
+align:
+  models: {}
+envs: {}
+"""
+
+
+def test_promote_edits_values_and_keeps_comments():
+    text = set_values(
+        CONFIG,
+        {"asr": {"model": "tiny.en"}, "subtitles": {"max_cps": {"default": 15}},
+         "align": {"models": {"en": "/m"}}, "envs": {"asr": "envs/asr-next.yaml"}, "debug": True},
+    )  # fmt: skip
+    assert "  model: tiny.en  # bundled\n" in text
+    assert "# top comment\n" in text and "  # the model\n" in text
+    assert "    default: 15\n    hi: 22\n" in text
+    assert "  models: {en: /m}\n" in text
+    assert "envs: {asr: envs/asr-next.yaml}\n" in text
+    config = yaml.safe_load(text)
+    assert config["debug"] is True and config["asr"]["beam_size"] == 5
