@@ -1,7 +1,6 @@
 # asr: faster-whisper on the demuxed audio -> word-level JSON transcript.
 
 
-
 rule asr_transcribe:
     input:
         **variant_stage_inputs("asr"),
