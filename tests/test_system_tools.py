@@ -4,7 +4,7 @@ only), by an env (.venvs/, built from envs/*), or it is part of every Debian sys
 `make test` on a fresh Debian machine died on a test that called sox, which nothing installed.
 
 The scan is static (nothing is run) and sees:
-  * Python in scripts/, tests/, bench/ and docs/, and rules/*.smk and the Snakefile as Snakemake compiles
+  * Python in scripts/, tests/, bench/ and docs/, and rules/**/*.smk and the Snakefile as Snakemake compiles
     them: subprocess.run/Popen/check_output/check_call/call, os.system, shutil.which, and the
     project's own wrappers of them (functions that hand their first parameter straight to one),
     when the program is a literal: "prog ...", ["prog", ...], or a variable that the same file
@@ -393,7 +393,7 @@ def called_programs() -> list[tuple[str, int, str]]:
     found = []
     python_files = sorted(path for folder in ("scripts", "tests", "bench", "docs") for path in (PROJECT / folder).rglob("*.py"))
     trees = {path: ast.parse(path.read_text(), str(path)) for path in python_files}
-    snakefiles = {path: compiled_snakefile(path) for path in [PROJECT / "Snakefile", *sorted((PROJECT / "rules").glob("*.smk"))]}
+    snakefiles = {path: compiled_snakefile(path) for path in [PROJECT / "Snakefile", *sorted((PROJECT / "rules").rglob("*.smk"))]}
     wrappers = wrappers_of_runners([*trees.values(), *(tree for tree, _ in snakefiles.values())])
     for path, tree in trees.items():
         found += [(path, line, word) for line, word in python_programs(tree, wrappers)]

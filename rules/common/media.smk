@@ -127,15 +127,12 @@ def probe_key(path):
 
 def probe_media(paths):
     """{path: {"video", "fps", "fingerprint"}} per film, cached by path, size and mtime so that
-    a no-op run over a large catalogue reads and probes nothing. Films not in the cache are
-    probed one ffprobe process per core: each costs ~0.1 s of CPU, nearly all of it ffprobe
-    loading its libraries, so more processes than cores only wait on each other."""
+    a no-op run over a large catalogue reads and probes nothing."""
     cache = read_probe_cache()
     keys = {path: probe_key(path) for path in paths if path.exists()}
     new = [path for path, key in keys.items() if key not in cache]
     if new:
-        with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
-            cache.update(zip((keys[path] for path in new), pool.map(probe_film, new)))
+        cache.update(zip((keys[path] for path in new), probe_films(new)))
         PROBE_CACHE.parent.mkdir(parents=True, exist_ok=True)
         tmp = PROBE_CACHE.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(cache))
@@ -146,10 +143,70 @@ def probe_media(paths):
     }
 
 
-def probe_film(path):
-    is_video = path.suffix[1:].lower() in VIDEO_EXTENSIONS
-    probed = probe_video(path) if is_video else {"video": False, "fps": None}
-    return {**probed, "fingerprint": fingerprint(path)}
+# Films whose headers one ffmpeg process reads. ffprobe takes one file, and its start-up
+# (~0.1 s of CPU loading its libraries) is nearly all a probe costs: 1000 new films took
+# 100 s one ffprobe each; a batch costs about one start-up.
+PROBE_BATCH = 100
+
+
+def probe_films(paths):
+    """The cache entries of new films: videos probed in batches, one ffmpeg per core."""
+    videos = [path for path in paths if path.suffix[1:].lower() in VIDEO_EXTENSIONS]
+    batches = [videos[i : i + PROBE_BATCH] for i in range(0, len(videos), PROBE_BATCH)]
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        probed = [facts for batch in pool.map(probe_videos, batches) for facts in batch]
+    video_facts = dict(zip(videos, probed))
+    audio_only = {"video": False, "fps": None}
+    return [
+        {**video_facts.get(path, audio_only), "fingerprint": fingerprint(path)}
+        for path in paths
+    ]
+
+
+def probe_videos(paths):
+    """probe_video() of each path, from ffmpeg's header dump of all of them at once. ffmpeg
+    stops at the first file it cannot open; that one is probed alone, the rest in a new batch.
+    """
+    facts = []
+    while len(facts) < len(paths):
+        rest = paths[len(facts) :]
+        dumped = ffmpeg_stream_dump(rest)
+        facts += [video_from_dump(streams, path) for streams, path in zip(dumped, rest)]
+        if len(dumped) < len(rest):
+            facts.append(probe_video(rest[len(dumped)]))
+    return facts
+
+
+def ffmpeg_stream_dump(paths):
+    """Per file that ffmpeg opened, in order: the lines of its video streams in ffmpeg's dump."""
+    inputs = [arg for path in paths for arg in ("-i", f"file:{path}")]
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", *inputs]
+    # No output file: ffmpeg exits 1 once it has opened and described every input.
+    done = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+    streams = []
+    for line in done.stderr.splitlines():
+        if re.match(r"Input #\d+, ", line):
+            streams.append([])
+        elif streams and re.match(r"\s+Stream #\d+:\d+.*?: Video: ", line):
+            streams[-1].append(line)
+    return streams
+
+
+def video_from_dump(streams, path):
+    """What probe_video() says of a film, from its video streams in ffmpeg's dump. The frame
+    rate there (tbr) is the stream's r_frame_rate, shown whole ("25", "90k") or rounded to two
+    decimals ("23.98"); a rounded one is asked of ffprobe, for the exact value."""
+    for stream in streams:
+        if "(attached pic)" in stream:
+            continue
+        rate = re.search(r"([\d.]+)(k?) tbr", stream)
+        if rate is None:
+            return {"video": True, "fps": None}
+        if "." in rate[1]:
+            return probe_video(path)
+        fps = float(rate[1]) * (1000 if rate[2] else 1)
+        return {"video": True, "fps": round(fps, 3) if fps else None}
+    return {"video": False, "fps": None}
 
 
 def fingerprint(path, chunk=1 << 20):
