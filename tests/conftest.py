@@ -5,6 +5,7 @@ benchmarks."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -15,6 +16,10 @@ from bench.project import PROJECT, copy_project, planned_jobs, snakemake, update
 FIXTURES = PROJECT.parent / "shared" / "fixtures"
 SCRIPTS = PROJECT / "scripts"
 sys.path.insert(0, str(SCRIPTS))
+
+# Headless Chromium for the report tests (Debian's name, then Ubuntu's).
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+requires_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (scripts/install-system-deps.sh --tests)")
 
 requires_fixtures = pytest.mark.skipif(
     not FIXTURES.is_dir(), reason=f"shared test media not found at {FIXTURES} (clone ../shared beside the project)"

@@ -88,7 +88,7 @@ ENV_PACKAGE_PROGRAMS = {
 USED_IF_PRESENT = {
     ("bench/_common.py", "nvidia-smi"): "records the GPU where the NVIDIA driver is installed",
     ("bench/_common.py", "scontrol"): "times the SLURM plugin's start-up probe where a SLURM client is installed",
-    ("tests/integration/test_report.py", "chromium-browser"): "Ubuntu's name, tried after Debian's chromium",
+    ("tests/conftest.py", "chromium-browser"): "Ubuntu's name, tried after Debian's chromium",
     ("tests/integration/test_cli_config.py", "conda"): "README's --sdm conda commands, for conda users only",
 }
 

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_project, fixture, png_size, requires_fixtures, snakemake, update_config
+from conftest import CHROMIUM, copy_project, fixture, png_size, requires_chromium, requires_fixtures, snakemake, update_config
 
 pytestmark = [requires_fixtures]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 
 
@@ -34,7 +33,7 @@ def test_summary_has_timings_qc_and_wer(report):
     assert wer <= 0.15
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (scripts/install-system-deps.sh --tests)")
+@requires_chromium
 def test_report_shows_the_plots_in_chromium(report, tmp_path):
     from playwright.sync_api import sync_playwright
 

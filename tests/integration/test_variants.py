@@ -14,7 +14,7 @@ import yaml
 
 from common.wer import word_error_rate
 from bench.project import job_counts
-from conftest import copy_project, fixture, planned_jobs, requires_fixtures, snakemake
+from conftest import CHROMIUM, copy_project, fixture, planned_jobs, requires_chromium, requires_fixtures, snakemake
 
 pytestmark = [requires_fixtures]
 
@@ -139,10 +139,9 @@ def srt_text(srt: str) -> str:
     )
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (scripts/install-system-deps.sh --tests)")
+@requires_chromium
 def test_the_report_page_shows_the_comparison_in_chromium(built):
     from playwright.sync_api import sync_playwright
 
