@@ -125,7 +125,7 @@ def schema_defaults(section: str) -> dict[str, Any]:
 
 
 # Keys of the asr block that are no decoding option: the model is its own argument, the worker
-# a resource (rules/common.smk, asr_decoding_options).
+# a resource (rules/common/params.smk, asr_decoding_options).
 NOT_ASR_OPTIONS = ("model", "worker")
 
 

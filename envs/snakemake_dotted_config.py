@@ -10,7 +10,7 @@ Snakefile, and rejects any key that is not an identifier, so no workflow code ca
 itself would cost every Python start of the env ~0.7 s); when snakemake.cli is imported, by
 `snakemake` or `python -m snakemake`, it wraps parse_config so that `a.b=value` becomes
 `a={b: value}`. Values are still typed by Snakemake's own parser; the workflow types them
-through its schema (rules/config.smk). Every other entry is left to Snakemake.
+through its schema (rules/common/config.smk). Every other entry is left to Snakemake.
 
 It touches Snakemake only on the version it was tested with (TESTED_SNAKEMAKE); on any other,
 dotted keys fail as Snakemake decides, and tests/unit/test_config_overrides.py fails until

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
-from importlib.metadata import version
 from typing import Any
 
-from common.asr_cli import AsrJob, parse_job, wav_duration
+from common.asr_cli import AsrJob, wav_duration
 from common.asr_options import AsrOptions, warn_unhonoured
 from common.hardware import resolve_batch_size, resolve_compute_type, resolve_device
-from common.io import run_cli, setup_logging
-from common.transcript import Segment, Transcript, make_segment, make_transcript, make_word, write_transcript
-from common.word_timing import refine_transcript_timing
+from common.io import run_cli
+from common.other_backends import finished_transcript, run_backend
+from common.transcript import Segment, Transcript, make_segment, make_word
 
 BACKEND = "mlx-whisper"
 # mlx-whisper computes in float16 (fp16=True) or float32 (fp16=False), nothing else.
@@ -78,26 +77,15 @@ def transcribe(job: AsrJob) -> Transcript:
     started = time.monotonic()
     decode = decode_options(options, job.language, compute_type)
     result = mlx_whisper.transcribe(str(job.audio), path_or_hf_repo=job.model_path, word_timestamps=True, **decode)
-    records = segment_records(result["segments"])
-    duration = wav_duration(job.audio)
-    log.info("%d segments, language %s, %.1f s audio in %.1f s", len(records), result["language"], duration, time.monotonic() - started)
-    model_facts = {"name": job.model_name, "backend": BACKEND, "backend_version": version("mlx-whisper"), "device": device, "compute_type": compute_type}
-    document = make_transcript(
-        audio=job.audio, duration=duration, detected_language=result["language"], language_probability=None,
-        requested_language=job.language, task=options.task, model=model_facts, params={**decode, "word_timestamps": True},
-        segments=records,
+    return finished_transcript(
+        job, backend=BACKEND, device=device, compute_type=compute_type, language=result["language"],
+        duration=wav_duration(job.audio), params={**decode, "word_timestamps": True},
+        segments=segment_records(result["segments"]), started=started,
     )  # fmt: skip
-    # Whisper's word times swallow the pause before each word: refined against the audio, as asr.py does.
-    return refine_transcript_timing(document, job.audio)
 
 
 def main(argv: list[str] | None = None) -> None:
-    job = parse_job(argv, __doc__.splitlines()[0])
-    setup_logging(job.debug)
-    (log.warning if job.worker == "true" else log.info)("warm worker: no (faster-whisper only)")
-    if job.speech_regions is not None:
-        log.warning("mlx-whisper does not use the vad stage's speech regions: it decodes the whole file")
-    write_transcript(transcribe(job), job.output)
+    run_backend(argv, __doc__.splitlines()[0], transcribe, "mlx-whisper does not use the vad stage's speech regions: it decodes the whole file")
 
 
 if __name__ == "__main__":

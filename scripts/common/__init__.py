@@ -1,1 +1,1 @@
-"""Helpers shared by the stage scripts and rules/common.smk (no third-party imports)."""
+"""Helpers shared by the stage scripts and the rules (rules/common/*.smk) (no third-party imports)."""

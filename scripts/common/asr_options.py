@@ -1,6 +1,6 @@
 """The asr options, typed: one field per key of the asr block in config/schemas/config.schema.yaml
 (where every default lives; Snakemake's validate() fills them in and the rule passes the block
-as JSON, asr_options() in rules/common.smk). No field has a default here, so a key that did not
+as JSON, asr_options() in rules/common/params.smk). No field has a default here, so a key that did not
 arrive is an error naming it, never a quiet second default.
 
 Trace a config key: the schema (its default) -> this class -> the backend script that uses it

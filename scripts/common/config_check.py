@@ -1,5 +1,5 @@
 """The workflow config against its schema: --config values typed as the schema says, and one
-line naming the key that is wrong, where it was set and what is allowed. Used by rules/config.smk."""
+line naming the key that is wrong, where it was set and what is allowed. Used by rules/common/config.smk."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ import asr_whisperx
 from bench.project import asr_options
 from common.asr_options import AsrOptions
 from common.transcript import SCHEMA, read_transcript
+import common.other_backends as other_backends
 
 WHISPERX_SEGMENTS = [
     {"start": 0.0, "end": 1.23456, "text": " Ask not. ",
@@ -90,7 +91,7 @@ def test_whisperx_script_end_to_end_with_a_stand_in(monkeypatch, audio, tmp_path
     fake.load_align_model = lambda **kwargs: (None, None)
     fake.align = lambda segments, *args: {"segments": WHISPERX_SEGMENTS}
     monkeypatch.setitem(sys.modules, "whisperx", fake)
-    monkeypatch.setattr(asr_whisperx, "version", lambda name: "3.8.6")
+    monkeypatch.setattr(other_backends, "version", lambda name: "3.8.6")
     options = {key: value for key, value in asr_options(device="cpu", compute_type="int8", batch_size=0).items()
                if key not in ("initial_prompt", "hotwords")}  # fmt: skip
     with caplog.at_level(logging.INFO, logger="stage"):
@@ -107,7 +108,7 @@ def test_mlx_script_end_to_end_with_a_stand_in(monkeypatch, audio, tmp_path, cap
     calls = {}
     fake.transcribe = lambda path, **kwargs: calls.update(kwargs) or {"segments": MLX_SEGMENTS, "language": "en"}
     monkeypatch.setitem(sys.modules, "mlx_whisper", fake)
-    monkeypatch.setattr(asr_mlx, "version", lambda name: "0.4.3")
+    monkeypatch.setattr(other_backends, "version", lambda name: "0.4.3")
     options = {key: value for key, value in asr_options(device="mps", compute_type="float16", batch_size=0).items()
                if key not in ("initial_prompt", "hotwords")}  # fmt: skip
     with caplog.at_level(logging.INFO, logger="stage"):

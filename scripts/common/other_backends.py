@@ -1,0 +1,42 @@
+"""What the whisperx and mlx-whisper scripts share: the transcript document they end with (their
+words refined against the audio, as asr.py's are) and their command-line run."""
+
+from __future__ import annotations
+
+import logging
+import time
+from importlib.metadata import version
+from typing import Any, Callable
+
+from common.asr_cli import AsrJob, parse_job
+from common.io import setup_logging
+from common.transcript import Segment, Transcript, make_transcript, write_transcript
+from common.word_timing import refine_transcript_timing
+
+log = logging.getLogger("stage")
+
+
+def finished_transcript(
+    job: AsrJob, *, backend: str, device: str, compute_type: str, language: str, duration: float,
+    params: dict[str, Any], segments: list[Segment], started: float,
+) -> Transcript:  # fmt: skip
+    """The backend's segments as the transcript document, words refined against the audio."""
+    log.info("%d segments, language %s, %.1f s audio in %.1f s", len(segments), language, duration, time.monotonic() - started)
+    model = {"name": job.model_name, "backend": backend, "backend_version": version(backend), "device": device, "compute_type": compute_type}
+    document = make_transcript(
+        audio=job.audio, duration=duration, detected_language=language, language_probability=None,
+        requested_language=job.language, task=job.options.task, model=model, params=params, segments=segments,
+    )  # fmt: skip
+    # Whisper's word times swallow the pause before each word: refined against the audio, as asr.py does.
+    return refine_transcript_timing(document, job.audio)
+
+
+def run_backend(argv: list[str] | None, description: str, transcribe: Callable[[AsrJob], Transcript], regions_note: str) -> None:
+    """The script's main: the job from the command line (the asr rule's arguments), its notes on
+    what this backend does not do, the transcript written."""
+    job = parse_job(argv, description)
+    setup_logging(job.debug)
+    (log.warning if job.worker == "true" else log.info)("warm worker: no (faster-whisper only)")
+    if job.speech_regions is not None:
+        log.warning(regions_note)
+    write_transcript(transcribe(job), job.output)
