@@ -36,6 +36,11 @@ def stage_commands(project: Path, names: list[str], extra: list[str]) -> dict[st
     return commands
 
 
+def stage_options(command: str) -> dict:
+    """The asr options the rule passes (--options and the film's --vocabulary), for raw_asr."""
+    return {**json.loads(option(command, "--options")), **json.loads(option(command, "--vocabulary"))}
+
+
 def option(command: str, flag: str) -> str:
     words = shlex.split(command.split(">", 1)[0])
     return words[words.index(flag) + 1]
@@ -58,7 +63,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
         c.preflight(project, *extra)
         commands = stage_commands(project, names, extra)
         (project / "logs" / "asr").mkdir(parents=True, exist_ok=True)  # Snakemake makes log folders
-        options = json.loads(option(commands["clip"], "--options"))
+        options = stage_options(commands["clip"])
         threads = int(option(commands["clip"], "--threads"))
         model_path = Path(option(commands["clip"], "--model-path"))
         if model_path.suffix == ".json":  # the bundled model's manifest names its folder

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c  # noqa: E402
-from b1_asr_overhead import option, stage_commands  # noqa: E402
+from b1_asr_overhead import option, stage_commands, stage_options  # noqa: E402
 
 sys.path.insert(0, str(c.PROJECT / "scripts"))
 from common.wer import clean, word_error_rate  # noqa: E402
@@ -111,7 +111,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
         commands = stage_commands(project, names, extra)
         (project / "logs" / "asr").mkdir(parents=True, exist_ok=True)
         first = commands[names[0]]
-        options = json.loads(option(first, "--options"))
+        options = stage_options(first)
         threads = int(option(first, "--threads"))
         model_path = Path(option(first, "--model-path"))
         if model_path.suffix == ".json":  # the bundled model's manifest names its folder
