@@ -11,9 +11,10 @@ COMPRESSION_RATIO_LIMIT = 2.4
 # The same word or n-gram this many times in a row is a loop ("the the" is speech, rarely thrice).
 MIN_REPEATS = 3
 MAX_NGRAM = 8
-# Letters per second of a segment that a person can say: fast speech is 15-18 (Netflix's adult
-# reading speed is 17 cps). Text that only compresses well (a sentence said three times, a
-# refrain) at this rate or slower is what was said; a decoder loop crams text faster.
+# Characters per second of a segment that a person can say: fast speech is 15-18 letters
+# (Netflix's adult reading speed is 17 cps). Text that only compresses well (a sentence said
+# three times, a refrain), mostly letters and said at this rate or slower, is what was said; a
+# decoder loop crams text faster, or is not words at all ("& & & & ...").
 SPEAKING_RATE_LIMIT = 20.0
 
 
@@ -44,9 +45,11 @@ def repeated_ngram(words: list[str], min_repeats: int = MIN_REPEATS, max_ngram: 
     return None
 
 
-def letters_per_second(text: str, seconds: float) -> float:
-    letters = sum(1 for c in text if c.isalpha() or unicodedata.category(c).startswith("M"))
-    return letters / seconds if seconds > 0 else float("inf")
+def said_at_a_speaking_rate(text: str, seconds: float) -> bool:
+    """Mostly letters (vowel signs count), and no more of them than a person says in `seconds`."""
+    characters = [c for c in text if not c.isspace()]
+    letters = sum(1 for c in characters if c.isalpha() or unicodedata.category(c).startswith("M"))
+    return seconds > 0 and letters * 2 >= len(characters) and len(characters) / seconds <= SPEAKING_RATE_LIMIT
 
 
 def looping_reason(text: str, seconds: float | None = None) -> str | None:
@@ -58,7 +61,7 @@ def looping_reason(text: str, seconds: float | None = None) -> str | None:
         return f"repeats '{repeated[0]}' {repeated[1]} times"
     ratio = compression_ratio(text)
     if ratio > COMPRESSION_RATIO_LIMIT:
-        if seconds is not None and letters_per_second(text, seconds) <= SPEAKING_RATE_LIMIT:
+        if seconds is not None and said_at_a_speaking_rate(text, seconds):
             return None
         return f"compression ratio {ratio:.2f}"
     return None

@@ -146,3 +146,10 @@ def test_a_sentence_said_three_times_at_a_speaking_rate_is_speech_not_a_loop():
     assert windows_to_redecode([segment(0.0, 3.0, said)], "en", None, 20.0) != []
     # A word or phrase 3+ times in a row stays a loop at any rate.
     assert looping_reason(" ".join(["दिवा"] * 15), seconds=60.0) == "repeats 'दिवा' 15 times"
+
+
+def test_symbols_that_compress_are_a_loop_whatever_their_rate():
+    # Hindi read speech decoded as "& & & ..." over 10 s: no letters, so no speaking rate makes
+    # it speech (the speaking-rate rule above let it through at first).
+    symbols = " ".join(["&"] * 60)
+    assert looping_reason(symbols, seconds=10.0) == f"compression ratio {compression_ratio(symbols):.2f}"
