@@ -281,13 +281,14 @@ def main(argv: list[str] | None = None) -> None:
     if worker:
         from asr_worker import request
 
-        request(
+        document = request(
             {
-                "audio": str(job.audio.absolute()), "output": str(job.output.absolute()), "model_name": job.model_name,
-                "model_path": job.model_path, "language": job.language, "options": job.options.as_dict(),
-                "threads": job.threads, "speech_regions": job.speech_regions,
+                "audio": str(job.audio.absolute()), "model_name": job.model_name, "model_path": job.model_path,
+                "language": job.language, "options": job.options.as_dict(), "threads": job.threads,
+                "speech_regions": job.speech_regions,
             }
         )  # fmt: skip
+        write_transcript(document, job.output)
         return
     document = transcribe(
         job.audio, model_name=job.model_name, model_path=job.model_path, language=job.language,

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from common.io import SNAKEMAKE_PROCESS_VARIABLE, LostSnakemake, StageError, watch_snakemake
-from common.transcript import write_transcript
 
 IDLE_SECONDS = 60
 # `auto`: the model load (0.5 s for base, several for large-v3) is a large share of a short
@@ -104,14 +103,29 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
             threads=request["threads"],
             speech_regions=request["speech_regions"],
         )
-        write_transcript(document, request["output"])
-        return {"ok": True, "log": collect.lines}
+        # The job writes it: a job killed while the worker decodes leaves no transcript behind.
+        return {"ok": True, "document": document, "log": collect.lines}
     except StageError as err:
         return {"ok": False, "error": str(err), "log": collect.lines}
     except Exception as err:  # report to the job, keep serving the others
         return {"ok": False, "error": f"{type(err).__name__}: {err}", "log": collect.lines}
     finally:
         log.removeHandler(collect)
+
+
+def serve_one(connection: socket.socket) -> None:
+    """One job's request and the reply; a job killed meanwhile gets nothing written for it
+    (the job writes its transcript itself) and the worker serves on."""
+    stream = connection.makefile("rwb")
+    try:
+        reply = handle(json.loads(stream.readline()))
+        stream.write(json.dumps(reply).encode() + b"\n")
+        stream.flush()
+    except (BrokenPipeError, ConnectionResetError, ValueError):
+        log.info("worker %d: the job that asked is gone; nothing written for it", os.getpid())
+    finally:
+        with contextlib.suppress(OSError):
+            stream.close()
 
 
 def serve(path: Path, idle_seconds: float = IDLE_SECONDS) -> None:
@@ -130,9 +144,8 @@ def serve(path: Path, idle_seconds: float = IDLE_SECONDS) -> None:
             except socket.timeout:
                 log.info("worker %d idle for %d s: exiting", os.getpid(), idle_seconds)
                 break
-            with connection, connection.makefile("rwb") as stream:
-                reply = handle(json.loads(stream.readline()))
-                stream.write(json.dumps(reply).encode() + b"\n")
+            with connection:
+                serve_one(connection)
     finally:
         server.close()
         path.unlink(missing_ok=True)
@@ -161,15 +174,15 @@ def claim_slot(base: Path):
         return base.with_name(f"{base.stem}-{slot}.sock"), lock
 
 
-def request(payload: dict[str, Any], timeout: float = 300) -> None:
+def request(payload: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
     """Send one transcription to a warm worker of a free slot, starting it if needed; relay
-    its log."""
+    its log; return the transcript document."""
     path, slot = claim_slot(socket_path(payload["model_path"], payload["options"], payload["threads"]))
     with slot:
-        send(path, payload, timeout)
+        return send(path, payload, timeout)
 
 
-def send(path: Path, payload: dict[str, Any], timeout: float) -> None:
+def send(path: Path, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
     client = connect(path)
     if client is None:
         path.unlink(missing_ok=True)  # a stale socket of a dead worker
@@ -193,6 +206,7 @@ def send(path: Path, payload: dict[str, Any], timeout: float) -> None:
         print(line, file=sys.stderr)
     if not reply["ok"]:
         raise StageError(reply["error"])
+    return reply["document"]
 
 
 if __name__ == "__main__":
