@@ -4,6 +4,7 @@ benchmarks."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -20,6 +21,25 @@ sys.path.insert(0, str(SCRIPTS))
 # Headless Chromium for the report tests (Debian's name, then Ubuntu's).
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 requires_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (scripts/install-system-deps.sh --tests)")
+
+@contextlib.contextmanager
+def report_page(report: Path):
+    """The HTML report open in headless Chromium, on its Results tab; yields the page and the
+    list the page's script errors go to."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(report.as_uri())
+        page.get_by_text("Results").first.click()
+        try:
+            yield page, errors
+        finally:
+            browser.close()
+
 
 requires_fixtures = pytest.mark.skipif(
     not FIXTURES.is_dir(), reason=f"shared test media not found at {FIXTURES} (clone ../shared beside the project)"

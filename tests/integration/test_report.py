@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM, copy_project, fixture, png_size, requires_chromium, requires_fixtures, snakemake, update_config
+from conftest import copy_project, fixture, png_size, report_page, requires_chromium, requires_fixtures, snakemake, update_config
 
 pytestmark = [requires_fixtures]
 JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
@@ -35,15 +35,7 @@ def test_summary_has_timings_qc_and_wer(report):
 
 @requires_chromium
 def test_report_shows_the_plots_in_chromium(report, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto((report / "out" / "report.html").as_uri())
-        page.get_by_text("Results").first.click()
+    with report_page(report / "out" / "report.html") as (page, errors):
         page.get_by_text("jfk").first.click()
         for figure in ("reading speed", "cue durations", "timeline"):
             page.locator("tr", has_text=figure).locator("a").first.click()
@@ -51,7 +43,6 @@ def test_report_shows_the_plots_in_chromium(report, tmp_path):
             image.wait_for(timeout=10_000)
             assert image.evaluate("img => img.naturalWidth") >= 600, figure
             page.screenshot(path=str(tmp_path / f"{figure}.png"))
-        browser.close()
     assert errors == []
 
 

@@ -14,7 +14,7 @@ import yaml
 
 from common.wer import word_error_rate
 from bench.project import job_counts
-from conftest import CHROMIUM, copy_project, fixture, planned_jobs, requires_chromium, requires_fixtures, snakemake
+from conftest import copy_project, fixture, planned_jobs, report_page, requires_chromium, requires_fixtures, snakemake
 
 pytestmark = [requires_fixtures]
 
@@ -143,22 +143,13 @@ def srt_text(srt: str) -> str:
 
 @requires_chromium
 def test_the_report_page_shows_the_comparison_in_chromium(built):
-    from playwright.sync_api import sync_playwright
-
     snakemake(built, "variants", "--report", "out/report.html")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto((built / "out" / "report.html").as_uri())
-        page.get_by_text("Results").first.click()
+    with report_page(built / "out" / "report.html") as (page, errors):
         page.get_by_text("variants").first.click()
         page.locator("tr", has_text="side by side").locator("a").first.click()
         frame = next(f for f in page.frames if "compare.html" in f.url)
         frame.get_by_text("Variants side by side").wait_for(timeout=10_000)
         text = frame.locator("body").inner_text()
-        browser.close()
     assert "agreement_wer" in text and "\ttiny\t" in text and "\tnarrow\t" in text
     assert errors == []
 
