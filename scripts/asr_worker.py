@@ -6,9 +6,11 @@ only hands its request over a Unix socket and waits. The worker exits after an i
 Started on demand by the first job: always with `asr.worker: true`, and with `auto` (the
 default) for audio up to AUTO_MAX_SECONDS when Snakemake runs the job on this machine (a
 cluster job stays in-process: it has no run here to end with). Jobs that run at the same time
-each claim a slot (a file lock) and get a worker of their own, so a worker never makes
-parallel jobs wait for each other. It serves one Snakemake run and stops within seconds of
-that run's end, a kill -9 included.
+each claim a slot (a file lock) and get a worker of their own, so parallel jobs do not wait
+for each other (only a job that takes the slot of one killed mid-decode waits for that decode
+to end). The worker sends the transcript back and the job writes it, so a killed job leaves
+none behind. It serves one Snakemake run and stops within seconds of that run's end, a kill -9
+included.
 """
 
 from __future__ import annotations
