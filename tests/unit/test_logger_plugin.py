@@ -109,6 +109,18 @@ def test_the_summary_names_built_up_to_date_and_failed_films_with_the_stage_erro
     ]
 
 
+def test_with_quiet_a_film_whose_jobs_made_their_outputs_is_built(tmp_path):
+    # snakemake -q sends no JOB_FINISHED (nor PROGRESS): the summary said "0 built" for a film
+    # it had just built. A job that did not fail and whose outputs are there was done.
+    made, missing = tmp_path / "out" / "new.en.srt", tmp_path / "out" / "cut.en.srt"
+    made.parent.mkdir()
+    made.write_text("1\n")
+    run = RunState(films=["new", "cut", "old"])
+    run.update("job_info", record("job_info", jobid=1, rule_name="subtitles", wildcards={"name": "new"}, log=[], output=[str(made)]), now=0.0)
+    run.update("job_info", record("job_info", jobid=2, rule_name="subtitles", wildcards={"name": "cut"}, log=[], output=[str(missing)]), now=0.0)
+    assert run.summary_lines()[:2] == ["summary: 1 built, 1 up to date, 0 failed", "  built:      new"]
+
+
 def test_a_failed_job_of_no_film_and_one_without_an_error_line_are_named(tmp_path):
     run = RunState(films=["film"])
     run.update("job_info", job_info(1, "env_build", [], env="asr"), now=0.0)

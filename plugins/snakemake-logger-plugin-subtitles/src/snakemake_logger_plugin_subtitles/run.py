@@ -3,6 +3,8 @@ tests drive it with plain records."""
 
 from __future__ import annotations
 
+import os
+
 import re
 import time
 from dataclasses import dataclass, field
@@ -63,6 +65,7 @@ class Job:
     wildcards: dict
     logs: list[str]
     started: float | None = None
+    outputs: list[str] = field(default_factory=list)
     # The first progress seen (time, seconds done): the decoding rate is measured from it.
     first_progress: tuple[float, float] | None = None
 
@@ -124,7 +127,8 @@ class RunState:
         elif event == "job_info":
             # Snakemake sends JOB_STARTED for a batch of jobs, then each one's JOB_INFO.
             self.jobs[record.jobid] = Job(
-                record.jobid, record.rule_name, dict(record.wildcards or {}), list(record.log or []), now
+                record.jobid, record.rule_name, dict(record.wildcards or {}), list(record.log or []), now,
+                outputs=[str(path) for path in getattr(record, "output", None) or []],
             )
         elif event == "job_started":
             self.running.update(record.jobs)
@@ -163,6 +167,15 @@ class RunState:
         total = f" of {self.total}" if self.total else ""
         return f"status: {self.done}{total} jobs done, {len(self.running)} running: {described}"
 
+    def made_quietly(self) -> set[int]:
+        """With --quiet, Snakemake sends no JOB_FINISHED: the jobs that did not fail and whose
+        outputs are all there."""
+        return {
+            jobid
+            for jobid, job in self.jobs.items()
+            if jobid not in self.failed and job.outputs and all(os.path.exists(path) for path in job.outputs)
+        }
+
     def summary_lines(self) -> list[str]:
         """Per film: built in this run, up to date (built before, no job in this run), or failed
         with its reason."""
@@ -177,10 +190,11 @@ class RunState:
             else:
                 failed.setdefault(job.film, reason)
         with_jobs = {job.film for job in self.jobs.values() if job.film is not None}
+        finished = self.finished or self.made_quietly()
         built = [
             film
             for film in with_jobs - set(failed)
-            if any(j in self.finished for j, job in self.jobs.items() if job.film == film)
+            if any(j in finished for j, job in self.jobs.items() if job.film == film)
         ]
         current = [film for film in self.films if film not in with_jobs]
 
