@@ -210,10 +210,13 @@ def probabilities_from_regions(regions: list[list[float]], count: int, offset: f
     """Silero's verdict read back from the speech regions it gave (1 inside, 0 outside) at
     `count` hops from `offset`: what an env without silero (align) refines against."""
     times = offset + np.arange(count) * hop_s
-    inside = np.zeros(count, dtype=bool)
+    # Each region covers the hops from the first at/after its start to the last before its end:
+    # +1/-1 at those edges, summed (a pass per region over every hop was O(regions x hops)).
+    edges = np.zeros(count + 1, dtype=np.int64)
     for start, end in regions:
-        inside |= (times >= start) & (times < end)
-    return inside.astype(np.float32)
+        if end > start:
+            np.add.at(edges, np.searchsorted(times, [start, end], side="left"), [1, -1])
+    return (np.cumsum(edges[:-1]) > 0).astype(np.float32)
 
 
 def refine_words(
