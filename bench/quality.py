@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ASR_PYTHON, CACHE, FIXTURES, MODELS, PROJECT, machine_line, source_revision  # noqa: E402
+from _common import ASR_PYTHON, CACHE, FIXTURES, MODELS, PROJECT, decode_pcm, machine_line, source_revision, write_wav  # noqa: E402
 from project import asr_options, subtitle_style  # noqa: E402
 
 sys.path.insert(0, str(PROJECT / "scripts"))
@@ -142,8 +142,7 @@ def as_wav(source: Path) -> Path:
         return source
     wav = CACHE / "quality" / "wav" / f"{source.stem}.wav"
     if not wav.exists():
-        wav.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(source), "-ac", "1", "-ar", "16000", str(wav)], check=True)
+        write_wav(wav, [decode_pcm(source)])
     return wav
 
 
