@@ -274,13 +274,11 @@ def transcribe(
 def main(argv: list[str] | None = None) -> None:
     job = parse_job(argv, __doc__.splitlines()[0])
     setup_logging(job.debug)
-    from asr_worker import use_worker
+    from asr_worker import request, use_worker
 
     worker, why = use_worker(job.worker, wav_duration(job.audio))
     log.info("warm worker: %s (%s)", "yes" if worker else "no", why)
     if worker:
-        from asr_worker import request
-
         document = request(
             {
                 "audio": str(job.audio.absolute()), "model_name": job.model_name, "model_path": job.model_path,
