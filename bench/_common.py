@@ -697,8 +697,8 @@ def raw_asr(audios: list[Path], *, threads: int, options: dict[str, Any], model_
 def asr_options(**overrides: Any) -> dict[str, Any]:
     """The asr options the rule would pass (config/config.yaml's asr section over the schema's
     defaults), on DEVICE with COMPUTE_TYPE, plus `overrides`."""
-    sys.path.insert(0, str(PROJECT / "scripts"))
-    from common.hardware import resolve_batch_size  # the rule's own resolution of `auto`
+    import scripts_on_path  # noqa: F401
+    from subtitles_workflow.hardware import resolve_batch_size  # the rule's own resolution of `auto`
 
     options = project.asr_options(project_config()["asr"], device=DEVICE, compute_type=COMPUTE_TYPE)
     options["batch_size"] = resolve_batch_size(options["batch_size"], DEVICE)

@@ -12,16 +12,15 @@ import argparse
 import csv
 import json
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT / "scripts"))
+import scripts_on_path  # noqa: E402,F401
 
-from common.repetition import looping_reason  # noqa: E402
-from common.wer import word_error_rate  # noqa: E402
-from common.writing_systems import script_shares  # noqa: E402
+from subtitles_workflow.repetition import looping_reason  # noqa: E402
+from subtitles_workflow.wer import word_error_rate  # noqa: E402
+from subtitles_workflow.writing_systems import script_shares  # noqa: E402
 from project import asr_options  # noqa: E402
 
 FIXTURES = PROJECT.parent / "shared" / "fixtures" / "hi"

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import shlex
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c  # noqa: E402
 

@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from datetime import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c  # noqa: E402
 from b1_asr_overhead import option, stage_commands, stage_options  # noqa: E402
 
-sys.path.insert(0, str(c.PROJECT / "scripts"))
-from common.wer import clean, word_error_rate  # noqa: E402
+import scripts_on_path  # noqa: E402,F401
+from subtitles_workflow.wer import clean, word_error_rate  # noqa: E402
 
 TARGET = 1.10
 JOIN_GAP_S = 0.8

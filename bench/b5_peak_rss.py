@@ -9,12 +9,10 @@ long film over its peak on a 20 s clip (how memory grows with the length of the 
 from __future__ import annotations
 
 import re
-import sys
 import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c  # noqa: E402
 

@@ -7,15 +7,12 @@ means batching is faster)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c  # noqa: E402
 
-sys.path.insert(0, str(c.PROJECT / "scripts"))
-from common.wer import word_error_rate  # noqa: E402
+import scripts_on_path  # noqa: E402,F401
+from subtitles_workflow.wer import word_error_rate  # noqa: E402
 
 
 def run(quick: bool = False, config: list[str] | None = None) -> c.Result:

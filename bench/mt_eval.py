@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import scripts_on_path  # noqa: E402,F401
 
 from translate import make_translator  # noqa: E402
 

@@ -130,7 +130,7 @@ NOT_ASR_OPTIONS = ("model", "worker")
 
 
 def asr_options(config: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
-    """Every asr option scripts/asr.py takes (AsrOptions, scripts/common/asr_options.py): the
+    """Every asr option scripts/asr.py takes (AsrOptions, scripts/subtitles_workflow/asr_options.py): the
     schema's defaults under `config` (an asr block), on faster-whisper, plus `overrides`. An
     `auto` is left for the stage to resolve, as it resolves the rule's."""
     options = {**schema_defaults("asr"), **(config or {}), "backend": "faster-whisper", **overrides}

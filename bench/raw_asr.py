@@ -16,12 +16,11 @@ STARTED = time.perf_counter()
 import argparse  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
-import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 
 def transcribe(model, audio: str, language: str, options, batch_size: int, text: bool) -> dict:
-    """`options`: the stage's AsrOptions (scripts/common/asr_options.py)."""
+    """`options`: the stage's AsrOptions (scripts/subtitles_workflow/asr_options.py)."""
     kwargs = {
         "language": language,
         "beam_size": options.beam_size,
@@ -70,9 +69,9 @@ def main() -> None:
     parser.add_argument("--report", type=Path, required=True)
     parser.add_argument("audio", nargs="+")
     args = parser.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-    from common.asr_options import AsrOptions
-    from common.hardware import resolve_batch_size, resolve_compute_type, resolve_device
+    import scripts_on_path  # noqa: F401
+    from subtitles_workflow.asr_options import AsrOptions
+    from subtitles_workflow.hardware import resolve_batch_size, resolve_compute_type, resolve_device
 
     options = AsrOptions.from_json(args.options)
     device = resolve_device(options.device)[0]  # `auto` resolved as the asr stage resolves it

@@ -40,7 +40,6 @@ import json  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 
-sys.path.insert(0, str(HERE))
 
 import _common as c  # noqa: E402
 

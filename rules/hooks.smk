@@ -16,7 +16,7 @@ from pathlib import Path
 from snakemake import __version__ as snakemake_version
 from snakemake_logger_plugin_subtitles import announce_films
 
-from common.io import (  # scripts/ is on sys.path (rules/common/base.smk)
+from subtitles_workflow.io import (  # scripts/ is on sys.path (rules/common/base.smk)
     SNAKEMAKE_PROCESS_VARIABLE,
     process_alive,
     process_identity,
@@ -37,7 +37,7 @@ ACTIVE_RUN_RECORD = Path(".snakemake") / "subtitles-active-run.json"
 # '<host> <pid> <start time>'; None without /proc (not Linux): no watchdog, no record.
 THIS_PROCESS = process_identity()
 
-# Stage jobs watch the Snakemake process that starts them (run_cli in scripts/common/io.py) and
+# Stage jobs watch the Snakemake process that starts them (run_cli in scripts/subtitles_workflow/io.py) and
 # stop within seconds of its end: they are its grandchildren (bash -c), so a kill -9 of
 # Snakemake would leave them running beside the next run's. Every Snakemake that parses this
 # file names itself: the main one, and the one running each job on a cluster node.

@@ -1,6 +1,6 @@
 """align: refine word timestamps by CTC forced alignment with a wav2vec2 model (whisperx's
 method, through transformers), segment by segment, then move each word's edges to the speech
-the audio holds there (common/word_timing.py, as the asr stage does for Whisper's times).
+the audio holds there (subtitles_workflow/word_timing.py, as the asr stage does for Whisper's times).
 
 Alignment models are per language and not on PyPI: `--model` is a local directory. When the
 language has none, the transcript passes through unchanged with a warning (never a failure).
@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from common.io import StageError, run_cli, setup_logging
-from common.speech import read_wav
-from common.transcript import Transcript, read_transcript, write_transcript
-from common.word_timing import refine_aligned_timing
+from subtitles_workflow.io import StageError, run_cli, setup_logging
+from subtitles_workflow.speech import read_wav
+from subtitles_workflow.transcript import Transcript, read_transcript, write_transcript
+from subtitles_workflow.word_timing import refine_aligned_timing
 
 SAMPLE_RATE = 16_000
 PAD_SECONDS = 0.2

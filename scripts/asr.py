@@ -2,7 +2,7 @@
 
 The JSON is the lossless intermediate every later stage reads (stable-ts style): segments with
 words (start, end, probability), the detected language, the model and every option that shaped it
-(the format: common/transcript.py). The whisperx and mlx-whisper backends have scripts of their
+(the format: subtitles_workflow/transcript.py). The whisperx and mlx-whisper backends have scripts of their
 own (asr_whisperx.py, asr_mlx.py) on their own envs; rules/asr.smk picks one by asr.backend.
 """
 
@@ -16,18 +16,18 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from common.asr_cli import parse_job, wav_duration
-from common.asr_options import AsrOptions
-from common.hardware import resolve_backend, resolve_batch_size, resolve_compute_type, resolve_device
-from common.hub import hub_reachable
-from common.io import StageError, run_cli, setup_logging
-from common.progress import audio_progress
-from common.script_prompts import script_prompt
-from common.script_tokens import tokens_in_other_scripts
-from common.transcript import Segment, make_segment, make_transcript, make_word, write_transcript
-from common.transcript_repair import FALLBACK_DECODING, Window, script_problem, splice, windows_to_redecode
-from common.word_timing import refine_transcript_timing
-from common.writing_systems import EXPECTED_SCRIPT
+from subtitles_workflow.asr_cli import parse_job, wav_duration
+from subtitles_workflow.asr_options import AsrOptions
+from subtitles_workflow.hardware import resolve_backend, resolve_batch_size, resolve_compute_type, resolve_device
+from subtitles_workflow.hub import hub_reachable
+from subtitles_workflow.io import StageError, run_cli, setup_logging
+from subtitles_workflow.progress import audio_progress
+from subtitles_workflow.script_prompts import script_prompt
+from subtitles_workflow.script_tokens import tokens_in_other_scripts
+from subtitles_workflow.transcript import Segment, make_segment, make_transcript, make_word, write_transcript
+from subtitles_workflow.transcript_repair import FALLBACK_DECODING, Window, script_problem, splice, windows_to_redecode
+from subtitles_workflow.word_timing import refine_transcript_timing
+from subtitles_workflow.writing_systems import EXPECTED_SCRIPT
 
 REDECODE_SEED = 0
 log = logging.getLogger("stage")
@@ -105,7 +105,7 @@ def decode_regions(model, audio: Path, regions: list[dict], kwargs: dict[str, An
     """Decode the speech regions block by block (at most 10 min of film each), shifting the
     times back. faster-whisper computes features for the whole array it is given: a 2-hour
     film in one pass peaked at 6.7 GB; per block, memory stays flat however long the film."""
-    from common.speech import SAMPLE_RATE, read_wav, wav_seconds
+    from subtitles_workflow.speech import SAMPLE_RATE, read_wav, wav_seconds
 
     decode = {**kwargs, "vad_filter": False}  # the regions already say where speech is
     records: list[dict[str, Any]] = []
@@ -155,7 +155,7 @@ def redecode(
     Hindi fixture suppression made more words wrong). Returns the segments and the prompt."""
     import ctranslate2
 
-    from common.speech import read_wav
+    from subtitles_workflow.speech import read_wav
 
     # The fallback samples at temperatures > 0: a fixed seed makes a rebuild give the same words.
     ctranslate2.set_random_seed(REDECODE_SEED)
@@ -177,7 +177,7 @@ def redecode(
 def repair_transcript(
     model, audio: Path, records: list[dict], regions: list[dict] | None, kwargs: dict[str, Any], info
 ) -> tuple[list[dict], list[dict]]:
-    """Loops and wrong-script segments decoded again (common/transcript_repair.py); returns the
+    """Loops and wrong-script segments decoded again (subtitles_workflow/transcript_repair.py); returns the
     transcript and the segments dropped (still looping, or the prompt written back)."""
     spoken = info.language
     written = "en" if kwargs["task"] == "translate" else spoken
@@ -235,7 +235,7 @@ def transcribe(
         # (JFK with 4 s of silence inserted loses its second clause); decoding the same silero
         # regions as clips keeps them all. Batched decoding needs regions in any case, each
         # within one 30 s window.
-        from common.speech import BATCH_VAD, file_speech_regions, fit_to_window, pack_into_windows, read_wav
+        from subtitles_workflow.speech import BATCH_VAD, file_speech_regions, fit_to_window, pack_into_windows, read_wav
 
         if regions is None:
             regions = file_speech_regions(audio, BATCH_VAD if batch_size > 1 else None)

@@ -1,5 +1,5 @@
 """asr (asr.backend: whisperx): batched faster-whisper plus wav2vec2 word alignment, on the
-whisperx env, into the same word-level transcript as scripts/asr.py (common/transcript.py).
+whisperx env, into the same word-level transcript as scripts/asr.py (subtitles_workflow/transcript.py).
 
 Never on the default path: the env pulls a 7.6 GB CUDA stack, so this machine's tests cover
 only the conversion of whisperx's result (tests/unit/test_asr_backends.py).
@@ -11,12 +11,12 @@ import logging
 import time
 from typing import Any
 
-from common.asr_cli import AsrJob
-from common.asr_options import AsrOptions, warn_unhonoured
-from common.hardware import resolve_batch_size, resolve_compute_type, resolve_device
-from common.io import run_cli
-from common.other_backends import finished_transcript, run_backend
-from common.transcript import Segment, Transcript, make_segment, make_word
+from subtitles_workflow.asr_cli import AsrJob
+from subtitles_workflow.asr_options import AsrOptions, warn_unhonoured
+from subtitles_workflow.hardware import resolve_batch_size, resolve_compute_type, resolve_device
+from subtitles_workflow.io import run_cli
+from subtitles_workflow.other_backends import finished_transcript, run_backend
+from subtitles_workflow.transcript import Segment, Transcript, make_segment, make_word
 
 BACKEND = "whisperx"
 # whisperx always decodes in batches; asr.batch_size 0 (sequential) gets its own default.

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common.io import SNAKEMAKE_PROCESS_VARIABLE, LostSnakemake, StageError, watch_snakemake
+from subtitles_workflow.io import SNAKEMAKE_PROCESS_VARIABLE, LostSnakemake, StageError, watch_snakemake
 
 IDLE_SECONDS = 60
 # `auto`: the model load (0.5 s for base, several for large-v3) is a large share of a short
@@ -45,7 +45,7 @@ def code_identity() -> list[Any]:
     """What a warm worker runs: the env (its pyvenv.cfg is new after every rebuild) and the
     stage code. A worker started before an env rebuild or a code edit is never reused."""
     here = Path(__file__).resolve().parent
-    sources = [here / "asr.py", here / "asr_worker.py", *sorted((here / "common").glob("*.py"))]
+    sources = [here / "asr.py", here / "asr_worker.py", *sorted((here / "subtitles_workflow").glob("*.py"))]
     code = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()
     venv_cfg = Path(sys.prefix) / "pyvenv.cfg"
     return [sys.executable, venv_cfg.stat().st_mtime_ns if venv_cfg.exists() else None, code]
@@ -90,7 +90,7 @@ class _Collect(logging.Handler):
 
 def handle(request: dict[str, Any]) -> dict[str, Any]:
     from asr import transcribe
-    from common.asr_options import AsrOptions
+    from subtitles_workflow.asr_options import AsrOptions
 
     collect = _Collect()
     collect.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [worker %(process)d] %(message)s"))

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from common.io import write_json_atomic
+from subtitles_workflow.io import write_json_atomic
 
 
 @dataclass(frozen=True)

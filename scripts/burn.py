@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from common.io import atomic_path, run_cli, run_tool, setup_logging
+from subtitles_workflow.io import atomic_path, run_cli, run_tool, setup_logging
 
 
 def burn_command(video: Path, subtitles: Path, output: Path, threads: int) -> list[str]:

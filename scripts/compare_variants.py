@@ -27,8 +27,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from common.io import run_cli, setup_logging, write_text_atomic
-from common.wer import word_error_rate
+from subtitles_workflow.io import run_cli, setup_logging, write_text_atomic
+from subtitles_workflow.wer import word_error_rate
 from report import read_srt, reference_text
 
 QC_KINDS = ("loops", "wrong_script", "low_confidence", "off_speech", "function_word_breaks")

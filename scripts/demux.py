@@ -11,7 +11,7 @@ import os
 import wave
 from pathlib import Path
 
-from common.io import StageError, atomic_path, run_cli, run_tool, setup_logging
+from subtitles_workflow.io import StageError, atomic_path, run_cli, run_tool, setup_logging
 
 SAMPLE_RATE = 16_000
 
@@ -48,7 +48,7 @@ def choose_audio_stream(streams: list[dict], wanted: str, language: str | None) 
             raise StageError(f"has {len(audio)} audio stream(s), audio_stream={index} does not exist")
         return index
     if language:
-        from common.languages import iso639_2
+        from subtitles_workflow.languages import iso639_2
 
         tags = {language, iso639_2(language)}
         for index, stream in enumerate(audio):

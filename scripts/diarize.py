@@ -11,8 +11,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from common.hardware import resolve_device
-from common.io import StageError, run_cli, setup_logging, write_json_atomic
+from subtitles_workflow.hardware import resolve_device
+from subtitles_workflow.io import StageError, run_cli, setup_logging, write_json_atomic
 
 SCHEMA = "subtitles-workflow/diarization/v1"
 log = logging.getLogger("stage")

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from common.io import StageError, atomic_path, run_cli, run_tool, setup_logging
+from subtitles_workflow.io import StageError, atomic_path, run_cli, run_tool, setup_logging
 
 DEMO_TEXT = (
     "Welcome to the subtitles workflow. "

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from common.io import StageError, run_cli, setup_logging, write_json_atomic
+from subtitles_workflow.io import StageError, run_cli, setup_logging, write_json_atomic
 
 # model name -> (package holding the files, their folder inside it)
 BUNDLED = {

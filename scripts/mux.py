@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from common.io import StageError, atomic_path, run_cli, run_tool, setup_logging
-from common.languages import iso639_2, language_name
+from subtitles_workflow.io import StageError, atomic_path, run_cli, run_tool, setup_logging
+from subtitles_workflow.languages import iso639_2, language_name
 
 SUBTITLE_CODEC = {".mkv": "srt", ".mp4": "mov_text", ".mov": "mov_text"}
 

@@ -19,9 +19,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from common.io import atomic_path, run_cli, setup_logging, write_text_atomic
-from common.transcript import SCHEMA, TRANSLATION_SCHEMA, read_transcript
-from common.wer import word_error_rate
+from subtitles_workflow.io import atomic_path, run_cli, setup_logging, write_text_atomic
+from subtitles_workflow.transcript import SCHEMA, TRANSLATION_SCHEMA, read_transcript
+from subtitles_workflow.wer import word_error_rate
 
 CHARS = re.compile(r"\S")
 ENVELOPE_STEP_S = 0.05  # one RMS value per 50 ms: finer than any cue edge a viewer can see
@@ -84,7 +84,7 @@ def plot_durations(tracks: dict[str, list], min_duration: float, max_duration: f
 def audio_envelope(wav: Path) -> list[float]:
     """RMS of every ENVELOPE_STEP_S of the demuxed audio, read a minute at a time."""
     import numpy as np
-    from common.speech import SAMPLE_RATE, read_wav, wav_seconds
+    from subtitles_workflow.speech import SAMPLE_RATE, read_wav, wav_seconds
 
     step = int(ENVELOPE_STEP_S * SAMPLE_RATE)
     envelope: list[float] = []

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.hardware import resolve_device
-from common.io import StageError, atomic_path, run_cli, setup_logging
+from subtitles_workflow.hardware import resolve_device
+from subtitles_workflow.io import StageError, atomic_path, run_cli, setup_logging
 
 SAMPLE_RATE = 16_000
 BLOCK_SECONDS = 300

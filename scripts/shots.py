@@ -11,7 +11,7 @@ import json
 import re
 from pathlib import Path
 
-from common.io import StageError, run_cli, run_tool, setup_logging, write_json_atomic
+from subtitles_workflow.io import StageError, run_cli, run_tool, setup_logging, write_json_atomic
 
 # scdet logs each cut at info level: "lavfi.scd.score: 85.541, lavfi.scd.time: 5.08842".
 CUT_LINE = re.compile(r"lavfi\.scd\.time:\s*([0-9.]+)")

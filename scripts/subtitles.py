@@ -19,11 +19,11 @@ from typing import Any
 
 import regex
 
-from common.function_words import FunctionWords, for_language
-from common.io import StageError, read_json, run_cli, setup_logging, write_json_atomic, write_text_atomic
-from common.punctuation import CLAUSE_END, SENTENCE_END
-from common.transcript import SCHEMA, TRANSLATION_SCHEMA, read_transcript
-from common.writing_systems import in_expected_script
+from subtitles_workflow.function_words import FunctionWords, for_language
+from subtitles_workflow.io import StageError, read_json, run_cli, setup_logging, write_json_atomic, write_text_atomic
+from subtitles_workflow.punctuation import CLAUSE_END, SENTENCE_END
+from subtitles_workflow.transcript import SCHEMA, TRANSLATION_SCHEMA, read_transcript
+from subtitles_workflow.writing_systems import in_expected_script
 
 log = logging.getLogger("stage")
 

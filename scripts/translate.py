@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common.hub import hub_reachable
-from common.io import StageError, run_cli, setup_logging
-from common.languages import backend_codes
-from common.punctuation import SENTENCE_END
-from common.transcript import TRANSLATION_SCHEMA, read_transcript, write_transcript
+from subtitles_workflow.hub import hub_reachable
+from subtitles_workflow.io import StageError, run_cli, setup_logging
+from subtitles_workflow.languages import backend_codes
+from subtitles_workflow.punctuation import SENTENCE_END
+from subtitles_workflow.transcript import TRANSLATION_SCHEMA, read_transcript, write_transcript
 
 log = logging.getLogger("stage")
 

@@ -12,8 +12,8 @@ import json
 import logging
 from pathlib import Path
 
-from common.io import StageError, run_cli, setup_logging, write_json_atomic
-from common.speech import file_speech_regions, wav_seconds
+from subtitles_workflow.io import StageError, run_cli, setup_logging, write_json_atomic
+from subtitles_workflow.speech import file_speech_regions, wav_seconds
 
 SCHEMA = "subtitles-workflow/vad/v1"
 log = logging.getLogger("stage")

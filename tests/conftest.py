@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,7 @@ import pytest
 from bench.project import PROJECT, copy_project, planned_jobs, snakemake, update_config  # noqa: F401  (the tests' helpers)
 
 FIXTURES = PROJECT.parent / "shared" / "fixtures"
-SCRIPTS = PROJECT / "scripts"
-sys.path.insert(0, str(SCRIPTS))
+SCRIPTS = PROJECT / "scripts"  # on pytest's sys.path (pytest.ini)
 
 # Headless Chromium for the report tests (Debian's name, then Ubuntu's).
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -328,7 +328,7 @@ def command_argument(call: ast.Call) -> ast.AST | None:
 
 def wrappers_of_runners(trees: list[ast.AST]) -> set[str]:
     """Names of the project's functions that hand their first parameter straight to a runner
-    (run_tool(cmd, ...) in scripts/common/io.py, run(cmd, ...) in tests/cluster, ...)."""
+    (run_tool(cmd, ...) in scripts/subtitles_workflow/io.py, run(cmd, ...) in tests/cluster, ...)."""
     names = set()
     for tree in trees:
         for function in ast.walk(tree):

@@ -9,8 +9,10 @@ from snakemake.utils import validate
 
 PROJECT = Path(workflow.basedir)
 SCRIPTS = PROJECT / "scripts"
-# Stage scripts import scripts/common/; the workflow's helpers import it too.
-sys.path.insert(0, str(SCRIPTS))
+# The stages' package (scripts/subtitles_workflow/) is what the workflow's helpers use too; a stage
+# finds it as its script's folder, Snakemake here. Appended, so it shadows nothing Snakemake or an
+# installed package imports; the package's name is the project's, so nothing shadows it.
+sys.path.append(str(SCRIPTS))
 
 INPUT_DIR = Path("in")
 WORK_DIR = Path("work")

@@ -5,8 +5,13 @@
 
 from snakemake.utils import update_config
 
-from common.config_check import config_problem, fill_defaults, load_yaml, typed
-from common.languages import LANGUAGES
+from subtitles_workflow.config_check import (
+    config_problem,
+    fill_defaults,
+    load_yaml,
+    typed,
+)
+from subtitles_workflow.languages import LANGUAGES
 
 CONFIG_SCHEMA = load_yaml(PROJECT / "config" / "schemas" / "config.schema.yaml")
 
@@ -15,7 +20,7 @@ def check_language(code, where, allow_auto=True):
     if not (code in LANGUAGES or (allow_auto and code == "auto")):
         fail(
             f"{where}: unknown language code {code!r}; use an ISO 639-1 code Whisper knows "
-            f"(e.g. en, hi, fr, es, de, ja; all in scripts/common/languages.py)"
+            f"(e.g. en, hi, fr, es, de, ja; all in scripts/subtitles_workflow/languages.py)"
             + (" or 'auto'" if allow_auto else "")
         )
 

@@ -21,7 +21,7 @@ ASR_BACKEND_SCRIPTS = {
 def resolve_asr_backend(backend):
     """`auto`: mlx-whisper on Apple Silicon, faster-whisper elsewhere (decided where the
     workflow runs, logged by the job)."""
-    from common.hardware import resolve_backend
+    from subtitles_workflow.hardware import resolve_backend
 
     return resolve_backend(backend)
 

@@ -11,7 +11,7 @@ def asr_decoding_options(cfg=None):
     param; the worker is a resource), with `auto` resolved on this machine (as the backend
     is), so equal settings are equal params. On a cluster whose nodes differ from the
     machine running Snakemake, set asr.device in config."""
-    from common.hardware import resolve_options_here
+    from subtitles_workflow.hardware import resolve_options_here
 
     cfg = cfg or config
     backend = (

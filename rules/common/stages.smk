@@ -48,11 +48,11 @@ CODE_FACTS = load_code_facts()
 @functools.cache
 def code_digest(stage):
     """The stage's code identity, a param: its script and every project module it imports,
-    transitively, hashed as syntax trees without docstrings (scripts/common/code_digest.py).
+    transitively, hashed as syntax trees without docstrings (scripts/subtitles_workflow/code_digest.py).
     Any change to what that code does re-runs the stage; a comment, a docstring, formatting
     or a touch does not. Not an input: 4000 more input lookups cost 0.5 s of a no-op run
     over 1000 films."""
-    from common.code_digest import code_digest as digest_of
+    from subtitles_workflow.code_digest import code_digest as digest_of
 
     known = len(CODE_FACTS)
     digest = digest_of(Path(stage_code(stage)), SCRIPTS, CODE_FACTS)

@@ -1,7 +1,7 @@
 # Translation: which backend and model translate a language pair, and which file a subtitle
 # language renders from (the transcript, or its translation). Functions only.
 
-from common.languages import backend_codes, default_backend
+from subtitles_workflow.languages import backend_codes, default_backend
 
 
 def translation_backend(source, target, cfg=None):

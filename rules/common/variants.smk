@@ -8,7 +8,7 @@
 import copy
 import re
 
-from common.config_check import config_problem
+from subtitles_workflow.config_check import config_problem
 
 VARIANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 # The stages a variant can change, in build order, with the config sections each reads and
@@ -324,7 +324,7 @@ def promote_variant(log):
     built with the new config (so nothing identical is rebuilt)."""
     import shutil
 
-    from common.yaml_edit import set_values
+    from subtitles_workflow.yaml_edit import set_values
 
     variant = config["variant"]
     if not variant:

@@ -5,17 +5,15 @@ letters; bench/asr_hindi.py prints the full table (loops, Devanagari share, WER)
 
 from __future__ import annotations
 
-import sys
 
 import pytest
 
-from conftest import PROJECT, fixture, requires_fixtures
+from conftest import fixture, requires_fixtures
 
-sys.path.insert(0, str(PROJECT / "bench"))
 
 from asr_hindi import CPU_OPTIONS, FIXTURES, hindi_clips, transcribe  # noqa: E402
-from common.repetition import looping_reason  # noqa: E402
-from common.writing_systems import script_shares  # noqa: E402
+from subtitles_workflow.repetition import looping_reason  # noqa: E402
+from subtitles_workflow.writing_systems import script_shares  # noqa: E402
 
 pytestmark = [requires_fixtures]
 OPTIONS = CPU_OPTIONS

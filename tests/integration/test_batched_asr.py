@@ -12,7 +12,7 @@ import pytest
 
 from conftest import copy_project, fixture, requires_fixtures, snakemake, update_config
 
-from common.wer import word_error_rate
+from subtitles_workflow.wer import word_error_rate
 
 pytestmark = [requires_fixtures]
 

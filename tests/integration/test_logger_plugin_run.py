@@ -14,17 +14,16 @@ import pytest
 from conftest import SCRIPTS
 
 # A stand-in for asr: decodes 3 "segments" of a 300 s film, 100 s each, writing its progress
-# lines with the project's own writer (scripts/common/progress.py).
-DECODE = f"""
-import sys, time
+# lines with the project's own writer (scripts/subtitles_workflow/progress.py).
+DECODE = """
+import time
 from types import SimpleNamespace
-sys.path.insert(0, {str(SCRIPTS)!r})
-import common.progress
-from common.io import setup_logging
+import subtitles_workflow.progress
+from subtitles_workflow.io import setup_logging
 
-common.progress.EVERY_SECONDS = 0
+subtitles_workflow.progress.EVERY_SECONDS = 0
 setup_logging()
-for segment in common.progress.audio_progress((SimpleNamespace(end=end) for end in (100, 200, 300)), 300.0):
+for segment in subtitles_workflow.progress.audio_progress((SimpleNamespace(end=end) for end in (100, 200, 300)), 300.0):
     time.sleep(1.2)
 """
 
@@ -72,7 +71,7 @@ def workflow(tmp_path: Path) -> Path:
 def run(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     """Snakemake with its output in pipes (no TTY), as in CI or a SLURM job's log."""
     command = [sys.executable, "-m", "snakemake", "--cores", "2", "--keep-going", *args]
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(SCRIPTS))  # decode.py imports the package
     return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=300, env=env)
 
 

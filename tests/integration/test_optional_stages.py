@@ -10,7 +10,7 @@ import pytest
 
 from conftest import PROJECT, copy_project, fixture, planned_jobs, requires_fixtures, snakemake, update_config
 
-from common.wer import word_error_rate
+from subtitles_workflow.wer import word_error_rate
 
 pytestmark = [requires_fixtures]
 # JFK split at "for you, | ask" (7.5 s) and padded: silence where no word can be.

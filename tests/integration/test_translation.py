@@ -15,7 +15,7 @@ from pathlib import Path
 import pysrt
 import pytest
 
-from conftest import PROJECT, copy_project, fixture, planned_jobs, requires_fixtures, snakemake, update_config
+from conftest import PROJECT, SCRIPTS, copy_project, fixture, planned_jobs, requires_fixtures, snakemake, update_config
 
 pytestmark = [requires_fixtures]
 
@@ -124,7 +124,7 @@ def test_indictranstoolkit_round_trip_on_flores_hindi():
     flores = fixture("mt/flores200.dev.hin_Deva")
     done = subprocess.run(
         [env_python(INDICTRANS_PY), TOOLS / "indictrans_roundtrip.py", flores, "50", "hin_Deva"],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(SCRIPTS)},
     )
     result = json.loads(done.stdout)
     assert all(p.startswith("hin_Deva eng_Latn ") for p in result["preprocessed"])

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from common.wer import word_error_rate
+from subtitles_workflow.wer import word_error_rate
 from bench.project import job_counts
 from conftest import copy_project, fixture, planned_jobs, report_page, requires_chromium, requires_fixtures, snakemake
 

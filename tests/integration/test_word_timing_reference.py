@@ -8,13 +8,11 @@ from __future__ import annotations
 import json
 import statistics
 import subprocess
-import sys
 
 import pytest
 
 from conftest import PROJECT, fixture, requires_fixtures
 
-sys.path.insert(0, str(PROJECT / "bench"))
 import quality  # noqa: E402  (bench/quality.py: reference matching and cue metrics)
 from bench.project import asr_options  # noqa: E402
 

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import copy_project, fixture, planned_jobs, requires_fixtures, snakemake, update_config
 
-from common.wer import word_error_rate
+from subtitles_workflow.wer import word_error_rate
 
 pytestmark = [requires_fixtures]
 
@@ -155,8 +155,8 @@ def test_identical_env_rebuild_marks_nothing_stale(workdir):
 
 def test_shared_code_edits_rerun_its_stages_and_comments_do_not(workdir):
     """Stages are tracked by their script and every project module it imports (as syntax
-    trees without docstrings): scripts/common/speech.py shapes every transcript."""
-    module = workdir / "scripts" / "common" / "speech.py"
+    trees without docstrings): scripts/subtitles_workflow/speech.py shapes every transcript."""
+    module = workdir / "scripts" / "subtitles_workflow" / "speech.py"
     original = module.read_text()
     assert '"min_silence_duration_ms": 160' in original
     module.write_text('# a comment\n' + original.replace('"""', '"""A docstring line. ', 1).replace("160", "(160)", 1))

@@ -20,7 +20,7 @@ import media
 from conftest import PROJECT, copy_project, fixture, planned_jobs, snakemake, update_config
 
 from bench.project import subtitle_style
-from common.transcript import SCHEMA
+from subtitles_workflow.transcript import SCHEMA
 
 
 @pytest.fixture

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from translate import repair_indic_normalizers  # noqa: E402  the stage's own processing
+from translate import repair_indic_normalizers  # the stage's own processing (scripts/ on PYTHONPATH)
 
 repair_indic_normalizers()
 from IndicTransToolkit.processor import IndicProcessor  # noqa: E402

@@ -17,9 +17,9 @@ import pytest
 import asr_mlx
 import asr_whisperx
 from bench.project import asr_options
-from common.asr_options import AsrOptions
-from common.transcript import SCHEMA, read_transcript
-import common.other_backends as other_backends
+from subtitles_workflow.asr_options import AsrOptions
+from subtitles_workflow.transcript import SCHEMA, read_transcript
+import subtitles_workflow.other_backends as other_backends
 
 WHISPERX_SEGMENTS = [
     {"start": 0.0, "end": 1.23456, "text": " Ask not. ",

@@ -1,4 +1,4 @@
-"""The asr options (scripts/common/asr_options.py): exactly the schema's asr keys, no default
+"""The asr options (scripts/subtitles_workflow/asr_options.py): exactly the schema's asr keys, no default
 of their own, and a missing or unknown key is one line naming it."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import dataclasses
 import pytest
 
 from bench.project import NOT_ASR_OPTIONS, asr_options, schema_defaults
-from common.asr_options import AsrOptions
-from common.io import StageError
+from subtitles_workflow.asr_options import AsrOptions
+from subtitles_workflow.io import StageError
 
 
 def test_every_schema_key_is_a_field_and_no_field_has_a_default():

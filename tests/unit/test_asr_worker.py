@@ -22,7 +22,7 @@ def test_an_env_rebuild_gives_a_new_worker(tmp_path, monkeypatch):
 
 def test_auto_uses_a_warm_worker_for_short_audio_in_a_local_run_only(monkeypatch):
     from asr_worker import AUTO_MAX_SECONDS, use_worker
-    from common.io import SNAKEMAKE_PROCESS_VARIABLE
+    from subtitles_workflow.io import SNAKEMAKE_PROCESS_VARIABLE
 
     monkeypatch.delenv("SLURM_JOB_ID", raising=False)
     monkeypatch.setenv(SNAKEMAKE_PROCESS_VARIABLE, "123:456")

@@ -7,8 +7,8 @@ import os
 import pytest
 
 from build_env import read_spec
-from common.io import atomic_path, write_json_atomic
-from common.languages import LANGUAGES, iso639_2, language_name
+from subtitles_workflow.io import atomic_path, write_json_atomic
+from subtitles_workflow.languages import LANGUAGES, iso639_2, language_name
 
 from conftest import PROJECT
 

@@ -1,5 +1,5 @@
 """compare_variants (the variants' comparison table and cue diff) and the config edit that
-promotes a variant (scripts/common/yaml_edit.py)."""
+promotes a variant (scripts/subtitles_workflow/yaml_edit.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import compare_variants
-from common.yaml_edit import set_values
+from subtitles_workflow.yaml_edit import set_values
 
 SRT = "1\n00:00:01,000 --> 00:00:02,000\n{a}\n\n2\n00:00:03,000 --> 00:00:04,000\n{b}\n\n"
 

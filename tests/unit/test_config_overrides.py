@@ -1,5 +1,5 @@
 """--config on the command line: the hook that lets dotted keys through Snakemake's CLI
-(envs/snakemake_dotted_config.py), and the typing and error lines of scripts/common/config_check.py."""
+(envs/snakemake_dotted_config.py), and the typing and error lines of scripts/subtitles_workflow/config_check.py."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import snakemake
 import snakemake.cli
 import snakemake.utils
 
-from common.config_check import allowed, config_problem, fill_defaults, load_yaml, typed
+from subtitles_workflow.config_check import allowed, config_problem, fill_defaults, load_yaml, typed
 from conftest import PROJECT
 
 HOOK_FILE = PROJECT / "envs" / "snakemake_dotted_config.py"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from common.io import StageError
+from subtitles_workflow.io import StageError
 from demux import choose_audio_stream
 from mux import mux_command, parse_track
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from common.function_words import for_language, parse_list
+from subtitles_workflow.function_words import for_language, parse_list
 
 
 def test_list_file_format_comments_and_both_kinds():

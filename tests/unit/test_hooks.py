@@ -17,7 +17,7 @@ import snakemake
 
 from conftest import PROJECT, SCRIPTS
 
-VARIABLE = "SUBTITLES_SNAKEMAKE_PROCESS"  # named by rules/hooks.smk, read by scripts/common/io.py
+VARIABLE = "SUBTITLES_SNAKEMAKE_PROCESS"  # named by rules/hooks.smk, read by scripts/subtitles_workflow/io.py
 DEADLINE = 10  # seconds: "within a few seconds", with room for a busy machine
 
 
@@ -102,9 +102,8 @@ def wait_until(condition, timeout: float) -> bool:
 
 
 STAGE = """
-import subprocess, sys
-sys.path.insert(0, {scripts!r})
-from common.io import atomic_path, run_cli
+import subprocess
+from subtitles_workflow.io import atomic_path, run_cli
 
 def main(argv):
     child = subprocess.Popen(["sleep", "300"])  # as ffmpeg would be
@@ -120,9 +119,9 @@ raise SystemExit(run_cli(main))
 def test_a_stage_stops_within_seconds_of_losing_its_snakemake(tmp_path):
     output = tmp_path / "out" / "film.json"
     script = tmp_path / "stage.py"
-    script.write_text(STAGE.format(scripts=str(SCRIPTS), output=str(output)))
+    script.write_text(STAGE.format(output=str(output)))
     fake_snakemake = subprocess.Popen(["sleep", "300"])  # stands in for Snakemake
-    stage = subprocess.Popen([sys.executable, script], env={**os.environ, VARIABLE: identity(fake_snakemake.pid)},
+    stage = subprocess.Popen([sys.executable, script], env={**os.environ, "PYTHONPATH": str(SCRIPTS), VARIABLE: identity(fake_snakemake.pid)},
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     child = int(stage.stdout.readline())
     try:
@@ -145,10 +144,10 @@ def test_a_stage_stops_within_seconds_of_losing_its_snakemake(tmp_path):
 def test_a_stage_run_by_hand_has_no_watchdog(tmp_path):
     script = tmp_path / "stage.py"
     script.write_text(
-        f"import sys, threading\nsys.path.insert(0, {str(SCRIPTS)!r})\nfrom common.io import run_cli\n"
+        "import threading\nfrom subtitles_workflow.io import run_cli\n"
         "raise SystemExit(run_cli(lambda argv: print([t.name for t in threading.enumerate()])))\n"
     )
-    env = {key: value for key, value in os.environ.items() if key != VARIABLE}
+    env = {key: value for key, value in os.environ.items() if key != VARIABLE} | {"PYTHONPATH": str(SCRIPTS)}
     done = subprocess.run([sys.executable, script], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "['MainThread']", done.stdout + done.stderr
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -17,7 +16,7 @@ from snakemake_interface_logger_plugins.settings import LogHandlerSettingsBase, 
 from snakemake_interface_logger_plugins.tests import MockOutputSettings, TestLogHandlerBase
 
 import snakemake_logger_plugin_subtitles as plugin
-from common.progress import audio_progress, progress_line
+from subtitles_workflow.progress import audio_progress, progress_line
 from conftest import PROJECT
 from snakemake_logger_plugin_subtitles.run import PROGRESS_LINE, RunState, last_progress
 
@@ -167,9 +166,9 @@ def test_a_status_line_gives_the_share_decoded_and_the_time_left(tmp_path):
 
 
 def test_the_lines_asr_writes_are_the_lines_the_plugin_reads(tmp_path, monkeypatch):
-    import common.progress
+    import subtitles_workflow.progress
 
-    monkeypatch.setattr(common.progress, "EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(subtitles_workflow.progress, "EVERY_SECONDS", 0.0)
     log = tmp_path / "asr.log"
     handler = logging.FileHandler(log)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))  # as setup_logging

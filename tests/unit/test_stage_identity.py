@@ -12,8 +12,8 @@ import pytest
 
 import build_env
 import model_assemble
-from common.code_digest import code_digest, code_fingerprint
-from common.hardware import resolve_options_here
+from subtitles_workflow.code_digest import code_digest, code_fingerprint
+from subtitles_workflow.hardware import resolve_options_here
 
 SPEECH = '''"""Module docstring."""
 import os
@@ -111,16 +111,16 @@ def test_the_fingerprint_leaves_out_positions():
 
 
 def test_auto_and_the_value_it_means_here_are_the_same_options(monkeypatch):
-    monkeypatch.setattr("common.hardware.nvidia_gpus_visible", lambda: 0)
+    monkeypatch.setattr("subtitles_workflow.hardware.nvidia_gpus_visible", lambda: 0)
     auto = {"device": "auto", "compute_type": "auto", "batch_size": "auto", "beam_size": 5}
     spelled = {"device": "cpu", "compute_type": "int8", "batch_size": 8, "beam_size": 5}
     assert resolve_options_here(auto, "faster-whisper") == resolve_options_here(spelled, "faster-whisper")
-    monkeypatch.setattr("common.hardware.nvidia_gpus_visible", lambda: 1)
+    monkeypatch.setattr("subtitles_workflow.hardware.nvidia_gpus_visible", lambda: 1)
     assert resolve_options_here(auto, "faster-whisper") == {**auto, "device": "cuda", "compute_type": "float16", "batch_size": 16}
 
 
 def test_cuda_visible_devices_hides_gpus(monkeypatch, tmp_path):
-    from common import hardware
+    from subtitles_workflow import hardware
 
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     assert hardware.nvidia_gpus_visible() == 0

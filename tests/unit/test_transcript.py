@@ -1,4 +1,4 @@
-"""The transcript format (scripts/common/transcript.py): one builder's keys, order and rounding,
+"""The transcript format (scripts/subtitles_workflow/transcript.py): one builder's keys, order and rounding,
 and a reader that refuses a document of another version in one line."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from common.io import StageError
-from common.transcript import (
+from subtitles_workflow.io import StageError
+from subtitles_workflow.transcript import (
     SCHEMA,
     TRANSLATION_SCHEMA,
     make_segment,

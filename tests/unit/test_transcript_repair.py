@@ -5,10 +5,10 @@ script. The model runs in tests/integration/test_asr_repair.py."""
 
 from __future__ import annotations
 
-from common.repetition import compression_ratio, looping_reason, normalised_words, repeated_ngram
-from common.script_prompts import script_prompt
-from common.script_tokens import byte_decoder, token_scripts, tokens_in_other_scripts
-from common.transcript_repair import (
+from subtitles_workflow.repetition import compression_ratio, looping_reason, normalised_words, repeated_ngram
+from subtitles_workflow.script_prompts import script_prompt
+from subtitles_workflow.script_tokens import byte_decoder, token_scripts, tokens_in_other_scripts
+from subtitles_workflow.transcript_repair import (
     Window,
     echoes_prompt,
     splice,
@@ -16,7 +16,7 @@ from common.transcript_repair import (
     windows_to_redecode,
     without_prompt_echo,
 )
-from common.writing_systems import in_expected_script
+from subtitles_workflow.writing_systems import in_expected_script
 
 
 def segment(start: float, end: float, text: str) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from common.languages import backend_codes, default_backend
+from subtitles_workflow.languages import backend_codes, default_backend
 from translate import Sentence, SourceWord, lay_over, sentences_from_transcript, time_at
 
 

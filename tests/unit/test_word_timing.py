@@ -1,4 +1,4 @@
-"""Word times refined against the signal (scripts/common/word_timing.py) on synthetic audio:
+"""Word times refined against the signal (scripts/subtitles_workflow/word_timing.py) on synthetic audio:
 voiced bursts with known onsets and offsets over a quiet noise floor, Whisper-like times that
 give each word the pause before it (starts 0.3 s early), and silero's probabilities stood in
 by a known speech track. Real speech against human word times is in
@@ -12,8 +12,8 @@ import wave
 import numpy as np
 import pytest
 
-import common.word_timing as word_timing
-from common.word_timing import (
+import subtitles_workflow.word_timing as word_timing
+from subtitles_workflow.word_timing import (
     HOP_S,
     SAMPLE_RATE,
     fill_short_runs,

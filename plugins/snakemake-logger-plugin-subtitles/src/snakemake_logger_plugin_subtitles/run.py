@@ -12,7 +12,7 @@ from pathlib import Path
 
 # The attribute of the one record the workflow sends at onstart (announce_films).
 FILMS_ATTRIBUTE = "subtitles_films"
-# What scripts/common/progress.py writes into a job's log: seconds of audio decoded of all.
+# What scripts/subtitles_workflow/progress.py writes into a job's log: seconds of audio decoded of all.
 PROGRESS_LINE = re.compile(r"\bprogress: (\d+(?:\.\d+)?)/(\d+(?:\.\d+)?) s\b")
 ERROR_PREFIX = "error: "
 # Enough of a log's end to hold its last progress line.

@@ -80,7 +80,7 @@ def imported_files(tree: ast.AST, path: Path, root: Path) -> list[Path]:
                 module = node.module or ""
             if module:
                 found += _module_files(module, root)
-            for alias in node.names:  # `from common import speech` imports a submodule
+            for alias in node.names:  # `from subtitles_workflow import speech` imports a submodule
                 found += _module_files(f"{module}.{alias.name}" if module else alias.name, root)
     return found
 
@@ -126,7 +126,7 @@ def code_digest(script: Path, root: Path, cache: dict | None = None) -> str:
 
 def module_data(root: Path, module: Path) -> list[Path]:
     """The data files a module reads: by convention, everything under scripts/data/<module
-    name>/ (e.g. scripts/data/function_words/en.txt for common/function_words.py)."""
+    name>/ (e.g. scripts/data/function_words/en.txt for subtitles_workflow/function_words.py)."""
     folder = root / "data" / module.stem
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
 

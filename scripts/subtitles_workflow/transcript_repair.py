@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from common.repetition import looping_reason, normalised_words
-from common.writing_systems import EXPECTED_SCRIPT, in_expected_script, script_shares
+from subtitles_workflow.repetition import looping_reason, normalised_words
+from subtitles_workflow.writing_systems import EXPECTED_SCRIPT, in_expected_script, script_shares
 
 # Whisper decodes 30 s at a time: a speech region up to this long is re-decoded whole.
 WINDOW_SECONDS = 30.0
@@ -36,7 +36,7 @@ def script_problem(text: str, language: str) -> str | None:
 
 
 def segment_loop(segment: dict) -> str | None:
-    """Why the segment loops, judged on its text and how long it lasts (common/repetition.py)."""
+    """Why the segment loops, judged on its text and how long it lasts (subtitles_workflow/repetition.py)."""
     return looping_reason(segment["text"], segment["end"] - segment["start"])
 
 

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, fields
 from typing import Any
 
-from common.io import StageError
+from subtitles_workflow.io import StageError
 
 log = logging.getLogger("stage")
 # `task` is no config key: the translate_whisper rule adds "translate" to the options (Whisper's

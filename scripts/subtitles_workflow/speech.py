@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from common.io import StageError
+from subtitles_workflow.io import StageError
 
 SAMPLE_RATE = 16_000
 

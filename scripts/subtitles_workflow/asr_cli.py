@@ -8,8 +8,8 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.asr_options import AsrOptions
-from common.io import read_json
+from subtitles_workflow.asr_options import AsrOptions
+from subtitles_workflow.io import read_json
 
 
 def argument_parser(description: str) -> argparse.ArgumentParser:

@@ -228,7 +228,7 @@ def refine_words(
     Between words spoken without a pause, only Whisper's boundary is moved to the energy dip
     (Whisper's boundaries lag by a known amount; a CTC boundary is already on the audio).
     Reads the audio 10 min at a time."""
-    from common.speech import read_wav, wav_seconds
+    from subtitles_workflow.speech import read_wav, wav_seconds
 
     duration = wav_seconds(audio)
     regions: list[list[float]] = []
@@ -307,8 +307,8 @@ def refine_aligned_timing(document: dict[str, Any], audio: Path) -> dict[str, An
 
 def main(argv: list[str] | None = None) -> None:
     """Refine an existing transcript again (the benchmark replays this on cached transcripts)."""
-    from common.io import setup_logging
-    from common.transcript import read_transcript, write_transcript
+    from subtitles_workflow.io import setup_logging
+    from subtitles_workflow.transcript import read_transcript, write_transcript
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transcript", type=Path, required=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 
-from common.writing_systems import letter_script
+from subtitles_workflow.writing_systems import letter_script
 
 
 @functools.cache

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
-from common.io import StageError, read_json, write_json_atomic
+from subtitles_workflow.io import StageError, read_json, write_json_atomic
 
 SCHEMA = "subtitles-workflow/transcript/v1"
 # translate.py's document: a transcript on the same timeline whose segments also carry their
@@ -24,7 +24,7 @@ TRANSLATION_SCHEMA = "subtitles-workflow/translation/v1"
 
 class Word(TypedDict):
     word: str
-    start: float  # seconds, refined against the audio (common/word_timing.py)
+    start: float  # seconds, refined against the audio (subtitles_workflow/word_timing.py)
     end: float
     probability: float
     whisper_start: NotRequired[float]  # Whisper's own times, before the refinement
@@ -43,7 +43,7 @@ class Segment(TypedDict):
     no_speech_prob: NotRequired[float]
     compression_ratio: NotRequired[float]
     words: list[Word]
-    redecoded: NotRequired[dict[str, Any]]  # set by common/transcript_repair.py
+    redecoded: NotRequired[dict[str, Any]]  # set by subtitles_workflow/transcript_repair.py
     source_text: NotRequired[str]  # translations only
 
 
@@ -59,7 +59,7 @@ class Transcript(TypedDict):
     params: dict[str, Any]  # every option that shaped the decoding
     segments: list[Segment]
     dropped_segments: NotRequired[list[dict[str, Any]]]  # faster-whisper's repair
-    speech_regions: NotRequired[list[dict[str, float]]]  # common/word_timing.py
+    speech_regions: NotRequired[list[dict[str, float]]]  # subtitles_workflow/word_timing.py
     word_timing: NotRequired[str]  # "signal" (asr) or "ctc+signal" (align)
     alignment: NotRequired[dict[str, Any]]  # the align stage
 

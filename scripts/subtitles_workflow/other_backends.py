@@ -8,10 +8,10 @@ import time
 from importlib.metadata import version
 from typing import Any, Callable
 
-from common.asr_cli import AsrJob, parse_job
-from common.io import setup_logging
-from common.transcript import Segment, Transcript, make_transcript, write_transcript
-from common.word_timing import refine_transcript_timing
+from subtitles_workflow.asr_cli import AsrJob, parse_job
+from subtitles_workflow.io import setup_logging
+from subtitles_workflow.transcript import Segment, Transcript, make_transcript, write_transcript
+from subtitles_workflow.word_timing import refine_transcript_timing
 
 log = logging.getLogger("stage")
 
