@@ -79,22 +79,34 @@ def socket_path(model_path: str, options: dict[str, Any], threads: int) -> Path:
     return Path(tempfile.gettempdir()) / f"subtitles-asr-{os.getuid()}-{digest}.sock"
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
+class JobGone(BaseException):
+    """The job that asked has gone (killed, or its Snakemake stopped): stop decoding for it.
+    A BaseException, so that no `except Exception` in the decode keeps it going."""
+
+
+class _Relay(logging.Handler):
+    """Sends each stage log line to the job as it is written, so the job's log (and the
+    logger plugin's share done and time left) moves while the worker decodes."""
+
+    def __init__(self, stream: Any) -> None:
         super().__init__()
-        self.lines: list[str] = []
+        self.stream = stream
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [worker %(process)d] %(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
+        try:
+            self.stream.write(json.dumps({"log": self.format(record)}).encode() + b"\n")
+            self.stream.flush()
+        except OSError as err:  # BrokenPipeError, ConnectionResetError
+            raise JobGone from err
 
 
-def handle(request: dict[str, Any]) -> dict[str, Any]:
+def handle(request: dict[str, Any], stream: Any) -> dict[str, Any]:
     from asr import transcribe
     from subtitles_workflow.asr_options import AsrOptions
 
-    collect = _Collect()
-    collect.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [worker %(process)d] %(message)s"))
-    log.addHandler(collect)
+    relay = _Relay(stream)
+    log.addHandler(relay)
     try:
         document = transcribe(
             Path(request["audio"]),
@@ -106,24 +118,27 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
             speech_regions=request["speech_regions"],
         )
         # The job writes it: a job killed while the worker decodes leaves no transcript behind.
-        return {"ok": True, "document": document, "log": collect.lines}
+        return {"ok": True, "document": document}
+    except JobGone:
+        raise
     except StageError as err:
-        return {"ok": False, "error": str(err), "log": collect.lines}
+        return {"ok": False, "error": str(err)}
     except Exception as err:  # report to the job, keep serving the others
-        return {"ok": False, "error": f"{type(err).__name__}: {err}", "log": collect.lines}
+        return {"ok": False, "error": f"{type(err).__name__}: {err}"}
     finally:
-        log.removeHandler(collect)
+        log.removeHandler(relay)
 
 
 def serve_one(connection: socket.socket) -> None:
-    """One job's request and the reply; a job killed meanwhile gets nothing written for it
-    (the job writes its transcript itself) and the worker serves on."""
+    """One job's request, its log lines as they come and the reply; a job killed meanwhile
+    stops the decode at its next log line, gets nothing written for it (the job writes its
+    transcript itself), and the worker serves on."""
     stream = connection.makefile("rwb")
     try:
-        reply = handle(json.loads(stream.readline()))
+        reply = handle(json.loads(stream.readline()), stream)
         stream.write(json.dumps(reply).encode() + b"\n")
         stream.flush()
-    except (BrokenPipeError, ConnectionResetError, ValueError):
+    except (JobGone, BrokenPipeError, ConnectionResetError, ValueError):
         log.info("worker %d: the job that asked is gone; nothing written for it", os.getpid())
     finally:
         with contextlib.suppress(OSError):
@@ -178,7 +193,7 @@ def claim_slot(base: Path):
 
 def request(payload: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
     """Send one transcription to a warm worker of a free slot, starting it if needed; relay
-    its log; return the transcript document."""
+    its log as it comes; return the transcript document."""
     path, slot = claim_slot(socket_path(payload["model_path"], payload["options"], payload["threads"]))
     with slot:
         return send(path, payload, timeout)
@@ -203,9 +218,11 @@ def send(path: Path, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
     with client, client.makefile("rwb") as stream:
         stream.write(json.dumps(payload).encode() + b"\n")
         stream.flush()
-        reply = json.loads(stream.readline() or b'{"ok": false, "error": "the ASR worker died"}')
-    for line in reply.get("log", []):
-        print(line, file=sys.stderr)
+        while True:  # the worker's log lines as it writes them, then the reply
+            reply = json.loads(stream.readline() or b'{"ok": false, "error": "the ASR worker died"}')
+            if "log" not in reply:
+                break
+            print(reply["log"], file=sys.stderr, flush=True)
     if not reply["ok"]:
         raise StageError(reply["error"])
     return reply["document"]

@@ -1,11 +1,17 @@
-"""The warm ASR worker's identity: a worker started before an env rebuild is never reused."""
+"""The warm ASR worker: its identity (a worker started before an env rebuild is never reused),
+when a job uses one, its slots, and its log reaching the job's log while it decodes."""
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import sys
+import threading
+import time
 
 from asr_worker import socket_path
+from bench.project import asr_options
 
 
 def test_an_env_rebuild_gives_a_new_worker(tmp_path, monkeypatch):
@@ -48,3 +54,45 @@ def test_jobs_running_at_once_claim_different_workers_and_a_finished_job_frees_i
     assert third == first
     second_lock.close()
     third_lock.close()
+
+
+class _WatchedStderr(io.StringIO):
+    """The job's stderr (its log): notes when a progress line reaches it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.progress_seen = threading.Event()
+
+    def write(self, text: str) -> int:
+        if "progress: 1.0/2.0 s" in text:
+            self.progress_seen.set()
+        return super().write(text)
+
+
+def test_the_job_log_shows_the_workers_progress_while_it_decodes(tmp_path, monkeypatch, caplog):
+    """A 10-minute clip decodes in the worker for minutes: its progress lines must reach the
+    job's log as they are written, not with the transcript at the end."""
+    import asr
+    import asr_worker
+
+    stderr = _WatchedStderr()
+    caplog.set_level(logging.INFO, logger="stage")  # as the worker process logs (basicConfig INFO)
+
+    def decode(audio, **settings):
+        asr_worker.log.info("progress: 1.0/2.0 s")
+        if not stderr.progress_seen.wait(20):
+            raise RuntimeError("the job's log did not get the progress line while the worker decoded")
+        return {"segments": [], "audio": str(audio)}
+
+    monkeypatch.setattr(asr, "transcribe", decode)
+    monkeypatch.setattr(sys, "stderr", stderr)
+    path = tmp_path / "worker.sock"
+    worker = threading.Thread(target=asr_worker.serve, args=(path, 30), daemon=True)
+    worker.start()
+    while asr_worker.connect(path) is None:
+        time.sleep(0.01)
+    payload = {"audio": "clip.wav", "model_name": "base", "model_path": "models/base", "language": "en",
+               "options": asr_options(), "threads": 1, "speech_regions": None}  # fmt: skip
+    document = asr_worker.send(path, payload, timeout=30)
+    assert document == {"segments": [], "audio": "clip.wav"}
+    assert "progress: 1.0/2.0 s" in stderr.getvalue()
