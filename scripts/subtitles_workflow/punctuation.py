@@ -1,5 +1,6 @@
 """Punctuation the stages break text at, across the writing systems they meet (Latin, Devanagari's
-danda, CJK full-width marks). Stdlib only (every stage env can import it)."""
+danda and double danda, the Arabic script's full stop and question mark as Urdu writes them,
+CJK full-width marks). Stdlib only (every stage env can import it)."""
 
-SENTENCE_END = (".", "?", "!", "…", "।", "。", "？", "！")
+SENTENCE_END = (".", "?", "!", "…", "।", "॥", "۔", "؟", "。", "？", "！")
 CLAUSE_END = (",", ";", ":", "—", "–", "、", "，")

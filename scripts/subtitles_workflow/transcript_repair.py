@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from subtitles_workflow.punctuation import SENTENCE_END
 from subtitles_workflow.repetition import looping_reason, normalised_words
 from subtitles_workflow.writing_systems import EXPECTED_SCRIPT, in_expected_script, script_shares
 
@@ -110,15 +111,12 @@ def echoes_prompt(text: str, prompt: str | None) -> bool:
     return len(words) >= 2 and sum(w in prompt_words for w in words) * 3 >= len(words) * 2
 
 
-SENTENCE_ENDS = ("।", ".", "?", "!", "॥")
-
-
 def without_prompt_echo(segment: dict, prompt: str | None) -> dict:
     """The segment without the leading sentences that write the prompt back (the rest of the
     segment is speech: "आज ही बात करेंगे। आज सम्वीदा पर काम ..." keeps its second sentence)."""
     words = segment.get("words") or []
     while words:
-        end = next((i for i, w in enumerate(words) if w["word"].endswith(SENTENCE_ENDS)), len(words) - 1)
+        end = next((i for i, w in enumerate(words) if w["word"].endswith(SENTENCE_END)), len(words) - 1)
         sentence = " ".join(w["word"] for w in words[: end + 1])
         if end == len(words) - 1 or not echoes_prompt(sentence, prompt):
             break

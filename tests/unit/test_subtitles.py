@@ -79,6 +79,15 @@ def test_cues_break_at_sentence_ends_first():
     assert all(span[-1].text.endswith(".") for span in spans)
 
 
+@pytest.mark.parametrize("text, end", [
+    ("میں دیر سے گھر آیا۔ دروازہ کھلا تھا۔ وہاں کوئی نہیں تھا۔", "۔"),  # Urdu full stop
+    ("मैं देर से घर आया॥ दरवाज़ा खुला था॥ वहाँ कोई नहीं था॥", "॥"),  # double danda
+])  # fmt: skip
+def test_cues_break_at_the_sentence_ends_of_other_scripts(text, end):
+    spans = segment_words(words_at(text), STYLE)
+    assert [span[-1].text[-1] for span in spans] == [end] * 3, spans
+
+
 def test_no_line_ends_on_an_article():
     words = words_at("She walked all the way down to the old harbour where the boats were waiting for the morning tide")
     for cue in build_cues(transcript_of(words), STYLE):

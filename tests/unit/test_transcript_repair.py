@@ -134,6 +134,14 @@ def test_a_leading_sentence_that_writes_the_prompt_back_is_cut_from_its_segment(
     assert without_prompt_echo(spoken, None) == spoken
 
 
+def test_an_urdu_prompt_echo_is_cut_at_the_urdu_full_stop():
+    # The Urdu prompt ends with "۔" (U+06D4), not ".": the echoed sentence must still end there.
+    echo = "آج ہم اردو میں بات کریں گے۔".split() + "کل بارش ہوئی تھی۔".split()
+    words = [{"word": w, "start": float(i), "end": i + 0.5, "probability": 0.9} for i, w in enumerate(echo)]
+    spoken = {"start": 0.0, "end": 10.0, "text": " ".join(echo), "words": words}
+    assert without_prompt_echo(spoken, script_prompt("ur"))["text"] == "کل بارش ہوئی تھی۔"
+
+
 def test_a_sentence_said_three_times_at_a_speaking_rate_is_speech_not_a_loop():
     # Compresses like a failed window (2.8) but 13 words a time at 11 letters/s: the reliability
     # matrix's long recording says exactly this for 30 minutes; none of it is decoded again.
