@@ -47,8 +47,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import ASR_PYTHON, CACHE, FIXTURES, MODELS, PROJECT, decode_pcm, machine_line, source_revision, write_wav  # noqa: E402
-from project import asr_options, subtitle_style  # noqa: E402
+from machine import ASR_PYTHON, machine_line  # noqa: E402
+from measured import source_revision  # noqa: E402
+from media import CACHE, FIXTURES, decode_pcm, write_wav  # noqa: E402
+from project import MODELS, PROJECT, asr_options, subtitle_style  # noqa: E402
 
 import scripts_on_path  # noqa: E402,F401
 from subtitles_workflow.function_words import for_language  # noqa: E402

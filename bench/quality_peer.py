@@ -39,7 +39,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import CACHE, FIXTURES, MODELS, machine_line, source_revision  # noqa: E402
+from machine import machine_line  # noqa: E402
+from measured import source_revision  # noqa: E402
+from media import CACHE, FIXTURES  # noqa: E402
+from project import MODELS  # noqa: E402
 from quality import (  # noqa: E402  (quality imports scripts_on_path)
     Item,
     cached_transcript,
