@@ -28,70 +28,46 @@ from project import VENVS
 TARGET_RATIO = 1.6  # x the 4-rule chain floor, no-op and -n each
 FIRST_PLAN_TARGET_S = 15.0  # the first `snakemake -n` over the new catalogue (full mode)
 
-TRIVIAL = """\
-IDS = glob_wildcards("in/{i}.txt").i
+# Snakemake's floors: Snakefiles over in/{i}.txt without the workflow's Python, as snakefmt lays them out.
+FLOOR_ALL = """\
+IDS = glob_wildcards("in/{{i}}.txt").i
 
 
 rule all:
     input:
-        expand("out/{i}.txt", i=IDS),
+        expand("{target}", i=IDS),
+"""
+FLOOR_RULE = """
 
-
-rule copy:
+rule {name}:
     input:
-        "in/{i}.txt",
-    output:
-        "out/{i}.txt",
+{inputs}    output:
+        "{output}",
     shell:
-        "cp {input} {output}"
+        "{command}"
 """
 
+
+def floor_snakefile(target: str, *rules: tuple[str, tuple[str, ...], str, str]) -> str:
+    """A floor whose `all` wants `target` for every in/{i}.txt, made by `rules` (name, inputs,
+    output, shell command)."""
+    text = FLOOR_ALL.format(target=target)
+    for name, inputs, output, command in rules:
+        listed = "".join(f'        "{path}",\n' for path in inputs)
+        text += FLOOR_RULE.format(name=name, inputs=listed, output=output, command=command)
+    return text
+
+
+COPY = "cp {input} {output}"
+TRIVIAL = floor_snakefile("out/{i}.txt", ("copy", ("in/{i}.txt",), "out/{i}.txt", COPY))
 # The workflow's shape (4 jobs a film: demux -> asr -> subtitles -> mux) without its Python.
-CHAIN = """\
-IDS = glob_wildcards("in/{i}.txt").i
-
-
-rule all:
-    input:
-        expand("out/{i}.mkv", i=IDS),
-
-
-rule demux:
-    input:
-        "in/{i}.txt",
-    output:
-        "work/demux/{i}.wav",
-    shell:
-        "cp {input} {output}"
-
-
-rule asr:
-    input:
-        "work/demux/{i}.wav",
-    output:
-        "work/asr/{i}.json",
-    shell:
-        "cp {input} {output}"
-
-
-rule subtitles:
-    input:
-        "work/asr/{i}.json",
-    output:
-        "out/{i}.en.srt",
-    shell:
-        "cp {input} {output}"
-
-
-rule mux:
-    input:
-        "in/{i}.txt",
-        "out/{i}.en.srt",
-    output:
-        "out/{i}.mkv",
-    shell:
-        "cat {input} > {output}"
-"""
+CHAIN = floor_snakefile(
+    "out/{i}.mkv",
+    ("demux", ("in/{i}.txt",), "work/demux/{i}.wav", COPY),
+    ("asr", ("work/demux/{i}.wav",), "work/asr/{i}.json", COPY),
+    ("subtitles", ("work/asr/{i}.json",), "out/{i}.en.srt", COPY),
+    ("mux", ("in/{i}.txt", "out/{i}.en.srt"), "out/{i}.mkv", "cat {input} > {output}"),
+)
 
 
 def stub_film() -> Path:
