@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 from pathlib import Path
 
-
-import _common as c  # noqa: E402
+import asr_runs
+import benchmark
+import measured
+import media
+import timing
 
 TARGET = 1.10
 
@@ -21,9 +25,9 @@ TARGET = 1.10
 def stage_commands(project: Path, names: list[str], extra: list[str]) -> dict[str, str]:
     """The asr rule's exact shell command for each in/<name>.wav, as Snakemake renders it (so
     the benchmark follows the rule): demux first, then one `snakemake -n -p`."""
-    c.run_timed(c.snakemake_cmd("--omit-from", "asr_transcribe", *extra), cwd=project)
+    timing.run_timed(timing.snakemake_cmd("--omit-from", "asr_transcribe", *extra), cwd=project)
     targets = [f"work/asr/{name}.json" for name in names]
-    done = c.run_timed(c.snakemake_cmd("-n", "-p", *targets, *extra), cwd=project)
+    done = timing.run_timed(timing.snakemake_cmd("-n", "-p", *targets, *extra), cwd=project)
     commands = {}
     for line in done.stdout.splitlines():
         if line.startswith("Shell command:"):
@@ -44,21 +48,21 @@ def option(command: str, flag: str) -> str:
     return words[words.index(flag) + 1]
 
 
-def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
+def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Result:
     seconds, reps = (20, 1) if quick else (300, 3)
     extra = ["--config", *config] if config else []
-    clip, _ = c.speech_clip(seconds)
-    warm, _ = c.speech_clip(12)
-    tmp = c.workdir("asr-overhead")
-    result = c.Result("asr_overhead", "1. ASR stage (scripts/asr.py) vs raw faster-whisper", "quick" if quick else "full")
+    clip, _ = media.speech_clip(seconds)
+    warm, _ = media.speech_clip(12)
+    tmp = benchmark.workdir("asr-overhead")
+    result = benchmark.Result("asr_overhead", "1. ASR stage (scripts/asr.py) vs raw faster-whisper", "quick" if quick else "full")
     try:
-        asr = {"model": "base", "device": c.DEVICE, "compute_type": c.COMPUTE_TYPE}
-        project = c.copy_project(tmp / "project", asr=asr)
-        c.shutil.copy(clip, project / "in" / "clip.wav")
+        asr = {"model": "base", "device": asr_runs.DEVICE, "compute_type": asr_runs.COMPUTE_TYPE}
+        project = measured.copy_project(tmp / "project", asr=asr)
+        shutil.copy(clip, project / "in" / "clip.wav")
         names = ["clip"] if quick else ["clip", "warm"]
         if not quick:
-            c.shutil.copy(warm, project / "in" / "warm.wav")
-        c.preflight(project, *extra)
+            shutil.copy(warm, project / "in" / "warm.wav")
+        measured.preflight(project, *extra)
         commands = stage_commands(project, names, extra)
         (project / "logs" / "asr").mkdir(parents=True, exist_ok=True)  # Snakemake makes log folders
         options = stage_options(commands["clip"])
@@ -69,7 +73,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
         result.params = {
             "clip": f"{seconds} s speech, 16 kHz mono WAV (demuxed by the workflow)",
             "stage": "the asr rule's shell command as `snakemake -n -p` renders it, run with bash",
-            "model": f"base {c.COMPUTE_TYPE} {c.DEVICE}",
+            "model": f"base {asr_runs.COMPUTE_TYPE} {asr_runs.DEVICE}",
             "threads": threads,
             "options": json.dumps(options, sort_keys=True),
             "runs": f"{reps} each, interleaved, median" + ("" if quick else ", after one warm-up each on 12 s"),
@@ -78,30 +82,30 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
         raw_reports: list[dict] = []
 
         def stage(name: str, record: bool = True) -> float:
-            timed = c.run_timed(["bash", "-c", f"set -euo pipefail; {commands[name]}"], cwd=project)
+            timed = timing.run_timed(["bash", "-c", f"set -euo pipefail; {commands[name]}"], cwd=project)
             if record:
-                asr_inference.append(c.asr_log_inference(project / "logs" / "asr" / f"{name}.log") or float("nan"))
+                asr_inference.append(asr_runs.asr_log_inference(project / "logs" / "asr" / f"{name}.log") or float("nan"))
             return timed.wall_s
 
         def raw(name: str, record: bool = True) -> float:
             audio = project / "work" / "demux" / f"{name}.wav"
-            wall, report = c.raw_asr([audio], threads=threads, options=options, model_path=model_path)
+            wall, report = asr_runs.raw_asr([audio], threads=threads, options=options, model_path=model_path)
             if record:
                 raw_reports.append(report)
             return wall
 
         if not quick:
-            c.log("warm-up (page cache, first loads)")
+            benchmark.log("warm-up (page cache, first loads)")
             stage("warm", record=False)
             raw("warm", record=False)
-        c.log(f"{reps} x (asr stage, raw) on {seconds} s")
-        asr_walls, raw_walls = c.alternate(reps, lambda: stage("clip"), lambda: raw("clip"))
+        benchmark.log(f"{reps} x (asr stage, raw) on {seconds} s")
+        asr_walls, raw_walls = timing.alternate(reps, lambda: stage("clip"), lambda: raw("clip"))
     finally:
-        c.cleanup(tmp)
+        benchmark.cleanup(tmp)
 
-    asr_wall, raw_wall = c.median(asr_walls), c.median(raw_walls)
-    raw_transcribe = c.median([r["transcribe_total_s"] for r in raw_reports])
-    asr_transcribe = c.median(asr_inference)
+    asr_wall, raw_wall = timing.median(asr_walls), timing.median(raw_walls)
+    raw_transcribe = timing.median([r["transcribe_total_s"] for r in raw_reports])
+    asr_transcribe = timing.median(asr_inference)
     result.figure("asr stage command wall (median)", asr_wall)
     result.figure("raw faster-whisper wall (median)", raw_wall)
     result.figure("asr stage runs", [round(x, 2) for x in asr_walls])
@@ -110,8 +114,8 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
     result.figure("raw inference (median)", raw_transcribe)
     result.figure("asr stage wall - inference (start-up, load, write)", asr_wall - asr_transcribe)
     result.figure("raw wall - inference (start-up, import, load)", raw_wall - raw_transcribe)
-    result.figure("raw: import faster_whisper", c.median([r["import_s"] for r in raw_reports]))
-    result.figure("raw: model load", c.median([r["load_s"] for r in raw_reports]))
+    result.figure("raw: import faster_whisper", timing.median([r["import_s"] for r in raw_reports]))
+    result.figure("raw: model load", timing.median([r["load_s"] for r in raw_reports]))
     result.figure("RTF raw (inference / audio)", raw_transcribe / seconds, "", 3)
     result.figure("RTF asr stage (command wall / audio)", asr_wall / seconds, "", 3)
     result.headline = ["asr stage command wall (median)", "raw faster-whisper wall (median)"]
@@ -125,4 +129,4 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
 
 
 if __name__ == "__main__":
-    c.standalone(run)
+    benchmark.standalone(run)

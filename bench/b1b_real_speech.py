@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from datetime import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
-
-import _common as c  # noqa: E402
+import asr_runs
+import benchmark
+import measured
+import media
+import timing
 from b1_asr_overhead import option, stage_commands, stage_options  # noqa: E402
 
 import scripts_on_path  # noqa: E402,F401
@@ -41,11 +45,11 @@ def joined(name: str, parts: list[tuple[Path, str]]) -> Recording:
     def make(path: Path) -> None:
         chunks: list[bytes] = []
         for audio, _ in parts:
-            chunks += [c.decode_pcm(audio), c.silence(JOIN_GAP_S)]
-        c.write_wav(path, chunks)
+            chunks += [media.decode_pcm(audio), media.silence(JOIN_GAP_S)]
+        media.write_wav(path, chunks)
 
-    recipe = {"parts": [str(p.relative_to(c.FIXTURES)) for p, _ in parts], "gap": JOIN_GAP_S}
-    return Recording(name, c.cached(f"{name}.wav", recipe, make), " ".join(text for _, text in parts))
+    recipe = {"parts": [str(p.relative_to(media.FIXTURES)) for p, _ in parts], "gap": JOIN_GAP_S}
+    return Recording(name, media.cached(f"{name}.wav", recipe, make), " ".join(text for _, text in parts))
 
 
 def reference_words(words_json: Path) -> str:
@@ -54,18 +58,18 @@ def reference_words(words_json: Path) -> str:
 
 
 def recordings(quick: bool) -> list[Recording]:
-    pool = c.speech_pool()  # JFK, LibriSpeech, 5 LibriVox clips, 3 sonnet readings (with texts)
+    pool = media.speech_pool()  # JFK, LibriSpeech, 5 LibriVox clips, 3 sonnet readings (with texts)
     sonnets = [Recording(s.path.stem, s.path, s.text) for s in pool if s.path.suffix == ".mp3"]
     if quick:
         return sonnets[:1]
-    timing = c.FIXTURES / "timing"
+    references = media.FIXTURES / "timing"
     return [
         *sonnets,
         joined("librivox-librispeech-jfk", [(s.path, s.text) for s in pool if s.path.suffix != ".mp3"]),
         joined("timit-joined", [(p.with_name(p.name.replace(".words.json", ".wav")), reference_words(p))
-                                for p in sorted((timing / "timit").glob("*.words.json"))]),  # fmt: skip
+                                for p in sorted((references / "timit").glob("*.words.json"))]),  # fmt: skip
         joined("mfa-joined", [(p.with_name(p.name.replace(".words.json", ".wav")), reference_words(p))
-                              for p in sorted((timing / "mfa").glob("*.words.json"))]),  # fmt: skip
+                              for p in sorted((references / "mfa").glob("*.words.json"))]),  # fmt: skip
     ]
 
 
@@ -80,13 +84,13 @@ def stage_work_s(log_path: Path) -> float:
     """Decode + repair (the stage's own figure) + refinement (from its log line's time stamp to
     the refinement's)."""
     lines = log_path.read_text(errors="replace").splitlines()
-    done = next(line for line in lines if c.ASR_LOG_DONE.search(line))
+    done = next(line for line in lines if asr_runs.ASR_LOG_DONE.search(line))
     refined = next(line for line in lines if "word times refined" in line)
 
     def at(line: str) -> datetime:
         return datetime.strptime(LOG_TIME.match(line)[1], "%Y-%m-%d %H:%M:%S,%f")
 
-    return float(c.ASR_LOG_DONE.search(done)[2]) + (at(refined) - at(done)).total_seconds()
+    return float(asr_runs.ASR_LOG_DONE.search(done)[2]) + (at(refined) - at(done)).total_seconds()
 
 
 def errors(reference: str, hypothesis: str) -> tuple[float, int]:
@@ -94,17 +98,17 @@ def errors(reference: str, hypothesis: str) -> tuple[float, int]:
     return word_error_rate(reference, hypothesis) * len(clean(reference).split()), len(clean(reference).split())
 
 
-def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
+def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Result:
     extra = ["--config", *config] if config else []
     items = recordings(quick)
-    tmp = c.workdir("real-speech")
-    result = c.Result("real_speech", "1b. ASR stage vs raw faster-whisper on real speech (>= 30 s)", "quick" if quick else "full")
+    tmp = benchmark.workdir("real-speech")
+    result = benchmark.Result("real_speech", "1b. ASR stage vs raw faster-whisper on real speech (>= 30 s)", "quick" if quick else "full")
     rows: list[dict] = []
     try:
-        project = c.copy_project(tmp / "project", asr={"model": "base", "device": c.DEVICE, "compute_type": c.COMPUTE_TYPE})
+        project = measured.copy_project(tmp / "project", asr={"model": "base", "device": asr_runs.DEVICE, "compute_type": asr_runs.COMPUTE_TYPE})
         for item in items:
-            c.shutil.copy(item.audio, project / "in" / f"{item.name}{item.audio.suffix}")
-        c.preflight(project, *extra)
+            shutil.copy(item.audio, project / "in" / f"{item.name}{item.audio.suffix}")
+        measured.preflight(project, *extra)
         names = [item.name for item in items]
         commands = stage_commands(project, names, extra)
         (project / "logs" / "asr").mkdir(parents=True, exist_ok=True)
@@ -116,28 +120,28 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
             model_path = model_path.parent / json.loads(model_path.read_text())["folder"]
         batch_size = int(options["batch_size"]) if str(options.get("batch_size", "")).isdigit() else 8
         result.params = {
-            "recordings": ", ".join(f"{i.name} ({c.wav_seconds(project / 'work' / 'demux' / f'{i.name}.wav'):.0f} s)" for i in items),
-            "model": f"base {c.COMPUTE_TYPE} {c.DEVICE}",
+            "recordings": ", ".join(f"{i.name} ({media.wav_seconds(project / 'work' / 'demux' / f'{i.name}.wav'):.0f} s)" for i in items),
+            "model": f"base {asr_runs.COMPUTE_TYPE} {asr_runs.DEVICE}",
             "threads": threads,
             "batch size": batch_size,
             "runs": "one each, stage then raw, per recording",
         }
         for item in items:
-            c.log(f"{item.name}: asr stage, then raw")
-            stage = c.run_timed(["bash", "-c", f"set -euo pipefail; {commands[item.name]}"], cwd=project).wall_s
+            benchmark.log(f"{item.name}: asr stage, then raw")
+            stage = timing.run_timed(["bash", "-c", f"set -euo pipefail; {commands[item.name]}"], cwd=project).wall_s
             audio = project / "work" / "demux" / f"{item.name}.wav"
-            raw, report = c.raw_asr([audio], threads=threads, options=options, model_path=model_path,
+            raw, report = asr_runs.raw_asr([audio], threads=threads, options=options, model_path=model_path,
                                     batch_sizes=[batch_size], text=True)  # fmt: skip
             stage_text = transcript_text(project / "work" / "asr" / f"{item.name}.json")
             rows.append({
-                "recording": item.name, "seconds": round(c.wav_seconds(audio), 1),
+                "recording": item.name, "seconds": round(media.wav_seconds(audio), 1),
                 "stage_work_s": round(stage_work_s(project / "logs" / "asr" / f"{item.name}.log"), 2),
                 "raw_decode_s": round(report["runs"][0]["transcribe_s"], 2), "stage_wall_s": round(stage, 2),
                 "raw_wall_s": round(raw, 2), "stage_errors": errors(item.text, stage_text),
                 "raw_errors": errors(item.text, report["runs"][0]["text"]),
             })  # fmt: skip
     finally:
-        c.cleanup(tmp)
+        benchmark.cleanup(tmp)
 
     def total(key: str) -> float:
         return sum(r[key] for r in rows)
@@ -167,4 +171,4 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
 
 
 if __name__ == "__main__":
-    c.standalone(run)
+    benchmark.standalone(run)

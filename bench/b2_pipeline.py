@@ -6,70 +6,75 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
-
-import _common as c  # noqa: E402
+import asr_runs
+import benchmark
+import machine
+import measured
+import media
+import timing
 
 TARGET = 1.30
 ORDER = ("demux_audio", "asr_transcribe", "subtitles_render", "mux_video", "report_film")
 
 
-def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
+def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Result:
     seconds, reps = (20, 1) if quick else (300, 3)
-    threads = min(4, c.CORES)
-    clip, _ = c.speech_clip(seconds)
-    film = c.video_from_audio(clip)
-    result = c.Result("pipeline", "2. Whole pipeline (snakemake) vs raw ASR", "quick" if quick else "full")
+    threads = min(4, machine.CORES)
+    clip, _ = media.speech_clip(seconds)
+    film = media.video_from_audio(clip)
+    result = benchmark.Result("pipeline", "2. Whole pipeline (snakemake) vs raw ASR", "quick" if quick else "full")
     result.params = {
         "film": f"{seconds} s mp4 (testsrc2 640x360 24 fps H.264 + AAC of the speech clip)",
         "pipeline": "fresh project copy, `snakemake --cores %d%s`: the default target (every job the film needs)"
-        % (c.CORES, "".join(f" --config {x}" for x in config or [])),
-        "raw": f"bench/raw_asr.py on the WAV the pipeline's demux made, base {c.COMPUTE_TYPE} {c.DEVICE}, {threads} threads",
+        % (machine.CORES, "".join(f" --config {x}" for x in config or [])),
+        "raw": f"bench/raw_asr.py on the WAV the pipeline's demux made, base {asr_runs.COMPUTE_TYPE} {asr_runs.DEVICE}, {threads} threads",
         "runs": f"{reps} each, interleaved, median",
     }
-    options = c.asr_options()
+    options = asr_runs.asr_options()
     stage_rows: list[dict] = []
     dry_runs: list[float] = []
     checked: list[dict] = []
-    runs: list[c.SnakemakeRun] = []
+    runs: list[timing.SnakemakeRun] = []
     resolved: list[str] = []
-    scratch = c.workdir("pipeline-raw")
+    scratch = benchmark.workdir("pipeline-raw")
     demuxed = scratch / "film.wav"
 
     def pipeline() -> float:
-        tmp = c.workdir("pipeline")
+        tmp = benchmark.workdir("pipeline")
         try:
-            c.copy_project(tmp)  # the config's own device and compute type `auto`: what a user gets
-            os.link(film, tmp / "in" / "film.mp4") if _same_fs(film, tmp) else c.shutil.copy(film, tmp / "in" / "film.mp4")
+            measured.copy_project(tmp)  # the config's own device and compute type `auto`: what a user gets
+            os.link(film, tmp / "in" / "film.mp4") if _same_fs(film, tmp) else shutil.copy(film, tmp / "in" / "film.mp4")
             extra = ["--config", *config] if config else []
             if not checked:
-                checked.append(c.preflight(tmp, *extra))
-            run = c.run_snakemake(extra, cwd=tmp)
+                checked.append(measured.preflight(tmp, *extra))
+            run = timing.run_snakemake(extra, cwd=tmp)
             if not (tmp / "out" / "film.en.srt").exists() or not (tmp / "out" / "film.mp4").exists():
                 raise RuntimeError(f"pipeline made no subtitles/muxed film:\n{run.output[-4000:]}")
-            stage_rows.append(c.read_tsv_benchmarks(tmp))
+            stage_rows.append(timing.read_tsv_benchmarks(tmp))
             resolved.append(asr_device(tmp / "logs" / "asr" / "film.log"))
             runs.append(run)
             if not demuxed.exists():  # the raw baseline decodes exactly what the asr job decoded
-                c.shutil.copy(tmp / "work" / "demux" / "film.wav", demuxed)
+                shutil.copy(tmp / "work" / "demux" / "film.wav", demuxed)
             if not quick:
-                dry_runs.append(c.run_timed(c.snakemake_cmd("-n", *extra), cwd=tmp).wall_s)
+                dry_runs.append(timing.run_timed(timing.snakemake_cmd("-n", *extra), cwd=tmp).wall_s)
             return run.wall_s
         finally:
-            c.cleanup(tmp)
+            benchmark.cleanup(tmp)
 
     def raw() -> float:
-        return c.raw_asr([demuxed], threads=threads, options=options)[0]
+        return asr_runs.raw_asr([demuxed], threads=threads, options=options)[0]
 
-    c.log(f"{reps} x (pipeline, raw) on {seconds} s")
+    benchmark.log(f"{reps} x (pipeline, raw) on {seconds} s")
     try:
-        pipe_walls, raw_walls = c.alternate(reps, pipeline, raw)
+        pipe_walls, raw_walls = timing.alternate(reps, pipeline, raw)
     finally:
-        c.cleanup(scratch)
-    if any(not device.startswith(f"{c.DEVICE} ") for device in resolved):
-        raise RuntimeError(f"the asr stage's `auto` resolved to {resolved}, the raw baseline ran on {c.DEVICE}")
-    pipe, raw_wall = c.median(pipe_walls), c.median(raw_walls)
+        benchmark.cleanup(scratch)
+    if any(not device.startswith(f"{asr_runs.DEVICE} ") for device in resolved):
+        raise RuntimeError(f"the asr stage's `auto` resolved to {resolved}, the raw baseline ran on {asr_runs.DEVICE}")
+    pipe, raw_wall = timing.median(pipe_walls), timing.median(raw_walls)
     result.figure("asr stage device (config `auto`, as logged)", resolved[0], "")
     result.figure("pipeline wall (median)", pipe)
     result.figure("raw ASR wall (median)", raw_wall)
@@ -78,9 +83,9 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
     result.figure("RTF pipeline (wall / film length)", pipe / seconds, "", 3)
     result.figure("RTF raw ASR (wall / film length)", raw_wall / seconds, "", 3)
     typical = min(runs, key=lambda r: abs(r.wall_s - pipe))
-    c.job_figures(result, typical, ORDER)
+    timing.job_figures(result, typical, ORDER)
     if dry_runs:
-        result.figure("no-op `snakemake -n` afterwards (start-up + DAG)", c.median(dry_runs))
+        result.figure("no-op `snakemake -n` afterwards (start-up + DAG)", timing.median(dry_runs))
     result.headline = ["pipeline wall (median)", "raw ASR wall (median)", "snakemake alone (no job running)"]
     result.ratio = pipe / raw_wall
     result.ratio_label = "pipeline wall / raw ASR wall"
@@ -107,4 +112,4 @@ def _same_fs(a: Path, b: Path) -> bool:
 
 
 if __name__ == "__main__":
-    c.standalone(run)
+    benchmark.standalone(run)

@@ -11,10 +11,15 @@ key=value ...` is passed to snakemake."""
 from __future__ import annotations
 
 import random
+import shutil
 from pathlib import Path
 
-
-import _common as c  # noqa: E402
+import asr_runs
+import benchmark
+import machine
+import measured
+import media
+import timing
 
 TARGET = 1.30
 
@@ -22,39 +27,39 @@ TARGET = 1.30
 def make_clips(count: int, low: float, high: float) -> list[Path]:
     """`count` WAV clips of low..high s (seeded), cut one after another along the speech
     fixtures laid end to end with 0.8 s gaps, so they start and end anywhere, mid-word too."""
-    pool = c.speech_pool()
+    pool = media.speech_pool()
     rng = random.Random(6)
     durations = [round(rng.uniform(low, high), 2) for _ in range(count)]
 
     def make(path: Path) -> None:
-        timeline = b"".join(c.pcm(s) + c.silence(0.8) for s in pool)
+        timeline = b"".join(media.pcm(s) + media.silence(0.8) for s in pool)
         clip_dir = path
         clip_dir.mkdir(parents=True)
         offset = 0
         for index, seconds in enumerate(durations):
-            size = int(seconds * c.SAMPLE_RATE) * 2
+            size = int(seconds * media.SAMPLE_RATE) * 2
             if offset + size > len(timeline):
                 offset = 0
-            c.write_wav(clip_dir / f"clip{index:03d}.wav", [timeline[offset : offset + size]])
+            media.write_wav(clip_dir / f"clip{index:03d}.wav", [timeline[offset : offset + size]])
             offset += size
         (clip_dir / "done").touch()
 
-    folder = c.cached("clips", {"count": count, "low": low, "high": high, "durations": durations}, make)
+    folder = media.cached("clips", {"count": count, "low": low, "high": high, "durations": durations}, make)
     if not (folder / "done").exists():
         raise SystemExit(f"error: {folder} is incomplete; delete it and run again")
     return sorted(folder.glob("clip*.wav"))
 
 
-def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
+def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Result:
     count, low, high = (3, 3.0, 6.0) if quick else (100, 3.0, 15.0)
-    threads = min(4, c.CORES)
+    threads = min(4, machine.CORES)
     clips = make_clips(count, low, high)
-    audio_s = sum(c.wav_seconds(p) for p in clips)
+    audio_s = sum(media.wav_seconds(p) for p in clips)
     extra = ["--config", *config] if config else []
-    result = c.Result("batch_clips", f"3. Batch of {count} short clips: snakemake vs pure inference", "quick" if quick else "full")
+    result = benchmark.Result("batch_clips", f"3. Batch of {count} short clips: snakemake vs pure inference", "quick" if quick else "full")
     result.params = {
         "clips": f"{count} WAV clips, {low:g}-{high:g} s, {audio_s:.0f} s of audio in all",
-        "pipeline": f"fresh project copy, `snakemake --cores {c.CORES}{''.join(' --config ' + x for x in config or [])}`"
+        "pipeline": f"fresh project copy, `snakemake --cores {machine.CORES}{''.join(' --config ' + x for x in config or [])}`"
         " (audio only: no mux; the default target), with asr.worker: false and with the defaults",
         "inference": f"bench/raw_asr.py, one process, model loaded once, warm-up on clip 0, {threads} threads",
     }
@@ -62,30 +67,30 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
     # workers for short clips). The ratio is the defaults' unless --set asr.worker=... fixed
     # the mode.
     modes = {"one process per job (asr.worker: false)": {"asr": {"worker": False}}, "defaults": {}}
-    if "worker" in c.SETS.get("asr", {}):
-        modes = {f"asr.worker={c.SETS['asr']['worker']}": {}}
+    if "worker" in measured.SETS.get("asr", {}):
+        modes = {f"asr.worker={measured.SETS['asr']['worker']}": {}}
     runs, logs = {}, {}
     for mode, overrides in modes.items():
-        tmp = c.workdir("batch")
+        tmp = benchmark.workdir("batch")
         try:
-            c.copy_project(tmp, **overrides)
+            measured.copy_project(tmp, **overrides)
             for clip in clips:
-                c.shutil.copy(clip, tmp / "in" / clip.name)
-            c.preflight(tmp, *extra)
-            c.log(f"snakemake on {count} clips, {mode}")
-            runs[mode] = c.run_snakemake(extra, cwd=tmp, timeout=7200)
+                shutil.copy(clip, tmp / "in" / clip.name)
+            measured.preflight(tmp, *extra)
+            benchmark.log(f"snakemake on {count} clips, {mode}")
+            runs[mode] = timing.run_snakemake(extra, cwd=tmp, timeout=7200)
             made = len(list((tmp / "out").glob("*.srt")))
             if made != count:
                 raise RuntimeError(f"only {made} of {count} subtitle files made:\n{runs[mode].output[-4000:]}")
-            logs[mode] = [c.asr_log_inference(p) for p in sorted((tmp / "logs" / "asr").glob("*.log"))]
+            logs[mode] = [asr_runs.asr_log_inference(p) for p in sorted((tmp / "logs" / "asr").glob("*.log"))]
         finally:
-            c.cleanup(tmp)
+            benchmark.cleanup(tmp)
     mode = list(modes)[-1]
     run, logged = runs[mode], logs[mode]
-    c.log(f"raw inference on {count} clips, one process")
-    raw_wall, raw = c.raw_asr(clips, threads=threads, options=c.asr_options(), warmup=clips[0])
-    start = c.run_timed([str(c.ASR_PYTHON), "-c", "import faster_whisper"])
-    bare = c.run_timed([str(c.ASR_PYTHON), "-c", "pass"])
+    benchmark.log(f"raw inference on {count} clips, one process")
+    raw_wall, raw = asr_runs.raw_asr(clips, threads=threads, options=asr_runs.asr_options(), warmup=clips[0])
+    start = timing.run_timed([str(machine.ASR_PYTHON), "-c", "import faster_whisper"])
+    bare = timing.run_timed([str(machine.ASR_PYTHON), "-c", "pass"])
 
     wall = run.wall_s
     inference = raw["transcribe_total_s"]
@@ -96,7 +101,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
     result.figure("audio", audio_s)
     result.figure("snakemake wall per clip", wall / count)
     result.figure("pure inference per clip", inference / count)
-    c.job_figures(result, run, ("demux_audio", "asr_transcribe", "subtitles_render", "report_film"))
+    timing.job_figures(result, run, ("demux_audio", "asr_transcribe", "subtitles_render", "report_film"))
     asr_jobs = run.by_rule().get("asr_transcribe")
     if all(x is not None for x in logged) and logged:
         in_job = sum(logged)
@@ -120,4 +125,4 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
 
 
 if __name__ == "__main__":
-    c.standalone(run)
+    benchmark.standalone(run)

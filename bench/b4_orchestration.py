@@ -18,76 +18,56 @@ import shutil
 import subprocess
 from pathlib import Path
 
-
-import _common as c  # noqa: E402
+import benchmark
+import machine
+import measured
+import media
+import timing
+from project import VENVS
 
 TARGET_RATIO = 1.6  # x the 4-rule chain floor, no-op and -n each
 FIRST_PLAN_TARGET_S = 15.0  # the first `snakemake -n` over the new catalogue (full mode)
 
-TRIVIAL = """\
-IDS = glob_wildcards("in/{i}.txt").i
+# Snakemake's floors: Snakefiles over in/{i}.txt without the workflow's Python, as snakefmt lays them out.
+FLOOR_ALL = """\
+IDS = glob_wildcards("in/{{i}}.txt").i
 
 
 rule all:
     input:
-        expand("out/{i}.txt", i=IDS),
+        expand("{target}", i=IDS),
+"""
+FLOOR_RULE = """
 
-
-rule copy:
+rule {name}:
     input:
-        "in/{i}.txt",
-    output:
-        "out/{i}.txt",
+{inputs}    output:
+        "{output}",
     shell:
-        "cp {input} {output}"
+        "{command}"
 """
 
+
+def floor_snakefile(target: str, *rules: tuple[str, tuple[str, ...], str, str]) -> str:
+    """A floor whose `all` wants `target` for every in/{i}.txt, made by `rules` (name, inputs,
+    output, shell command)."""
+    text = FLOOR_ALL.format(target=target)
+    for name, inputs, output, command in rules:
+        listed = "".join(f'        "{path}",\n' for path in inputs)
+        text += FLOOR_RULE.format(name=name, inputs=listed, output=output, command=command)
+    return text
+
+
+COPY = "cp {input} {output}"
+TRIVIAL = floor_snakefile("out/{i}.txt", ("copy", ("in/{i}.txt",), "out/{i}.txt", COPY))
 # The workflow's shape (4 jobs a film: demux -> asr -> subtitles -> mux) without its Python.
-CHAIN = """\
-IDS = glob_wildcards("in/{i}.txt").i
-
-
-rule all:
-    input:
-        expand("out/{i}.mkv", i=IDS),
-
-
-rule demux:
-    input:
-        "in/{i}.txt",
-    output:
-        "work/demux/{i}.wav",
-    shell:
-        "cp {input} {output}"
-
-
-rule asr:
-    input:
-        "work/demux/{i}.wav",
-    output:
-        "work/asr/{i}.json",
-    shell:
-        "cp {input} {output}"
-
-
-rule subtitles:
-    input:
-        "work/asr/{i}.json",
-    output:
-        "out/{i}.en.srt",
-    shell:
-        "cp {input} {output}"
-
-
-rule mux:
-    input:
-        "in/{i}.txt",
-        "out/{i}.en.srt",
-    output:
-        "out/{i}.mkv",
-    shell:
-        "cat {input} > {output}"
-"""
+CHAIN = floor_snakefile(
+    "out/{i}.mkv",
+    ("demux", ("in/{i}.txt",), "work/demux/{i}.wav", COPY),
+    ("asr", ("work/demux/{i}.wav",), "work/asr/{i}.json", COPY),
+    ("subtitles", ("work/asr/{i}.json",), "out/{i}.en.srt", COPY),
+    ("mux", ("in/{i}.txt", "out/{i}.en.srt"), "out/{i}.mkv", "cat {input} > {output}"),
+)
 
 
 def stub_film() -> Path:
@@ -97,7 +77,7 @@ def stub_film() -> Path:
                "-preset", "ultrafast", "-c:a", "aac", "-b:a", "16k", str(path)]  # fmt: skip
         subprocess.run(cmd, check=True, capture_output=True)
 
-    return c.cached("stub.mp4", {"v": 1}, make)
+    return media.cached("stub.mp4", {"v": 1}, make)
 
 
 def private_envs(root: Path) -> dict[str, str]:
@@ -106,7 +86,7 @@ def private_envs(root: Path) -> dict[str, str]:
     files inside the tree, never this checkout's envs or models."""
     venvs, models = root / "venvs", root / "models"
     venvs.mkdir()
-    for entry in sorted(c.VENVS.iterdir()):
+    for entry in sorted(VENVS.iterdir()):
         if entry.name.endswith(".env.json"):
             shutil.copy2(entry, venvs / entry.name)
         elif entry.is_dir():
@@ -152,12 +132,12 @@ def up_to_date(tree: Path, extra: list[str], add_inputs, films: int) -> float:
 
     Returns the wall of the first full dry run (the workflow probes every new film there)."""
     add_inputs(range(SEED))
-    plan = c.run_timed(c.snakemake_cmd("-n", *extra), cwd=tree, timeout=3600)
+    plan = timing.run_timed(timing.snakemake_cmd("-n", *extra), cwd=tree, timeout=3600)
     if not make_outputs(tree, plan.stdout + plan.stderr):
         raise RuntimeError(f"{tree}: the dry run planned no outputs:\n{(plan.stdout + plan.stderr)[-3000:]}")
-    c.run_timed(c.snakemake_cmd("--touch", "--forceall", *extra), cwd=tree, timeout=3600)
+    timing.run_timed(timing.snakemake_cmd("--touch", "--forceall", *extra), cwd=tree, timeout=3600)
     add_inputs(range(SEED, films))
-    plan = c.run_timed(c.snakemake_cmd("-n", *extra), cwd=tree, timeout=3600)
+    plan = timing.run_timed(timing.snakemake_cmd("-n", *extra), cwd=tree, timeout=3600)
     make_outputs(tree, plan.stdout + plan.stderr)
     clone_film(tree, "movie0000", [f"movie{i:04d}" for i in range(SEED, films)])
     return plan.wall_s
@@ -189,7 +169,7 @@ def clone_film(tree: Path, seed: str, names: list[str]) -> None:
 
 def timed_snakemake(tree: Path, *args: str, env: dict | None = None) -> float:
     """Wall of one snakemake command that must find nothing to do."""
-    done = c.run_timed(c.snakemake_cmd(*args), cwd=tree, env=env)
+    done = timing.run_timed(timing.snakemake_cmd(*args), cwd=tree, env=env)
     text = done.stdout + done.stderr
     if "--list-rules" not in args and ("Nothing to be done" not in text or "missing provenance" in text):
         raise RuntimeError(f"{tree}: not up to date, or metadata missing:\n{text[-4000:]}")
@@ -199,8 +179,8 @@ def timed_snakemake(tree: Path, *args: str, env: dict | None = None) -> float:
 def profile_top(root: Path, count: int = 14) -> list[str]:
     """cProfile of one `snakemake -n`: the functions with the most time of their own."""
     out = root / "snakemake-n.prof"
-    cmd = [str(c.WORKFLOW_PYTHON), "-m", "cProfile", "-o", str(out), "-m", "snakemake", "--cores", str(c.CORES), "-n"]
-    c.run_timed(cmd, cwd=root)
+    cmd = [str(machine.WORKFLOW_PYTHON), "-m", "cProfile", "-o", str(out), "-m", "snakemake", "--cores", str(machine.CORES), "-n"]
+    timing.run_timed(cmd, cwd=root)
     stats = pstats.Stats(str(out))
     rows = []
     for (filename, line, name), (_, calls, tottime, cumtime, _) in stats.stats.items():  # type: ignore[attr-defined]
@@ -214,10 +194,10 @@ def profile_top(root: Path, count: int = 14) -> list[str]:
     return lines
 
 
-def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
+def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Result:
     films, reps = (20, 1) if quick else (1000, 3)
     extra = ["--config", *config] if config else []
-    result = c.Result("orchestration", f"4. Orchestration: {films} up-to-date films", "quick" if quick else "full")
+    result = benchmark.Result("orchestration", f"4. Orchestration: {films} up-to-date films", "quick" if quick else "full")
     result.params = {
         "catalogue": f"{films} stub films (1 s mp4 each), all outputs present and dated, Snakemake metadata "
         f"recorded by `--touch --forceall` on {SEED} films and cloned for the others",
@@ -226,9 +206,9 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
         "runs": f"{reps} of each command, interleaved, median",
     }
     stub = stub_film()
-    root = c.workdir("orchestration")
+    root = benchmark.workdir("orchestration")
     try:
-        project = c.copy_project(root / "project", **private_envs(root))
+        project = measured.copy_project(root / "project", **private_envs(root))
 
         def add_films(numbers) -> None:
             for i in numbers:
@@ -241,7 +221,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
             (tree / "Snakefile").write_text(snakefile)
             shutil.copytree(project / "profiles", tree / "profiles")
             floors[name] = tree
-        c.log(f"making {films} films up to date (touch {SEED} films, clone them)")
+        benchmark.log(f"making {films} films up to date (touch {SEED} films, clone them)")
         first_plan = up_to_date(project, extra, add_films, films)
         result.figure("set-up: first `snakemake -n` (probes every film)", first_plan)
         for tree in floors.values():
@@ -261,31 +241,31 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
         }
         if not quick:
             steps.update({
-                "version": lambda: c.run_timed([str(c.SNAKEMAKE), "--version"]).wall_s,
+                "version": lambda: timing.run_timed([str(machine.SNAKEMAKE), "--version"]).wall_s,
                 "parse": lambda: timed_snakemake(project, "--list-rules", *extra),
             })  # fmt: skip
-        real_probe = None if quick or not c.slurm_plugin_installed() else c.slurm_probe_s()
-        if real_probe is not None and c.base_env() != dict(c.os.environ):
+        real_probe = None if quick or not machine.slurm_plugin_installed() else machine.slurm_probe_s()
+        if real_probe is not None and machine.base_env() != dict(os.environ):
             # As this machine really is: the SLURM plugin's scontrol probe included.
-            steps["real_noop"] = lambda: timed_snakemake(project, *extra, env=dict(c.os.environ))
-        c.log(f"{reps} x no-op and dry runs, workflow and floor(s)")
-        runs = dict(zip(steps, c.alternate(reps, *steps.values())))
+            steps["real_noop"] = lambda: timed_snakemake(project, *extra, env=dict(os.environ))
+        benchmark.log(f"{reps} x no-op and dry runs, workflow and floor(s)")
+        runs = dict(zip(steps, timing.alternate(reps, *steps.values())))
         top: list[str] = []
         if not quick:
             # The same no-op run with a bytecode cache: this machine sets PYTHONDONTWRITEBYTECODE
             # and the venvs hold no .pyc for most modules, so every start compiles its imports.
-            cache_env = c.bytecode_cache_env(root / "pycache")
+            cache_env = machine.bytecode_cache_env(root / "pycache")
             timed_snakemake(project, "-n", *extra, env=cache_env)  # fills the cache
             cached = {
                 "cached_noop": lambda: timed_snakemake(project, *extra, env=cache_env),
-                "cached_version": lambda: c.run_timed([str(c.SNAKEMAKE), "--version"], env=cache_env).wall_s,
+                "cached_version": lambda: timing.run_timed([str(machine.SNAKEMAKE), "--version"], env=cache_env).wall_s,
             }
-            runs.update(dict(zip(cached, c.alternate(reps, *cached.values()))))
+            runs.update(dict(zip(cached, timing.alternate(reps, *cached.values()))))
             top = profile_top(project)
     finally:
-        c.cleanup(root)
+        benchmark.cleanup(root)
 
-    med = {key: c.median(values) for key, values in runs.items()}
+    med = {key: timing.median(values) for key, values in runs.items()}
     wf_noop, wf_dry, fl_noop, fl_dry = med["noop"], med["dry"], med["floor_noop"], med["floor_dry"]
     result.figure("workflow: no-op `snakemake`", wf_noop)
     result.figure("workflow: `snakemake -n`", wf_dry)
@@ -332,4 +312,4 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
 
 
 if __name__ == "__main__":
-    c.standalone(run)
+    benchmark.standalone(run)

@@ -8,13 +8,20 @@ long film over its peak on a 20 s clip (how memory grows with the length of the 
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import threading
 import time
 from pathlib import Path
 
-
-import _common as c  # noqa: E402
+import asr_runs
+import benchmark
+import machine
+import measured
+import media
+import timing
+from project import MODELS
 
 TARGET_MB = 2048
 STAGE = re.compile(r"scripts/(\w+)\.py")
@@ -85,41 +92,41 @@ def time_v_peak_mb(stderr: str) -> float | None:
 
 def short_asr_peak(threads: int) -> float:
     """Exact peak RSS (kernel) of the asr stage CLI on a 20 s clip."""
-    clip, _ = c.speech_clip(20)
-    tmp = c.workdir("rss-short")
+    clip, _ = media.speech_clip(20)
+    tmp = benchmark.workdir("rss-short")
     try:
-        project = c.copy_project(tmp / "project")
-        options = c.asr_options()
-        cmd = ["/usr/bin/time", "-v", str(c.ASR_PYTHON), str(project / "scripts" / "asr.py"), "--audio", str(clip),
+        project = measured.copy_project(tmp / "project")
+        options = asr_runs.asr_options()
+        cmd = ["/usr/bin/time", "-v", str(machine.ASR_PYTHON), str(project / "scripts" / "asr.py"), "--audio", str(clip),
                "--output", str(tmp / "out.json"), "--model", "base", "--model-path",
-               str(c.MODELS / "faster-whisper-base"), "--language", "en", "--options", c.json.dumps(options),
+               str(MODELS / "faster-whisper-base"), "--language", "en", "--options", json.dumps(options),
                "--threads", str(threads)]  # fmt: skip
-        done = c.run_timed(cmd, cwd=tmp)
+        done = timing.run_timed(cmd, cwd=tmp)
         return time_v_peak_mb(done.stderr) or float("nan")
     finally:
-        c.cleanup(tmp)
+        benchmark.cleanup(tmp)
 
 
-def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
+def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Result:
     seconds = 120 if quick else 7200
-    threads = min(4, c.CORES)
+    threads = min(4, machine.CORES)
     extra = ["--config", *config] if config else []
-    audio = c.film_audio(seconds)
-    c.log(f"film of {seconds} s (video 160x90 5 fps + AAC)")
-    film = c.video_from_audio(audio, size="160x90", rate=5)
-    result = c.Result("peak_rss", f"5. Peak RSS per stage, {seconds / 60:g}-minute film", "quick" if quick else "full")
+    audio = media.film_audio(seconds)
+    benchmark.log(f"film of {seconds} s (video 160x90 5 fps + AAC)")
+    film = media.video_from_audio(audio, size="160x90", rate=5)
+    result = benchmark.Result("peak_rss", f"5. Peak RSS per stage, {seconds / 60:g}-minute film", "quick" if quick else "full")
     result.params = {
         "film": f"{seconds} s mp4: speech fixtures looped with pauses (~60 % speech), testsrc2 160x90 5 fps",
-        "pipeline": f"fresh project copy, `/usr/bin/time -v snakemake --cores {c.CORES}{''.join(' --config ' + x for x in config or [])}`",
+        "pipeline": f"fresh project copy, `/usr/bin/time -v snakemake --cores {machine.CORES}{''.join(' --config ' + x for x in config or [])}`",
         "sampling": "each job's process tree every 0.1 s, summed VmHWM (exact per process); "
         "tsv = Snakemake's benchmark: max_rss (sampled each 1 s, then every 30 s)",
     }
-    tmp = c.workdir("rss")
+    tmp = benchmark.workdir("rss")
     try:
-        c.copy_project(tmp)
-        c.shutil.copy(film, tmp / "in" / "film.mp4")
-        c.preflight(tmp, *extra)
-        c.log("snakemake on the film")
+        measured.copy_project(tmp)
+        shutil.copy(film, tmp / "in" / "film.mp4")
+        measured.preflight(tmp, *extra)
+        benchmark.log("snakemake on the film")
         samplers: list[TreeSampler] = []
 
         def watch(proc) -> None:
@@ -130,18 +137,18 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
             samplers.append(TreeSampler(children[0].pid if children else proc.pid))
             samplers[0].start()
 
-        run = c.run_snakemake(extra, cwd=tmp, prefix=["/usr/bin/time", "-v"], on_start=watch, check=False)
+        run = timing.run_snakemake(extra, cwd=tmp, prefix=["/usr/bin/time", "-v"], on_start=watch, check=False)
         sampler = samplers[0]
         sampler.stop.set()
         sampler.join()
         wall = run.wall_s
         if run.returncode != 0 or not (tmp / "out" / "film.en.srt").exists():
             raise RuntimeError(f"snakemake failed ({run.returncode}):\n{run.output[-6000:]}")
-        tsv = c.read_tsv_benchmarks(tmp)
+        tsv = timing.read_tsv_benchmarks(tmp)
         asr_log = (tmp / "logs" / "asr" / "film.log").read_text(errors="replace")
     finally:
-        c.cleanup(tmp)
-    c.log("asr stage on a 20 s clip (baseline)")
+        benchmark.cleanup(tmp)
+    benchmark.log("asr stage on a 20 s clip (baseline)")
     short = short_asr_peak(threads)
 
     result.figure("pipeline wall", wall, "s", 0)
@@ -149,12 +156,12 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
     for stage in ("demux", "asr", "subtitles", "mux", "report"):
         sampled = sampler.peaks.get(stage)
         rows = tsv.get(stage, [])
-        benchmark = max((r.get("max_rss", 0.0) for r in rows), default=None)
+        tsv_rss = max((r.get("max_rss", 0.0) for r in rows), default=None)
         job_s = next((v["sum_s"] for k, v in rules.items() if k.startswith(stage)), None)
-        if sampled is None and benchmark is None:
+        if sampled is None and tsv_rss is None:
             continue
         text = f"{sampled:.0f} MB (VmHWM)" if sampled is not None else "not sampled"
-        text += f", tsv max_rss {benchmark:.0f} MB" if benchmark is not None else ""
+        text += f", tsv max_rss {tsv_rss:.0f} MB" if tsv_rss is not None else ""
         text += f", job {job_s:.0f} s" if job_s is not None else ""
         result.figure(f"stage {stage}", text, "")
     for other in ("snakemake (orchestrator)", "other children (ffprobe, ...)"):
@@ -185,4 +192,4 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
 
 
 if __name__ == "__main__":
-    c.standalone(run)
+    benchmark.standalone(run)

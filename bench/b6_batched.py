@@ -7,26 +7,28 @@ means batching is faster)."""
 
 from __future__ import annotations
 
-
-
-import _common as c  # noqa: E402
+import asr_runs
+import benchmark
+import machine
+import media
+import timing
 
 import scripts_on_path  # noqa: E402,F401
 from subtitles_workflow.wer import word_error_rate  # noqa: E402
 
 
-def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
-    full_sizes = [0, 4, 8, 16] if c.DEVICE == "cpu" else [0, 8, 16, 32]  # a GPU keeps more chunks busy
+def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Result:
+    full_sizes = [0, 4, 8, 16] if asr_runs.DEVICE == "cpu" else [0, 8, 16, 32]  # a GPU keeps more chunks busy
     seconds, reps, sizes = (20, 1, [0, 8]) if quick else (300, 2, full_sizes)
-    host = "this CPU" if c.DEVICE == "cpu" else "this GPU"
-    threads = min(4, c.CORES)
-    clip, reference = c.speech_clip(seconds)
-    warm, _ = c.speech_clip(12)
-    options = c.asr_options()
-    result = c.Result("batched", "6. Batched vs sequential inference", "quick" if quick else "full")
+    host = "this CPU" if asr_runs.DEVICE == "cpu" else "this GPU"
+    threads = min(4, machine.CORES)
+    clip, reference = media.speech_clip(seconds)
+    warm, _ = media.speech_clip(12)
+    options = asr_runs.asr_options()
+    result = benchmark.Result("batched", "6. Batched vs sequential inference", "quick" if quick else "full")
     result.params = {
         "clip": f"{seconds} s speech, 16 kHz mono WAV ({len(reference.split())} reference words)",
-        "model": f"base {c.COMPUTE_TYPE} {c.DEVICE}, {threads} threads, beam {options['beam_size']}, word timestamps, VAD",
+        "model": f"base {asr_runs.COMPUTE_TYPE} {asr_runs.DEVICE}, {threads} threads, beam {options['beam_size']}, word timestamps, VAD",
         "runs": f"{reps} per batch size, one process each (model load and a 12 s warm-up not timed)"
         if not quick else "1 per batch size, one process each, no warm-up",  # fmt: skip
         "sizes": "0 = sequential model.transcribe (condition_on_previous_text as configured); "
@@ -35,8 +37,8 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
     rows: dict[int, list[dict]] = {size: [] for size in sizes}
     for rep in range(reps):
         for size in sizes:
-            c.log(f"run {rep + 1}/{reps}: batch size {size}")
-            _, report = c.raw_asr([clip], threads=threads, options=options, batch_sizes=[size],
+            benchmark.log(f"run {rep + 1}/{reps}: batch size {size}")
+            _, report = asr_runs.raw_asr([clip], threads=threads, options=options, batch_sizes=[size],
                                   warmup=None if quick else warm, text=True)  # fmt: skip
             run = report["runs"][0]
             run["max_rss_mb"] = report["max_rss_mb"]
@@ -44,10 +46,10 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
     sequential_text = rows[0][0]["text"] if 0 in rows else ""
     summary = {}
     for size in sizes:
-        rtf = c.median([r["rtf"] for r in rows[size]])
+        rtf = timing.median([r["rtf"] for r in rows[size]])
         summary[size] = {
             "rtf": rtf,
-            "transcribe_s": c.median([r["transcribe_s"] for r in rows[size]]),
+            "transcribe_s": timing.median([r["transcribe_s"] for r in rows[size]]),
             "rss_mb": max(r["max_rss_mb"] for r in rows[size]),
             "wer_ref": word_error_rate(reference, rows[size][0]["text"]),
             "wer_vs_seq": word_error_rate(sequential_text, rows[size][0]["text"]) if size else 0.0,
@@ -85,7 +87,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
         else:
             why = "no batch size is both >= 1.15x faster and as accurate"
         result.notes.append(
-            f"recommendation: asr.batch_size {recommend} on {host} ({c.CORES} cores; {why}); batched decoding "
+            f"recommendation: asr.batch_size {recommend} on {host} ({machine.CORES} cores; {why}); batched decoding "
             "never conditions on previous text"
         )
     result.headline = [name for name in result.figures if "RTF" in name] + [f"recommended asr.batch_size on {host}"]
@@ -98,4 +100,4 @@ def run(quick: bool = False, config: list[str] | None = None) -> c.Result:
 
 
 if __name__ == "__main__":
-    c.standalone(run)
+    benchmark.standalone(run)

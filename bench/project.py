@@ -81,11 +81,12 @@ def copy_project(target: Path, commit: str | None = None, **config_overrides: An
     return target
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True, timeout: float = 1800,
-              cores: int = 2) -> subprocess.CompletedProcess:  # fmt: skip
-    """Snakemake in `workdir` on this interpreter (the workflow env's), without bytecode files."""
+def snakemake(workdir: Path, *args: str, check: bool = True, timeout: float = 1800, cores: int = 2,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:  # fmt: skip
+    """Snakemake in `workdir` on this interpreter (the workflow env's), without bytecode files, in
+    `env` (default: this process's environment)."""
     cmd = [sys.executable, "-m", "snakemake", "--cores", str(cores), *args]
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ if env is None else env, PYTHONDONTWRITEBYTECODE="1")
     done = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env)
     if check and done.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-8000:]}")
@@ -107,9 +108,9 @@ def job_counts(output: str) -> dict[str, int]:
     return jobs
 
 
-def planned_jobs(workdir: Path, *targets: str) -> dict[str, int]:
+def planned_jobs(workdir: Path, *targets: str, env: dict[str, str] | None = None) -> dict[str, int]:
     """Rule -> job count that a dry run would execute (empty when nothing is to be done)."""
-    done = snakemake(workdir, "-n", *targets)
+    done = snakemake(workdir, "-n", *targets, env=env)
     return job_counts(done.stdout + done.stderr)
 
 

@@ -47,8 +47,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import ASR_PYTHON, CACHE, FIXTURES, MODELS, PROJECT, decode_pcm, machine_line, source_revision, write_wav  # noqa: E402
-from project import asr_options, subtitle_style  # noqa: E402
+from machine import ASR_PYTHON, machine_line  # noqa: E402
+from measured import source_revision  # noqa: E402
+from media import CACHE, FIXTURES, decode_pcm, write_wav  # noqa: E402
+from project import MODELS, PROJECT, asr_options, subtitle_style  # noqa: E402
 
 import scripts_on_path  # noqa: E402,F401
 from subtitles_workflow.function_words import for_language  # noqa: E402
@@ -361,50 +363,61 @@ def measure_rendering(items: list[Item], transcripts: dict[Path, dict[str, Any]]
     return results
 
 
+def seconds(value: float) -> str:
+    """A time for the tables: 3 decimals, "-" for none (NaN)."""
+    return "-" if value != value else f"{value:.3f}"
+
+
+def markdown_table(columns: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table: the header, its rule, a line a row (cells already text)."""
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(cells) + " |"
+
+    return "\n".join([line(columns), "|" + "---|" * len(columns), *map(line, rows)])
+
+
 def render_table(results: dict[str, dict[str, Any]]) -> str:
     def pct(value: float | None) -> str:
         return "–" if value is None else f"{100 * value:.1f} %"
 
-    lines = [
-        "| Fixture | Lang | cues before → after | function-word breaks (≤ 2 %) | loops left (0) | cues repeated 3+ (0) | Devanagari (all) |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    columns = ["Fixture", "Lang", "cues before → after", "function-word breaks (≤ 2 %)", "loops left (0)",
+               "cues repeated 3+ (0)", "Devanagari (all)"]  # fmt: skip
+    rows = []
     for name, row in results.items():
         before, after = row["before"], row["after"]
         breaks = f"{pct(before['function_word_breaks'])} → **{pct(after['function_word_breaks'])}**" if "function_word_breaks" in after else "–"
-        cells = [
+        rows.append([
+            name,
+            row["language"],
             f"{before['cues']} → {after['cues']}",
             breaks,
             f"{before['loops']} → **{after['loops']}**",
             f"{before['repeated_cues']} → **{after['repeated_cues']}**",
             f"**{pct(after['devanagari'])}**" if "devanagari" in after else "–",
-        ]
-        lines.append(f"| {name} | {row['language']} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        ])  # fmt: skip
+    return markdown_table(columns, rows)
 
 
 def table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
-    def ms(value: float) -> str:
-        return "-" if value != value else f"{value:.3f}"
-
-    lines = [
-        "| Set | Level | n | median \\|start error\\| (s) | p90 (s) | starts > 0.5 s early | ends > 0.125 s early (unforced) | median \\|end error\\| (s) | end p90 (s) |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for name, rows in results.items():
+    columns = ["Set", "Level", "n", "median \\|start error\\| (s)", "p90 (s)", "starts > 0.5 s early",
+               "ends > 0.125 s early (unforced)", "median \\|end error\\| (s)", "end p90 (s)"]  # fmt: skip
+    rows = []
+    for name, levels in results.items():
         for level in ("cues", "words"):
-            before, after = rows[f"{level} before"], rows[f"{level} after"]
-            cells = [
+            before, after = levels[f"{level} before"], levels[f"{level} after"]
+            rows.append([
+                name,
+                level,
                 f"{before['n']}",
-                f"{ms(before['start_median'])} → **{ms(after['start_median'])}**",
-                f"{ms(before['start_p90'])} → **{ms(after['start_p90'])}**",
+                f"{seconds(before['start_median'])} → **{seconds(after['start_median'])}**",
+                f"{seconds(before['start_p90'])} → **{seconds(after['start_p90'])}**",
                 f"{before['starts_early_0.5']} → **{after['starts_early_0.5']}**",
                 f"{before['ends_early_0.125']} → **{after['ends_early_0.125']}** of {after['ends_n']}",
-                f"{ms(before['end_median'])} → **{ms(after['end_median'])}**" if "end_median" in before else "",
-                f"{ms(before['end_p90'])} → **{ms(after['end_p90'])}**" if "end_p90" in before else "",
-            ]
-            lines.append(f"| {name} | {level} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+                f"{seconds(before['end_median'])} → **{seconds(after['end_median'])}**" if "end_median" in before else "",
+                f"{seconds(before['end_p90'])} → **{seconds(after['end_p90'])}**" if "end_p90" in before else "",
+            ])  # fmt: skip
+    return markdown_table(columns, rows)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,7 +39,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import CACHE, FIXTURES, MODELS, machine_line, source_revision  # noqa: E402
+from machine import machine_line  # noqa: E402
+from measured import source_revision  # noqa: E402
+from media import CACHE, FIXTURES  # noqa: E402
+from project import MODELS  # noqa: E402
 from quality import (  # noqa: E402  (quality imports scripts_on_path)
     Item,
     cached_transcript,
@@ -47,7 +50,9 @@ from quality import (  # noqa: E402  (quality imports scripts_on_path)
     cue_timing_errors,
     fixture_items,
     function_word_break_share,
+    markdown_table,
     refined_transcript,
+    seconds,
     summary,
     word_errors,
 )
@@ -147,46 +152,37 @@ def measure(items: list[Item], peer_python: Path, fresh: bool) -> tuple[dict[str
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:
-    def s(value: float) -> str:
-        return "-" if value != value else f"{value:.3f}"
-
-    lines = [
-        "| Set | System | cues (timed) | median \\|start error\\| (s) | p90 (s) | starts > 0.5 s early | ends > 0.125 s early (unforced) "
-        "| lines > 42 chars | function-word breaks | cues > 7 s | cues < 5/6 s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]  # fmt: skip
+    columns = ["Set", "System", "cues (timed)", "median \\|start error\\| (s)", "p90 (s)", "starts > 0.5 s early",
+               "ends > 0.125 s early (unforced)", "lines > 42 chars", "function-word breaks", "cues > 7 s", "cues < 5/6 s"]  # fmt: skip
+    rows = []
     for name, systems in results.items():
         for system in SYSTEMS:
             cues, fmt = systems[system]["cues"], systems[system]["format"]
-            cells = [
+            rows.append([
+                name,
+                system,
                 f"{fmt['cues']} ({cues['n']})",
-                s(cues["start_median"]),
-                s(cues["start_p90"]),
+                seconds(cues["start_median"]),
+                seconds(cues["start_p90"]),
                 f"{cues['starts_early_0.5']}",
                 f"{cues['ends_early_0.125']} of {cues['ends_n']}",
                 f"{fmt['lines_over_42']} of {fmt['lines']}",
                 f"{100 * fmt['function_word_breaks']:.1f} %",
                 f"{fmt['cues_over_7s']}",
                 f"{fmt['cues_under_min']}",
-            ]
-            lines.append(f"| {name} | {system} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+            ])  # fmt: skip
+    return markdown_table(columns, rows)
 
 
 def word_table(results: dict[str, dict[str, Any]]) -> str:
-    def s(value: float) -> str:
-        return "-" if value != value else f"{value:.3f}"
-
-    lines = [
-        "| Set | Words timed by | n | median \\|start error\\| (s) | p90 (s) | median \\|end error\\| (s) | end p90 (s) |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    columns = ["Set", "Words timed by", "n", "median \\|start error\\| (s)", "p90 (s)", "median \\|end error\\| (s)", "end p90 (s)"]
+    rows = []
     for name, systems in results.items():
         for system, label in (("project", "project (refined)"), ("stable-ts", "stable-ts")):
             words = systems[system]["words"]
-            cells = [f"{words['n']}", s(words["start_median"]), s(words["start_p90"]), s(words["end_median"]), s(words["end_p90"])]
-            lines.append(f"| {name} | {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+            times = [seconds(words[key]) for key in ("start_median", "start_p90", "end_median", "end_p90")]
+            rows.append([name, label, f"{words['n']}", *times])
+    return markdown_table(columns, rows)
 
 
 def main(argv: list[str] | None = None) -> int:

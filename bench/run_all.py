@@ -41,7 +41,9 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 
 
-import _common as c  # noqa: E402
+import benchmark
+import machine
+import measured
 
 BENCHMARKS = {
     "1": "b1_asr_overhead",
@@ -69,20 +71,20 @@ def main() -> int:
                         help="typed override written into each project copy's config.yaml, e.g. asr.worker=true")
     parser.add_argument("--no-readme", action="store_true", help="leave bench/README.md alone")
     args = parser.parse_args()
-    c.SETS.update(c.parse_sets(args.set))
+    measured.SETS.update(measured.parse_sets(args.set))
     mode = "quick" if args.quick else "full"
     chosen = args.only or sorted(BENCHMARKS)
     started = time.time()
-    c.log(f"{mode} run of benchmarks {', '.join(chosen)} on {c.machine_line()}")
-    revision = c.source_revision()
-    c.log(f"measuring {revision['source']} (commit {revision['commit']})")
+    benchmark.log(f"{mode} run of benchmarks {', '.join(chosen)} on {machine.machine_line()}")
+    revision = measured.source_revision()
+    benchmark.log(f"measuring {revision['source']} (commit {revision['commit']})")
     stamp = time.strftime("%Y%m%dT%H%M%S", time.localtime(started))
     record = {
         "mode": mode,
         "date": time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(started)),
         "duration_s": 0,
         "complete": False,
-        "machine": c.machine(),
+        "machine": machine.machine(),
         "revision": revision,
         "config": args.config,
         "set": args.set,
@@ -93,7 +95,7 @@ def main() -> int:
         module = importlib.import_module(BENCHMARKS[key])
         began = time.time()
         try:
-            result = c.execute(module.run, quick=args.quick, config=args.config).as_dict()
+            result = benchmark.execute(module.run, quick=args.quick, config=args.config).as_dict()
             result["date"] = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(began))
             result["module"] = BENCHMARKS[key]
             result["commit"] = revision["commit"]
@@ -213,7 +215,7 @@ def update_readme(record: dict) -> None:
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
     README.write_text(f"{head}{start}\n{table(record)}\n{end}{tail}")
-    c.log(f"updated the {record['mode']} results table in {README}")
+    benchmark.log(f"updated the {record['mode']} results table in {README}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from subtitles_workflow.asr_cli import AsrJob
 from subtitles_workflow.asr_options import AsrOptions, warn_unhonoured
 from subtitles_workflow.hardware import resolve_batch_size, resolve_compute_type, resolve_device
 from subtitles_workflow.io import run_cli
-from subtitles_workflow.other_backends import finished_transcript, run_backend
+from subtitles_workflow.other_backends import backend_main, finished_transcript
 from subtitles_workflow.transcript import Segment, Transcript, make_segment, make_word
 
 BACKEND = "whisperx"
@@ -87,8 +87,7 @@ def transcribe(job: AsrJob) -> Transcript:
     )  # fmt: skip
 
 
-def main(argv: list[str] | None = None) -> None:
-    run_backend(argv, __doc__.splitlines()[0], transcribe, "whisperx does not use the vad stage's speech regions: it runs its own VAD")
+main = backend_main(__doc__, transcribe, "whisperx does not use the vad stage's speech regions: it runs its own VAD")
 
 
 if __name__ == "__main__":

@@ -86,8 +86,8 @@ ENV_PACKAGE_PROGRAMS = {
 # Programs a file uses only where the host has them (found with shutil.which first), so nothing
 # has to install them. An entry no longer used fails the test, so the list stays true.
 USED_IF_PRESENT = {
-    ("bench/_common.py", "nvidia-smi"): "records the GPU where the NVIDIA driver is installed",
-    ("bench/_common.py", "scontrol"): "times the SLURM plugin's start-up probe where a SLURM client is installed",
+    ("bench/machine.py", "nvidia-smi"): "records the GPU where the NVIDIA driver is installed",
+    ("bench/machine.py", "scontrol"): "times the SLURM plugin's start-up probe where a SLURM client is installed",
     ("tests/conftest.py", "chromium-browser"): "Ubuntu's name, tried after Debian's chromium",
     ("tests/integration/test_cli_config.py", "conda"): "README's --sdm conda commands, for conda users only",
 }

@@ -31,12 +31,17 @@ def finished_transcript(
     return refine_transcript_timing(document, job.audio)
 
 
-def run_backend(argv: list[str] | None, description: str, transcribe: Callable[[AsrJob], Transcript], regions_note: str) -> None:
-    """The script's main: the job from the command line (the asr rule's arguments), its notes on
-    what this backend does not do, the transcript written."""
-    job = parse_job(argv, description)
-    setup_logging(job.debug)
-    (log.warning if job.worker == "true" else log.info)("warm worker: no (faster-whisper only)")
-    if job.speech_regions is not None:
-        log.warning(regions_note)
-    write_transcript(transcribe(job), job.output)
+def backend_main(doc: str, transcribe: Callable[[AsrJob], Transcript], regions_note: str) -> Callable[[list[str] | None], None]:
+    """The script's main (described by the first line of its `doc`): the job from the command
+    line (the asr rule's arguments), its notes on what this backend does not do (`regions_note`:
+    what it does instead of the vad stage's speech regions), the transcript written."""
+
+    def main(argv: list[str] | None = None) -> None:
+        job = parse_job(argv, doc.splitlines()[0])
+        setup_logging(job.debug)
+        (log.warning if job.worker == "true" else log.info)("warm worker: no (faster-whisper only)")
+        if job.speech_regions is not None:
+            log.warning(regions_note)
+        write_transcript(transcribe(job), job.output)
+
+    return main

@@ -17,8 +17,8 @@ from conftest import copy_project, planned_jobs, requires_fixtures, snakemake, u
 
 pytestmark = [requires_fixtures]
 
-SPOKEN = "Our new product is called the Zyntrax Quorvel, and it ships next week."
 NAME = "Zyntrax Quorvel"
+SPOKEN = f"Our new product is called the {NAME}, and it ships next week."
 TARGET = "out/promo.en.srt"
 
 

@@ -82,6 +82,17 @@ def arguments(audio, output, options):
             "--threads", "2", "--speech-regions", "--worker", "auto"]  # fmt: skip
 
 
+def run_with_stand_in(script, backend: types.ModuleType, version: str, monkeypatch, caplog, audio, output, **options):
+    """The script's main on `audio`, `backend` standing in for its backend's module (`version` its
+    package's): the transcript it wrote and what it logged."""
+    monkeypatch.setitem(sys.modules, backend.__name__, backend)
+    monkeypatch.setattr(other_backends, "version", lambda name: version)
+    options = {key: value for key, value in asr_options(batch_size=0, **options).items() if key not in ("initial_prompt", "hotwords")}
+    with caplog.at_level(logging.INFO, logger="stage"):
+        script.main(arguments(audio, output, options))
+    return read_transcript(output), caplog.text
+
+
 def test_whisperx_script_end_to_end_with_a_stand_in(monkeypatch, audio, tmp_path, caplog):
     fake = types.ModuleType("whisperx")
     calls = {}
@@ -90,30 +101,20 @@ def test_whisperx_script_end_to_end_with_a_stand_in(monkeypatch, audio, tmp_path
         transcribe=lambda samples, batch_size: calls.update(batch_size=batch_size) or {"segments": [], "language": "en"})
     fake.load_align_model = lambda **kwargs: (None, None)
     fake.align = lambda segments, *args: {"segments": WHISPERX_SEGMENTS}
-    monkeypatch.setitem(sys.modules, "whisperx", fake)
-    monkeypatch.setattr(other_backends, "version", lambda name: "3.8.6")
-    options = {key: value for key, value in asr_options(device="cpu", compute_type="int8", batch_size=0).items()
-               if key not in ("initial_prompt", "hotwords")}  # fmt: skip
-    with caplog.at_level(logging.INFO, logger="stage"):
-        asr_whisperx.main(arguments(audio, tmp_path / "t.json", options))
-    document = read_transcript(tmp_path / "t.json")
+    document, logged = run_with_stand_in(asr_whisperx, fake, "3.8.6", monkeypatch, caplog, audio, tmp_path / "t.json",
+                                         device="cpu", compute_type="int8")  # fmt: skip
     assert document["schema"] == SCHEMA and document["model"]["backend"] == "whisperx"
     assert [s["text"] for s in document["segments"]] == ["Ask not.", "1961"]
     assert calls["batch_size"] == 8 and calls["load"][1]["asr_options"] == {"beam_size": 5}
-    assert "whisperx cannot honour asr.batch_size" in caplog.text
+    assert "whisperx cannot honour asr.batch_size" in logged
 
 
 def test_mlx_script_end_to_end_with_a_stand_in(monkeypatch, audio, tmp_path, caplog):
     fake = types.ModuleType("mlx_whisper")
     calls = {}
     fake.transcribe = lambda path, **kwargs: calls.update(kwargs) or {"segments": MLX_SEGMENTS, "language": "en"}
-    monkeypatch.setitem(sys.modules, "mlx_whisper", fake)
-    monkeypatch.setattr(other_backends, "version", lambda name: "0.4.3")
-    options = {key: value for key, value in asr_options(device="mps", compute_type="float16", batch_size=0).items()
-               if key not in ("initial_prompt", "hotwords")}  # fmt: skip
-    with caplog.at_level(logging.INFO, logger="stage"):
-        asr_mlx.main(arguments(audio, tmp_path / "t.json", options))
-    document = read_transcript(tmp_path / "t.json")
+    document, logged = run_with_stand_in(asr_mlx, fake, "0.4.3", monkeypatch, caplog, audio, tmp_path / "t.json",
+                                         device="mps", compute_type="float16")  # fmt: skip
     assert document["model"]["backend"] == "mlx-whisper" and document["duration"] == 2.0
     assert calls["word_timestamps"] is True and calls["fp16"] is True and calls["language"] == "en"
-    assert "mlx-whisper cannot honour asr.beam_size" in caplog.text
+    assert "mlx-whisper cannot honour asr.beam_size" in logged

@@ -25,6 +25,12 @@ def announce_films(names) -> None:
     logging.getLogger(SNAKEMAKE_LOGGER).info(None, extra={FILMS_ATTRIBUTE: list(names)})
 
 
+def fixed(value: bool) -> property:
+    """A read-only property that is always `value`: how the handler answers the interface's
+    questions about itself (abstract properties of LogHandlerBase)."""
+    return property(lambda self: value)
+
+
 @dataclass
 class LogHandlerSettings(LogHandlerSettingsBase):
     # No `from __future__ import annotations` here: Snakemake's CLI calls the field's type.
@@ -54,26 +60,12 @@ class LogHandler(LogHandlerBase):
         self.color = not self.common_settings.nocolor and bool(isatty and isatty())
         self.last_was_job_info = False
 
-    # -- the LogHandlerBase contract
-    @property
-    def writes_to_stream(self) -> bool:
-        return True
-
-    @property
-    def writes_to_file(self) -> bool:
-        return False
-
-    @property
-    def has_filter(self) -> bool:
-        return False
-
-    @property
-    def has_formatter(self) -> bool:
-        return False
-
-    @property
-    def needs_rulegraph(self) -> bool:
-        return False
+    # -- the LogHandlerBase contract: what this handler is never changes
+    writes_to_stream = fixed(True)
+    writes_to_file = fixed(False)
+    has_filter = fixed(False)
+    has_formatter = fixed(False)
+    needs_rulegraph = fixed(False)
 
     # -- records
     def handle(self, record: logging.LogRecord) -> bool:
