@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.project import PROJECT, copy_project, planned_jobs, snakemake, update_config  # noqa: F401  (the tests' helpers)
+from project import PROJECT, copy_project, planned_jobs, snakemake, update_config  # noqa: F401  (the tests' helpers)
 
 FIXTURES = PROJECT.parent / "shared" / "fixtures"
 SCRIPTS = PROJECT / "scripts"  # on pytest's sys.path (pytest.ini)

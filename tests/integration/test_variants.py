@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from subtitles_workflow.wer import word_error_rate
-from bench.project import job_counts
+from project import job_counts
 from conftest import copy_project, fixture, planned_jobs, report_page, requires_chromium, requires_fixtures, snakemake
 
 pytestmark = [requires_fixtures]

@@ -14,7 +14,7 @@ import pytest
 from conftest import PROJECT, fixture, requires_fixtures
 
 import quality  # noqa: E402  (bench/quality.py: reference matching and cue metrics)
-from bench.project import asr_options  # noqa: E402
+from project import asr_options  # noqa: E402
 
 pytestmark = [requires_fixtures]
 ASR_PYTHON = PROJECT / ".venvs" / "asr" / "bin" / "python"

@@ -19,7 +19,7 @@ import pytest
 import media
 from conftest import PROJECT, copy_project, fixture, planned_jobs, snakemake, update_config
 
-from bench.project import subtitle_style
+from project import subtitle_style
 from subtitles_workflow.transcript import SCHEMA
 
 

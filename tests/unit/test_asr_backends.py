@@ -16,7 +16,7 @@ import pytest
 
 import asr_mlx
 import asr_whisperx
-from bench.project import asr_options
+from project import asr_options
 from subtitles_workflow.asr_options import AsrOptions
 from subtitles_workflow.transcript import SCHEMA, read_transcript
 import subtitles_workflow.other_backends as other_backends

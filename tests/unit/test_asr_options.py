@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from bench.project import NOT_ASR_OPTIONS, asr_options, schema_defaults
+from project import NOT_ASR_OPTIONS, asr_options, schema_defaults
 from subtitles_workflow.asr_options import AsrOptions
 from subtitles_workflow.io import StageError
 

@@ -11,7 +11,7 @@ import threading
 import time
 
 from asr_worker import socket_path
-from bench.project import asr_options
+from project import asr_options
 
 
 def test_an_env_rebuild_gives_a_new_worker(tmp_path, monkeypatch):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.project import subtitle_style
+from project import subtitle_style
 from shots import parse_cuts
 from subtitles import Cue, Style, snap_to_cuts
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pysrt
 import pytest
 
-from bench.project import schema_defaults, subtitle_style
+from project import schema_defaults, subtitle_style
 from subtitles import (
     AssStyle,
     Cue,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.project import schema_defaults, subtitle_style
+from project import schema_defaults, subtitle_style
 from subtitles import AssStyle, Style, build_subtitles, render_ass, render_srt, render_vtt
 
 STYLE = Style(**subtitle_style())
