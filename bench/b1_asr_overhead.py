@@ -16,7 +16,7 @@ from pathlib import Path
 import asr_runs
 import benchmark
 import measured
-import media
+import generated_media
 import timing
 
 TARGET = 1.10
@@ -51,8 +51,8 @@ def option(command: str, flag: str) -> str:
 def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Result:
     seconds, reps = (20, 1) if quick else (300, 3)
     extra = ["--config", *config] if config else []
-    clip, _ = media.speech_clip(seconds)
-    warm, _ = media.speech_clip(12)
+    clip, _ = generated_media.speech_clip(seconds)
+    warm, _ = generated_media.speech_clip(12)
     tmp = benchmark.workdir("asr-overhead")
     result = benchmark.Result("asr_overhead", "1. ASR stage (scripts/asr.py) vs raw faster-whisper", "quick" if quick else "full")
     try:

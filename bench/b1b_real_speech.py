@@ -21,7 +21,7 @@ from pathlib import Path
 import asr_runs
 import benchmark
 import measured
-import media
+import generated_media
 import timing
 from b1_asr_overhead import option, stage_commands, stage_options  # noqa: E402
 
@@ -45,11 +45,11 @@ def joined(name: str, parts: list[tuple[Path, str]]) -> Recording:
     def make(path: Path) -> None:
         chunks: list[bytes] = []
         for audio, _ in parts:
-            chunks += [media.decode_pcm(audio), media.silence(JOIN_GAP_S)]
-        media.write_wav(path, chunks)
+            chunks += [generated_media.decode_pcm(audio), generated_media.silence(JOIN_GAP_S)]
+        generated_media.write_wav(path, chunks)
 
-    recipe = {"parts": [str(p.relative_to(media.FIXTURES)) for p, _ in parts], "gap": JOIN_GAP_S}
-    return Recording(name, media.cached(f"{name}.wav", recipe, make), " ".join(text for _, text in parts))
+    recipe = {"parts": [str(p.relative_to(generated_media.FIXTURES)) for p, _ in parts], "gap": JOIN_GAP_S}
+    return Recording(name, generated_media.cached(f"{name}.wav", recipe, make), " ".join(text for _, text in parts))
 
 
 def reference_words(words_json: Path) -> str:
@@ -58,11 +58,11 @@ def reference_words(words_json: Path) -> str:
 
 
 def recordings(quick: bool) -> list[Recording]:
-    pool = media.speech_pool()  # JFK, LibriSpeech, 5 LibriVox clips, 3 sonnet readings (with texts)
+    pool = generated_media.speech_pool()  # JFK, LibriSpeech, 5 LibriVox clips, 3 sonnet readings (with texts)
     sonnets = [Recording(s.path.stem, s.path, s.text) for s in pool if s.path.suffix == ".mp3"]
     if quick:
         return sonnets[:1]
-    references = media.FIXTURES / "timing"
+    references = generated_media.FIXTURES / "timing"
     return [
         *sonnets,
         joined("librivox-librispeech-jfk", [(s.path, s.text) for s in pool if s.path.suffix != ".mp3"]),
@@ -120,7 +120,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
             model_path = model_path.parent / json.loads(model_path.read_text())["folder"]
         batch_size = int(options["batch_size"]) if str(options.get("batch_size", "")).isdigit() else 8
         result.params = {
-            "recordings": ", ".join(f"{i.name} ({media.wav_seconds(project / 'work' / 'demux' / f'{i.name}.wav'):.0f} s)" for i in items),
+            "recordings": ", ".join(f"{i.name} ({generated_media.wav_seconds(project / 'work' / 'demux' / f'{i.name}.wav'):.0f} s)" for i in items),
             "model": f"base {asr_runs.COMPUTE_TYPE} {asr_runs.DEVICE}",
             "threads": threads,
             "batch size": batch_size,
@@ -134,7 +134,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
                                     batch_sizes=[batch_size], text=True)  # fmt: skip
             stage_text = transcript_text(project / "work" / "asr" / f"{item.name}.json")
             rows.append({
-                "recording": item.name, "seconds": round(media.wav_seconds(audio), 1),
+                "recording": item.name, "seconds": round(generated_media.wav_seconds(audio), 1),
                 "stage_work_s": round(stage_work_s(project / "logs" / "asr" / f"{item.name}.log"), 2),
                 "raw_decode_s": round(report["runs"][0]["transcribe_s"], 2), "stage_wall_s": round(stage, 2),
                 "raw_wall_s": round(raw, 2), "stage_errors": errors(item.text, stage_text),

@@ -13,7 +13,7 @@ import asr_runs
 import benchmark
 import machine
 import measured
-import media
+import generated_media
 import timing
 
 TARGET = 1.30
@@ -23,8 +23,8 @@ ORDER = ("demux_audio", "asr_transcribe", "subtitles_render", "mux_video", "repo
 def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Result:
     seconds, reps = (20, 1) if quick else (300, 3)
     threads = min(4, machine.CORES)
-    clip, _ = media.speech_clip(seconds)
-    film = media.video_from_audio(clip)
+    clip, _ = generated_media.speech_clip(seconds)
+    film = generated_media.video_from_audio(clip)
     result = benchmark.Result("pipeline", "2. Whole pipeline (snakemake) vs raw ASR", "quick" if quick else "full")
     result.params = {
         "film": f"{seconds} s mp4 (testsrc2 640x360 24 fps H.264 + AAC of the speech clip)",

@@ -18,7 +18,7 @@ import asr_runs
 import benchmark
 import machine
 import measured
-import media
+import generated_media
 import timing
 
 TARGET = 1.30
@@ -27,24 +27,24 @@ TARGET = 1.30
 def make_clips(count: int, low: float, high: float) -> list[Path]:
     """`count` WAV clips of low..high s (seeded), cut one after another along the speech
     fixtures laid end to end with 0.8 s gaps, so they start and end anywhere, mid-word too."""
-    pool = media.speech_pool()
+    pool = generated_media.speech_pool()
     rng = random.Random(6)
     durations = [round(rng.uniform(low, high), 2) for _ in range(count)]
 
     def make(path: Path) -> None:
-        timeline = b"".join(media.pcm(s) + media.silence(0.8) for s in pool)
+        timeline = b"".join(generated_media.pcm(s) + generated_media.silence(0.8) for s in pool)
         clip_dir = path
         clip_dir.mkdir(parents=True)
         offset = 0
         for index, seconds in enumerate(durations):
-            size = int(seconds * media.SAMPLE_RATE) * 2
+            size = int(seconds * generated_media.SAMPLE_RATE) * 2
             if offset + size > len(timeline):
                 offset = 0
-            media.write_wav(clip_dir / f"clip{index:03d}.wav", [timeline[offset : offset + size]])
+            generated_media.write_wav(clip_dir / f"clip{index:03d}.wav", [timeline[offset : offset + size]])
             offset += size
         (clip_dir / "done").touch()
 
-    folder = media.cached("clips", {"count": count, "low": low, "high": high, "durations": durations}, make)
+    folder = generated_media.cached("clips", {"count": count, "low": low, "high": high, "durations": durations}, make)
     if not (folder / "done").exists():
         raise SystemExit(f"error: {folder} is incomplete; delete it and run again")
     return sorted(folder.glob("clip*.wav"))
@@ -54,7 +54,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
     count, low, high = (3, 3.0, 6.0) if quick else (100, 3.0, 15.0)
     threads = min(4, machine.CORES)
     clips = make_clips(count, low, high)
-    audio_s = sum(media.wav_seconds(p) for p in clips)
+    audio_s = sum(generated_media.wav_seconds(p) for p in clips)
     extra = ["--config", *config] if config else []
     result = benchmark.Result("batch_clips", f"3. Batch of {count} short clips: snakemake vs pure inference", "quick" if quick else "full")
     result.params = {

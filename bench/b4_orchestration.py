@@ -21,7 +21,7 @@ from pathlib import Path
 import benchmark
 import machine
 import measured
-import media
+import generated_media
 import timing
 from project import VENVS
 
@@ -77,7 +77,7 @@ def stub_film() -> Path:
                "-preset", "ultrafast", "-c:a", "aac", "-b:a", "16k", str(path)]  # fmt: skip
         subprocess.run(cmd, check=True, capture_output=True)
 
-    return media.cached("stub.mp4", {"v": 1}, make)
+    return generated_media.cached("stub.mp4", {"v": 1}, make)
 
 
 def private_envs(root: Path) -> dict[str, str]:

@@ -19,7 +19,7 @@ import asr_runs
 import benchmark
 import machine
 import measured
-import media
+import generated_media
 import timing
 from project import MODELS
 
@@ -92,7 +92,7 @@ def time_v_peak_mb(stderr: str) -> float | None:
 
 def short_asr_peak(threads: int) -> float:
     """Exact peak RSS (kernel) of the asr stage CLI on a 20 s clip."""
-    clip, _ = media.speech_clip(20)
+    clip, _ = generated_media.speech_clip(20)
     tmp = benchmark.workdir("rss-short")
     try:
         project = measured.copy_project(tmp / "project")
@@ -111,9 +111,9 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
     seconds = 120 if quick else 7200
     threads = min(4, machine.CORES)
     extra = ["--config", *config] if config else []
-    audio = media.film_audio(seconds)
+    audio = generated_media.film_audio(seconds)
     benchmark.log(f"film of {seconds} s (video 160x90 5 fps + AAC)")
-    film = media.video_from_audio(audio, size="160x90", rate=5)
+    film = generated_media.video_from_audio(audio, size="160x90", rate=5)
     result = benchmark.Result("peak_rss", f"5. Peak RSS per stage, {seconds / 60:g}-minute film", "quick" if quick else "full")
     result.params = {
         "film": f"{seconds} s mp4: speech fixtures looped with pauses (~60 % speech), testsrc2 160x90 5 fps",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asr_runs
 import benchmark
 import machine
-import media
+import generated_media
 import timing
 
 import scripts_on_path  # noqa: E402,F401
@@ -22,8 +22,8 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
     seconds, reps, sizes = (20, 1, [0, 8]) if quick else (300, 2, full_sizes)
     host = "this CPU" if asr_runs.DEVICE == "cpu" else "this GPU"
     threads = min(4, machine.CORES)
-    clip, reference = media.speech_clip(seconds)
-    warm, _ = media.speech_clip(12)
+    clip, reference = generated_media.speech_clip(seconds)
+    warm, _ = generated_media.speech_clip(12)
     options = asr_runs.asr_options()
     result = benchmark.Result("batched", "6. Batched vs sequential inference", "quick" if quick else "full")
     result.params = {

@@ -49,7 +49,7 @@ from typing import Any
 
 from machine import ASR_PYTHON, machine_line  # noqa: E402
 from measured import source_revision  # noqa: E402
-from media import CACHE, FIXTURES, decode_pcm, write_wav  # noqa: E402
+from generated_media import CACHE, FIXTURES, decode_pcm, write_wav  # noqa: E402
 from project import MODELS, PROJECT, asr_options, subtitle_style  # noqa: E402
 
 import scripts_on_path  # noqa: E402,F401

@@ -41,7 +41,7 @@ from typing import Any
 
 from machine import machine_line  # noqa: E402
 from measured import source_revision  # noqa: E402
-from media import CACHE, FIXTURES  # noqa: E402
+from generated_media import CACHE, FIXTURES  # noqa: E402
 from project import MODELS  # noqa: E402
 from quality import (  # noqa: E402  (quality imports scripts_on_path)
     Item,

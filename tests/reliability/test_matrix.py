@@ -16,7 +16,7 @@ from pathlib import Path
 import pysrt
 import pytest
 
-import media
+import matrix_media
 from conftest import PROJECT, copy_project, fixture, planned_jobs, snakemake, update_config
 
 from project import subtitle_style
@@ -81,9 +81,9 @@ def notes(path):
 @pytest.mark.parametrize(
     "make, name, problem",
     [
-        (media.truncated_mp4, "cut", "not readable as audio/video"),  # 2: a truncated mp4
+        (matrix_media.truncated_mp4, "cut", "not readable as audio/video"),  # 2: a truncated mp4
         (notes, "notes", "not readable as audio/video"),  # 3: a text file renamed .mp4
-        (media.video_without_audio, "mute", "has no audio stream"),  # 4: video without audio
+        (matrix_media.video_without_audio, "mute", "has no audio stream"),  # 4: video without audio
     ],
     ids=["truncated_mp4", "text_file_renamed_mp4", "video_without_audio"],
 )
@@ -96,14 +96,14 @@ def test_02_to_04_unreadable_media(work, make, name, problem):
 
 # 5-7: valid but awkward input ------------------------------------------------------------
 def test_05_silence_gives_a_valid_empty_subtitle_file(work):
-    media.silence(work / "in" / "quiet.wav")
+    matrix_media.silence(work / "in" / "quiet.wav")
     code, output = run(work)
     assert code == 0, output[-3000:]
     assert (work / "out" / "quiet.en.srt").read_text() == ""
 
 
 def test_06_music_and_noise_give_no_invented_dialogue(work):
-    media.noise_and_music(work / "in" / "music.wav")
+    matrix_media.noise_and_music(work / "in" / "music.wav")
     code, output = run(work)
     assert code == 0, output[-3000:]
     cues = pysrt.open(str(work / "out" / "music.en.srt"))
@@ -111,7 +111,7 @@ def test_06_music_and_noise_give_no_invented_dialogue(work):
 
 
 def test_07_clip_shorter_than_a_second(work):
-    media.speech(work / "in" / "hi.mp4", "Hi.")
+    matrix_media.speech(work / "in" / "hi.mp4", "Hi.")
     code, output = run(work)
     assert code == 0, output[-3000:]
     assert (work / "out" / "hi.mp4").exists()
@@ -120,7 +120,7 @@ def test_07_clip_shorter_than_a_second(work):
 
 # 8: long input -----------------------------------------------------------------------------
 def test_08_thirty_minutes_in_bounded_memory(work, tmp_path):
-    media.long_recording(work / "in" / "long.flac", 30, tmp_path)
+    matrix_media.long_recording(work / "in" / "long.flac", 30, tmp_path)
     update_config(work, {"asr": {"model": "tiny.en", "batch_size": 8}})
     # Snakemake in a fresh process that reports the largest peak RSS among its descendants
     # (RUSAGE_CHILDREN): every stage's process stays under it. The asr stage's own benchmark:
@@ -149,7 +149,7 @@ def wav_seconds(path: Path) -> float:
 
 
 def test_09_audio_stream_chosen_by_language_tag_or_config(work, tmp_path):
-    media.two_audio_streams(work / "in" / "dual.mkv", tmp_path)
+    matrix_media.two_audio_streams(work / "in" / "dual.mkv", tmp_path)
     (work / "config" / "media.tsv").write_text("name\tsource_language\taudio_stream\ndual\thi\t\n")
     snakemake(work, "work/demux/dual.wav")
     assert wav_seconds(work / "work" / "demux" / "dual.wav") == pytest.approx(1.0, abs=0.1)  # the hin stream
@@ -164,7 +164,7 @@ HOSTILE = ["my film", "it's \"quoted\"", "$(touch PWNED); echo x", "-leading das
 
 def test_10_file_names_are_never_shell_code(work):
     for index, name in enumerate(HOSTILE):
-        media.speech(work / "in" / f"{name}.{'mp4' if index == 0 else 'wav'}", "Hello there.")
+        matrix_media.speech(work / "in" / f"{name}.{'mp4' if index == 0 else 'wav'}", "Hello there.")
     code, output = run(work)
     assert code == 0, output[-3000:]
     for name in HOSTILE:
@@ -175,7 +175,7 @@ def test_10_file_names_are_never_shell_code(work):
 
 # 11-13: configuration, environments and models -----------------------------------------
 def test_11_unknown_language_fails_before_any_job(work):
-    media.speech(work / "in" / "a.wav")
+    matrix_media.speech(work / "in" / "a.wav")
     update_config(work, {"source_language": "xx"})
     code, output = run(work)
     assert code != 0 and "unknown language code 'xx'" in output
@@ -189,7 +189,7 @@ def test_11_unknown_language_fails_before_any_job(work):
 def test_12_missing_or_broken_env_is_rebuilt_else_fails_before_work_with_the_build_command(work, tmp_path):
     venvs = tmp_path / "venvs"
     update_config(work, {"venv_dir": str(venvs)})
-    media.speech(work / "in" / "a.wav")
+    matrix_media.speech(work / "in" / "a.wav")
     snakemake(work, str(venvs / "media.env.json"))  # a missing env is simply built
     stamp = (venvs / "media.env.json").read_text()
     (venvs / "media" / "bin" / "python").unlink()  # now break it: the job that needs it rebuilds it
@@ -207,7 +207,7 @@ def test_12_missing_or_broken_env_is_rebuilt_else_fails_before_work_with_the_bui
 
 
 def test_13_missing_model_is_a_clear_error(work):
-    media.speech(work / "in" / "a.wav")
+    matrix_media.speech(work / "in" / "a.wav")
     update_config(work, {"asr": {"model": "/nonexistent/whisper-model"}})
     code, output = run(work)
     assert code != 0
@@ -226,8 +226,8 @@ def asr_pids(audio: str) -> list[int]:
 
 
 def test_14_kill_9_mid_asr_redoes_only_that_job(work, tmp_path):
-    media.long_recording(work / "in" / "victim.flac", 1.5, tmp_path)
-    media.speech(work / "in" / "bystander.wav")
+    matrix_media.long_recording(work / "in" / "victim.flac", 1.5, tmp_path)
+    matrix_media.speech(work / "in" / "bystander.wav")
     runner = start(work)
     wait_for(lambda: asr_pids("work/demux/victim.wav"), what="the asr job of victim")
     time.sleep(2)
@@ -243,8 +243,8 @@ def test_14_kill_9_mid_asr_redoes_only_that_job(work, tmp_path):
 
 
 def test_15_ctrl_c_then_resume_keeps_finished_stages(work):
-    media.speech(work / "in" / "first.wav")
-    media.speech(work / "in" / "second.wav", "A second sentence, spoken later on.")
+    matrix_media.speech(work / "in" / "first.wav")
+    matrix_media.speech(work / "in" / "second.wav", "A second sentence, spoken later on.")
     runner = start(work)
     # A subtitles job has started: that film's transcript is finished and recorded.
     wait_for(lambda: any((work / "logs" / "subtitles").glob("*.log")), what="a finished transcript")
@@ -260,7 +260,7 @@ def test_15_ctrl_c_then_resume_keeps_finished_stages(work):
 
 
 def test_16_second_concurrent_run_refuses_cleanly(work, tmp_path):
-    media.long_recording(work / "in" / "film.flac", 3, tmp_path)
+    matrix_media.long_recording(work / "in" / "film.flac", 3, tmp_path)
     first = start(work)
     wait_for(lambda: asr_pids("work/demux/film.wav"), what="the first run's asr job")
     code, output = run(work)
@@ -271,7 +271,7 @@ def test_16_second_concurrent_run_refuses_cleanly(work, tmp_path):
 
 # 17-18: the file system fails ------------------------------------------------------------
 def test_17_read_only_output_folder(work):
-    media.speech(work / "in" / "a.wav")
+    matrix_media.speech(work / "in" / "a.wav")
     mount_tmpfs(work / "out", "ro,size=1m")
     try:
         code, output = run(work)
@@ -316,8 +316,8 @@ def test_18_disk_full_keeps_no_truncated_artifact(work):
 
 # 19-20: batches and replaced input -----------------------------------------------------
 def test_19_one_bad_file_does_not_stop_the_batch(work):
-    media.speech(work / "in" / "good1.wav")
-    media.speech(work / "in" / "good2.mp4", "Another good clip.")
+    matrix_media.speech(work / "in" / "good1.wav")
+    matrix_media.speech(work / "in" / "good2.mp4", "Another good clip.")
     (work / "in" / "bad.mp4").write_text("not a film")
     code, output = run(work)
     assert code != 0
@@ -327,10 +327,10 @@ def test_19_one_bad_file_does_not_stop_the_batch(work):
 
 
 def test_20_replaced_input_rebuilds_even_with_an_older_date(work):
-    film = media.speech(work / "in" / "film.wav", "The first version of this film.")
+    film = matrix_media.speech(work / "in" / "film.wav", "The first version of this film.")
     snakemake(work)
     before = (work / "out" / "film.en.srt").read_text()
-    media.speech(film, "Completely different words arrive in the replacement.")
+    matrix_media.speech(film, "Completely different words arrive in the replacement.")
     os.utime(film, (1_000_000_000, 1_000_000_000))  # older than every artifact
     assert planned_jobs(work).get("demux_audio") == 1
     snakemake(work)

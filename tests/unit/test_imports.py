@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
+from pathlib import Path
 
 from conftest import PROJECT
 
@@ -51,3 +53,30 @@ def test_no_module_is_imported_by_the_old_generic_name():
 def test_the_package_is_where_the_stages_and_the_code_digest_find_it():
     package = PROJECT / "scripts" / "subtitles_workflow"
     assert (package / "__init__.py").is_file() and not (PROJECT / "scripts" / "common").exists()
+
+
+def test_modules_on_the_tests_path_have_names_of_their_own():
+    """scripts/, bench/ and every tests/ folder are on one sys.path under pytest: two modules of
+    one name there (bench/media.py and tests/reliability/media.py once) load whichever comes
+    first, and a name the standard library or an installed package uses would shadow it."""
+    owners = {}
+    for folder in module_folders():
+        for path in folder.glob("*.py"):
+            if path.name != "conftest.py":
+                owners.setdefault(path.stem, []).append(str(path.relative_to(PROJECT)))
+    assert {name: paths for name, paths in owners.items() if len(paths) > 1} == {}
+    shadowing = sorted(name for name in owners if name in sys.stdlib_module_names or installed_elsewhere(name))
+    assert shadowing == [], shadowing
+
+
+def module_folders() -> list[Path]:
+    """The project's folders of modules on pytest's sys.path (pytest.ini, and each test's folder)."""
+    tests = {path.parent for path in (PROJECT / "tests").rglob("*.py")}
+    return sorted({PROJECT, PROJECT / "scripts", PROJECT / "bench", *tests})
+
+
+def installed_elsewhere(name: str) -> bool:
+    """Whether something other than the project's own folders (a site-packages) has `name`."""
+    own = {folder.resolve() for folder in module_folders()}
+    others = [Path(entry) for entry in sys.path if entry and Path(entry).resolve() not in own]
+    return any((entry / name).is_dir() or (entry / f"{name}.py").is_file() for entry in others)
