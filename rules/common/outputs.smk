@@ -32,8 +32,8 @@ def burn_in_language(name):
 
 # The paths in out/ that the rules write, as their output patterns and wildcard constraints
 # give them. unknown_target's wildcard leaves these out, so Snakemake never makes it a
-# candidate job beside the rule that writes one (with 1000 films: 2000 jobs more in every
-# plan, each with its input function, only for the rule order to drop them).
+# candidate job beside the one that writes a path (2000 jobs more in the plan of 1000 films,
+# each with its input function, only for the rule order to drop them).
 WRITTEN_ARTIFACTS = (
     rf"{TREE_PATTERN}[^/]+\.[a-z]{{2,3}}\.(?:srt|vtt|ass)"  # subtitles_render
     r"|[^/]+\.(?:mkv|mp4)"  # mux_video, and subtitles_burn's <name>.<lang>.burned.mp4
