@@ -19,11 +19,11 @@ import subprocess
 from pathlib import Path
 
 import benchmark
+import generated_media
 import machine
 import measured
-import generated_media
 import timing
-from project import VENVS
+from project import make_outputs, private_envs  # shared with the tests
 
 TARGET_RATIO = 1.6  # x the 4-rule chain floor, no-op and -n each
 FIRST_PLAN_TARGET_S = 15.0  # the first `snakemake -n` over the new catalogue (full mode)
@@ -80,43 +80,7 @@ def stub_film() -> Path:
     return generated_media.cached("stub.mp4", {"v": 1}, make)
 
 
-def private_envs(root: Path) -> dict[str, str]:
-    """venv_dir / model_dir for a catalogue that never runs a job: the env folders linked,
-    the env stamps copied (mtime kept), an empty model folder and manifest. `--touch` then touches only
-    files inside the tree, never this checkout's envs or models."""
-    venvs, models = root / "venvs", root / "models"
-    venvs.mkdir()
-    for entry in sorted(VENVS.iterdir()):
-        if entry.name.endswith(".env.json"):
-            shutil.copy2(entry, venvs / entry.name)
-        elif entry.is_dir():
-            (venvs / entry.name).symlink_to(entry)
-    for model in ("base", "tiny.en"):
-        (models / f"faster-whisper-{model}").mkdir(parents=True)
-        (models / f"faster-whisper-{model}.json").write_text("{}\n")  # the manifest stages track
-    return {"venv_dir": str(venvs), "model_dir": str(models)}
-
-
 SEED = 2  # films built for real (in touch mode) before the catalogue is cloned from them
-
-
-def make_outputs(tree: Path, plan: str) -> int:
-    """Create (empty) every output a dry run's text `plan` lists that is missing, inside `tree`
-    only. Returns how many were created."""
-    made = 0
-    for line in plan.splitlines():
-        match = re.match(r"^\s+output: (.*)$", line)
-        if not match:
-            continue
-        for name in match[1].split(", "):
-            path = (tree / name).resolve()
-            if tree.resolve() not in path.parents:
-                raise SystemExit(f"error: {tree} would need {name}, outside the benchmark tree; refusing")
-            if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.touch()
-                made += 1
-    return made
 
 
 def up_to_date(tree: Path, extra: list[str], add_inputs, films: int) -> float:

@@ -114,6 +114,53 @@ def planned_jobs(workdir: Path, *targets: str, env: dict[str, str] | None = None
     return job_counts(done.stdout + done.stderr)
 
 
+def private_envs(root: Path) -> dict[str, str]:
+    """venv_dir / model_dir (copy_project overrides) for a copy whose jobs never really run:
+    this checkout's env folders linked, their stamps copied (mtime kept), an empty folder and
+    manifest per model. `--touch` then touches only files under `root`, never this checkout's
+    envs or models."""
+    venvs, models = root / "venvs", root / "models"
+    venvs.mkdir()
+    for entry in sorted(VENVS.iterdir()):
+        if entry.name.endswith(".env.json"):
+            shutil.copy2(entry, venvs / entry.name)
+        elif entry.is_dir():
+            (venvs / entry.name).symlink_to(entry)
+    for model in ("base", "tiny.en"):
+        (models / f"faster-whisper-{model}").mkdir(parents=True)
+        (models / f"faster-whisper-{model}.json").write_text("{}\n")  # the manifest stages track
+    return {"venv_dir": str(venvs), "model_dir": str(models)}
+
+
+def make_outputs(tree: Path, plan: str) -> int:
+    """Create (empty) every output a dry run's text `plan` lists that is missing, inside `tree`
+    only. Returns how many were created."""
+    made = 0
+    for line in plan.splitlines():
+        match = re.match(r"^\s+output: (.*)$", line)
+        if not match:
+            continue
+        for name in match[1].split(", "):
+            path = (tree / name).resolve()
+            if tree.resolve() not in path.parents:
+                raise SystemExit(f"error: {tree} would need {name}, outside the copy; refusing")
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.touch()
+                made += 1
+    return made
+
+
+def touch_build(workdir: Path) -> None:
+    """What a full build leaves, without running a stage (a copy made with private_envs): every
+    planned output created empty, then `snakemake --touch --forceall` dates them in DAG order
+    and Snakemake records their metadata (params, code, input checksums) as after real jobs."""
+    plan = snakemake(workdir, "-n")
+    if not make_outputs(workdir, plan.stdout + plan.stderr):
+        raise AssertionError(f"{workdir}: the dry run planned no outputs:\n{(plan.stdout + plan.stderr)[-3000:]}")
+    snakemake(workdir, "--touch", "--forceall")
+
+
 def schema_defaults(section: str) -> dict[str, Any]:
     """The defaults config/schemas/config.schema.yaml gives one config section's keys: what
     Snakemake's validate fills in, for tests and benchmarks that call stage code directly

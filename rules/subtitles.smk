@@ -18,9 +18,11 @@ rule subtitles_render:
     params:
         **variant_stage_params("subtitles"),
         style=get_subtitle_style,
+        # the film, for its frame rate (video only), and its content identity
+        picture=get_picture_source,
     shell:
         "{params.python} {params.code:q} --transcript {input.transcript:q} --output {output.subtitles:q}"
-        " --format {wildcards.fmt} --style {params.style:q}"
+        " --format {wildcards.fmt} --style {params.style:q} --film {params.picture[film]:q}"
         " --qc {output.qc:q} --speakers {input.speakers:q} --shots {input.shots:q}"
         " {params.debug} > {log:q} 2>&1"
 

@@ -1,7 +1,7 @@
 # Targets outside the artifact contract (out/<name>.<lang>.txt, out/<name>.avi, ...) get one
 # line saying what out/ holds, instead of Snakemake's "No rule to produce". This rule matches
-# any path in out/ and ranks below every rule that writes there, so it is only tried when
-# none of them matches; it never runs.
+# any path in out/ but those the rules write (UNKNOWN_TARGET, common/outputs.smk), and ranks
+# below every rule that writes there; it never runs.
 
 
 rule unknown_target:
@@ -12,7 +12,7 @@ rule unknown_target:
     log:
         "logs/unknown_target/{target}.log",
     wildcard_constraints:
-        target=".+",
+        target=UNKNOWN_TARGET,
     localrule: True
     run:
         fail(f"{output[0]}: no rule writes this file")

@@ -20,7 +20,7 @@ from typing import Any
 import regex
 
 from subtitles_workflow.function_words import FunctionWords, for_language
-from subtitles_workflow.io import StageError, read_json, run_cli, setup_logging, write_json_atomic, write_text_atomic
+from subtitles_workflow.io import StageError, read_json, run_cli, run_tool, setup_logging, write_json_atomic, write_text_atomic
 from subtitles_workflow.punctuation import CLAUSE_END, SENTENCE_END
 from subtitles_workflow.transcript import SCHEMA, TRANSLATION_SCHEMA, read_transcript
 from subtitles_workflow.writing_systems import in_expected_script
@@ -55,7 +55,8 @@ class Loop:
 @dataclass
 class Style:
     """The subtitles config block (config/schemas/config.schema.yaml describes each field and
-    holds its default), with max_cps and fps resolved for one film and language by the rule."""
+    holds its default), with max_cps resolved for one language by the rule and fps for one
+    film by main() (the film's own frame rate, else the configured one)."""
 
     max_lines: int
     max_line_chars: int
@@ -779,6 +780,24 @@ def render(cues: list[Cue], fmt: str, ass_style: AssStyle | None) -> str:
 FORMATS = ("srt", "vtt", "ass")
 
 
+def film_frame_rate(film: Path) -> float | None:
+    """The nominal frame rate (r_frame_rate) of the film's first video stream, cover art not
+    counting (ffprobe's "V"), to 3 decimals; None when it has no such stream or no rate.
+    Frame-based gaps follow the timebase, not the measured average rate."""
+    cmd = [
+        "ffprobe", "-v", "error", "-select_streams", "V:0",
+        "-show_entries", "stream=r_frame_rate", "-of", "json", "--", str(film),
+    ]  # fmt: skip
+    done = run_tool(cmd, f"{film}: not readable for its frame rate", "check the file is complete and readable")
+    streams = json.loads(done.stdout or "{}").get("streams", [])
+    num, _, den = (streams[0].get("r_frame_rate", "0/0") if streams else "0/0").partition("/")
+    try:
+        fps = float(num) / float(den)
+    except (ValueError, ZeroDivisionError):
+        return None
+    return round(fps, 3) if fps > 0 else None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transcript", type=Path, required=True, help="word-level JSON (asr or translate)")
@@ -790,6 +809,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--speakers", type=Path, nargs="?", help="speaker turns JSON from the diarize stage")
     # nargs="?" too: the flag comes with no value for audio-only films or with the shots stage off.
     parser.add_argument("--shots", type=Path, nargs="?", help="shot cuts JSON from the shots stage")
+    # nargs="?" too: no value for audio-only films, which keep the style's (configured) fps.
+    parser.add_argument("--film", type=Path, nargs="?", help="the film, whose frame rate replaces the style's fps")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
@@ -797,6 +818,8 @@ def main(argv: list[str] | None = None) -> None:
     style_fields = json.loads(args.style)
     # only .ass renders get the ass_style block (restyling ASS re-renders no SRT)
     ass_style = AssStyle(**style_fields.pop("ass")) if args.format == "ass" else None
+    if args.film:
+        style_fields["fps"] = film_frame_rate(args.film) or style_fields["fps"]
     style = Style(**style_fields)
     turns = read_json(args.speakers, "speaker turns")["turns"] if args.speakers else None
     cuts = read_json(args.shots, "shot cuts")["cuts"] if args.shots else None

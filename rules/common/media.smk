@@ -1,6 +1,7 @@
 # The films: what in/ holds, the media sheet's per-film settings, and each film's probe (video
-# or not, frame rate, content fingerprint), cached. Reading these three is all the workflow
-# does while it is parsed besides reading config. Functions and constants only.
+# or not, content fingerprint), cached. Reading these three is all the workflow does while it
+# is parsed besides reading config. The frame rate is not planned: the subtitles job reads it
+# from the film (scripts/subtitles.py). Functions and constants only.
 
 import csv
 import hashlib
@@ -109,7 +110,7 @@ def film_path(name):
 # ------------------------------------------------------------------------- media probing
 PROBE_CACHE = WORK_DIR / "media-probe.json"
 # What a broken link is probed as (its demux job reports it).
-UNREADABLE_FILM = {"video": False, "fps": None, "fingerprint": None}
+UNREADABLE_FILM = {"video": False, "fingerprint": None}
 
 
 def read_probe_cache():
@@ -122,11 +123,11 @@ def read_probe_cache():
 def probe_key(path):
     """A film's cache key: a replaced or edited film gets a new one (size or mtime)."""
     stat = path.stat()
-    return f"v4|{path}|{stat.st_size}|{stat.st_mtime_ns}"
+    return f"v5|{path}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
 def probe_media(paths):
-    """{path: {"video", "fps", "fingerprint"}} per film, cached by path, size and mtime so that
+    """{path: {"video", "fingerprint"}} per film, cached by path, size and mtime so that
     a no-op run over a large catalogue reads and probes nothing."""
     cache = read_probe_cache()
     keys = {path: probe_key(path) for path in paths if path.exists()}
@@ -143,37 +144,40 @@ def probe_media(paths):
     }
 
 
-# Films whose headers one ffmpeg process reads. ffprobe takes one file, and its start-up
-# (~0.1 s of CPU loading its libraries) is nearly all a probe costs: 1000 new films took
-# 100 s one ffprobe each; a batch costs about one start-up.
-PROBE_BATCH = 100
+# The most films whose headers one ffmpeg process reads. ffprobe takes one file, and its
+# start-up (~0.1 s of CPU loading its libraries) is nearly all a probe costs: 1000 new films
+# took 100 s one ffprobe each; a batch costs about one start-up. ffmpeg holds every input of
+# a batch open: this stays well under the usual limit of 1024 open files.
+PROBE_BATCH = 250
 
 
 def probe_films(paths):
-    """The cache entries of new films: videos probed in batches, one ffmpeg per core."""
+    """The cache entries of new films: videos probed in batches, one ffmpeg per core, the
+    films shared out evenly (1000 films on 2 cores: 4 start-ups, not 10)."""
     videos = [path for path in paths if path.suffix[1:].lower() in VIDEO_EXTENSIONS]
-    batches = [videos[i : i + PROBE_BATCH] for i in range(0, len(videos), PROBE_BATCH)]
-    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+    cores = os.cpu_count() or 1
+    size = max(1, min(PROBE_BATCH, -(-len(videos) // cores)))
+    batches = [videos[i : i + size] for i in range(0, len(videos), size)]
+    with ThreadPoolExecutor(max_workers=cores) as pool:
         probed = [facts for batch in pool.map(probe_videos, batches) for facts in batch]
     video_facts = dict(zip(videos, probed))
-    audio_only = {"video": False, "fps": None}
     return [
-        {**video_facts.get(path, audio_only), "fingerprint": fingerprint(path)}
+        {"video": video_facts.get(path, False), "fingerprint": fingerprint(path)}
         for path in paths
     ]
 
 
 def probe_videos(paths):
-    """probe_video() of each path, from ffmpeg's header dump of all of them at once. ffmpeg
+    """has_video() of each path, from ffmpeg's header dump of all of them at once. ffmpeg
     stops at the first file it cannot open; that one is probed alone, the rest in a new batch.
     """
     facts = []
     while len(facts) < len(paths):
         rest = paths[len(facts) :]
         dumped = ffmpeg_stream_dump(rest)
-        facts += [video_from_dump(streams, path) for streams, path in zip(dumped, rest)]
+        facts += [video_in_dump(streams) for streams in dumped]
         if len(dumped) < len(rest):
-            facts.append(probe_video(rest[len(dumped)]))
+            facts.append(has_video(rest[len(dumped)]))
     return facts
 
 
@@ -192,21 +196,9 @@ def ffmpeg_stream_dump(paths):
     return streams
 
 
-def video_from_dump(streams, path):
-    """What probe_video() says of a film, from its video streams in ffmpeg's dump. The frame
-    rate there (tbr) is the stream's r_frame_rate, shown whole ("25", "90k") or rounded to two
-    decimals ("23.98"); a rounded one is asked of ffprobe, for the exact value."""
-    for stream in streams:
-        if "(attached pic)" in stream:
-            continue
-        rate = re.search(r"([\d.]+)(k?) tbr", stream)
-        if rate is None:
-            return {"video": True, "fps": None}
-        if "." in rate[1]:
-            return probe_video(path)
-        fps = float(rate[1]) * (1000 if rate[2] else 1)
-        return {"video": True, "fps": round(fps, 3) if fps else None}
-    return {"video": False, "fps": None}
+def video_in_dump(streams):
+    """What has_video() says of a film, from its video streams in ffmpeg's dump."""
+    return any("(attached pic)" not in stream for stream in streams)
 
 
 def fingerprint(path, chunk=1 << 20):
@@ -221,10 +213,9 @@ def fingerprint(path, chunk=1 << 20):
     return digest.hexdigest()[:16]
 
 
-def probe_video(path):
-    """The first real video stream (cover art does not count) and its frame rate. Unreadable
-    files count as video so that demux, not DAG building, reports them with a clear error.
-    """
+def has_video(path):
+    """Whether the film has a real video stream (cover art does not count). Unreadable files
+    count as video so that demux, not DAG building, reports them with a clear error."""
     cmd = [
         "ffprobe",
         "-v",
@@ -237,17 +228,12 @@ def probe_video(path):
     ]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
-        return {"video": True, "fps": None}
-    for stream in json.loads(done.stdout or "{}").get("streams", []):
-        if stream.get("codec_type") != "video":
-            continue
-        if (stream.get("disposition") or {}).get("attached_pic"):
-            continue
-        # The nominal rate: frame-based gaps follow the timebase, not the measured average.
-        num, _, den = stream.get("r_frame_rate", "0/0").partition("/")
-        fps = float(num) / float(den) if den and float(den) else None
-        return {"video": True, "fps": round(fps, 3) if fps else None}
-    return {"video": False, "fps": None}
+        return True
+    return any(
+        stream.get("codec_type") == "video"
+        and not (stream.get("disposition") or {}).get("attached_pic")
+        for stream in json.loads(done.stdout or "{}").get("streams", [])
+    )
 
 
 check_writable([Path("out"), WORK_DIR, Path("logs")])
@@ -286,6 +272,16 @@ def get_shots_source(wildcards):
     """The film and its content identity, one plain param (a replaced film re-runs shots)."""
     film = str(film_path(wildcards.name))
     return {"film": film, "fingerprint": MEDIA_PROBE[film]["fingerprint"]}
+
+
+def get_picture_source(wildcards):
+    """The film whose frame rate the subtitles job counts frame-based gaps in ("" for an
+    audio-only film: the configured fps) and its content fingerprint, one plain param. The
+    job reads the rate, the plan does not: this fingerprint is what re-renders the subtitles
+    of a film replaced by one of another rate, even when demux makes the same audio."""
+    film = str(film_path(wildcards.name))
+    facts = MEDIA_PROBE[film]
+    return {"film": film if facts["video"] else "", "fingerprint": facts["fingerprint"]}
 
 
 def get_shot_cuts(wildcards):

@@ -132,13 +132,13 @@ TRANSLATION_OPTIONS = by_tree(translation_options(), get_translation_options)
 
 def get_subtitle_style(wildcards):
     """The subtitle rules for this film, language and format as one JSON string (a plain,
-    hashed param): the language's reading speed, the film's real frame rate when it has one,
-    and for .ass only the ASS styling (so restyling ASS does not re-render SRT)."""
+    hashed param): the language's reading speed, and for .ass only the ASS styling (so
+    restyling ASS does not re-render SRT). Its fps is the configured one; the job replaces it
+    with the film's own frame rate when the film has a picture (get_picture_source)."""
     cfg = config_for(wildcards)
     style = dict(cfg["subtitles"])
     cps = style.pop("max_cps")
     style["max_cps"] = cps.get(wildcards.lang, cps["default"])
-    style["fps"] = MEDIA_PROBE[str(film_path(wildcards.name))]["fps"] or style["fps"]
     if wildcards.fmt == "ass":
         style["ass"] = cfg["ass_style"]
     return json.dumps(style, sort_keys=True)

@@ -1,33 +1,32 @@
 """The media probe behind the plan (rules/common/media.smk): films are described in batches by
 one ffmpeg process; what it records must be what ffprobe says of each film alone (video or not,
-cover art not counting, the exact r_frame_rate), bad files included."""
+cover art not counting), bad files included. The frame rate is not planned: the subtitles job
+reads it from the film, and a film replaced by one of another rate still re-renders."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 
 import pytest
 
-from conftest import copy_project, fixture, requires_fixtures, snakemake
+from bench.project import private_envs, touch_build
+from conftest import copy_project, fixture, planned_jobs, requires_fixtures, snakemake
 
 pytestmark = [requires_fixtures]
 
 
-def ffprobe_facts(path) -> dict:
-    """What the workflow recorded before batches: one ffprobe per film."""
+def ffprobe_video(path) -> bool:
+    """What the workflow recorded before batches, one ffprobe per film: a real video stream
+    (unreadable files count as video, for demux to report)."""
     cmd = ["ffprobe", "-v", "error", "-print_format", "json", "-show_streams", "--", str(path)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
-        return {"video": True, "fps": None}
-    for stream in json.loads(done.stdout or "{}").get("streams", []):
-        if stream.get("codec_type") != "video" or (stream.get("disposition") or {}).get("attached_pic"):
-            continue
-        num, _, den = stream.get("r_frame_rate", "0/0").partition("/")
-        fps = float(num) / float(den) if den and float(den) else None
-        return {"video": True, "fps": round(fps, 3) if fps else None}
-    return {"video": False, "fps": None}
+        return True
+    streams = json.loads(done.stdout or "{}").get("streams", [])
+    return any(s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic") for s in streams)
 
 
 def ffmpeg(*args: str) -> None:
@@ -61,7 +60,59 @@ def test_the_batched_probe_says_what_ffprobe_says_of_each_film(project):
     assert sorted(recorded) == [f"in/{film.name}" for film in films]
     for film in films:
         facts = recorded[f"in/{film.name}"]
-        expected = ffprobe_facts(film) if film.suffix != ".flac" else {"video": False, "fps": None}
-        assert {"video": facts["video"], "fps": facts["fps"]} == expected, film.name
-    assert recorded["in/ntsc.mp4"]["fps"] == 23.976 and recorded["in/cover_art.mp4"]["video"] is False
-    assert recorded["in/broken.mp4"] == {**recorded["in/broken.mp4"], "video": True, "fps": None}
+        assert sorted(facts) == ["fingerprint", "video"], film.name
+        assert facts["video"] is (ffprobe_video(film) if film.suffix != ".flac" else False), film.name
+    assert recorded["in/ntsc.mp4"]["video"] is True and recorded["in/cover_art.mp4"]["video"] is False
+    assert recorded["in/broken.mp4"]["video"] is True
+
+
+def test_the_plan_runs_no_ffprobe_for_a_film_ffmpeg_reads(project, tmp_path, monkeypatch):
+    """ntsc.mp4's rate (24000/1001) shows rounded in ffmpeg's dump: it used to be asked of
+    ffprobe, one process per such film. Only files ffmpeg cannot open still are."""
+    calls = tmp_path / "ffprobe-calls"
+    wrapper = tmp_path / "bin" / "ffprobe"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {calls}\nexec {shutil.which("ffprobe")} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{wrapper.parent}{os.pathsep}{os.environ['PATH']}")
+    (project / "work" / "media-probe.json").unlink(missing_ok=True)
+    snakemake(project, "-n")
+    probed = {line.rsplit("/", 1)[-1] for line in calls.read_text().splitlines()} if calls.exists() else set()
+    assert probed <= {"broken.mp4", "empty.webm"}
+
+
+def make_film(path, rate: str) -> None:
+    """1 s of test picture at `rate` with the same tone every time (so the audio is the same)."""
+    tone = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000:duration=1"]
+    ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=64x36:rate={rate}", *tone, "-t", "1", "-c:v", "libx264",
+           "-preset", "ultrafast", "-c:a", "pcm_s16le", str(path))  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One film at 25 fps, every job recorded as done (touch mode: no stage runs)."""
+    root = tmp_path_factory.mktemp("rate")
+    work = copy_project(root / "project", **private_envs(root))
+    make_film(work / "in" / "clip.mov", "25")
+    touch_build(work)
+    assert planned_jobs(work) == {}
+    return work
+
+
+def test_touching_the_film_reruns_nothing(built):
+    os.utime(built / "in" / "clip.mov")
+    assert planned_jobs(built) == {}
+
+
+def test_a_film_replaced_by_another_frame_rate_rerenders_its_subtitles(built):
+    """The rate is read by the subtitles job, not planned: the film's fingerprint in that job's
+    params is what re-runs it, even once demux has made the same audio again (an interrupted
+    run) and nothing between them is stale."""
+    film = built / "in" / "clip.mov"
+    make_film(film, "24000/1001")
+    os.utime(film, (1_000_000_000, 1_000_000_000))  # older than every artifact
+    assert planned_jobs(built).get("demux_audio") == 1
+    snakemake(built, "--touch", "work/demux/clip.wav")  # demux again: the same audio
+    jobs = planned_jobs(built)
+    assert "demux_audio" not in jobs and "asr_transcribe" not in jobs, jobs
+    assert jobs.get("subtitles_render", 0) >= 1, jobs

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import pysrt
@@ -15,7 +17,9 @@ from subtitles import (
     Word,
     build_cues,
     build_subtitles,
+    film_frame_rate,
     graphemes,
+    main,
     quality_report,
     render_ass,
     render_srt,
@@ -24,6 +28,7 @@ from subtitles import (
     split_lines,
     time_cues,
 )
+from subtitles_workflow.transcript import SCHEMA
 
 ASS_STYLE = AssStyle(**schema_defaults("ass_style"))
 STYLE = Style(**subtitle_style())
@@ -374,3 +379,30 @@ def test_punctuation_alone_is_never_a_cue():
     words = [Word(",", 0.0, 0.98), Word("Hello", 9.0, 9.4), Word("there", 9.4, 9.8), Word("...", 9.8, 9.9)]
     cues = build_cues(transcript_of(words), STYLE)
     assert [c.text for c in cues] == ["Hello there..."]
+
+
+def test_the_films_own_frame_rate_sets_the_frame_based_gaps(tmp_path):
+    """The rule passes the film (video only) and the configured fps; the job reads the film's
+    nominal rate, cover art not counting, and keeps the configured fps where there is none."""
+
+    def ffmpeg(*args) -> Path:
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True)
+        return Path(args[-1])
+
+    tone = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000:duration=1"]
+    ntsc = ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x36:rate=24000/1001", "-t", "1", str(tmp_path / "ntsc.mkv"))
+    cover = ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x64:rate=1", "-frames:v", "1", str(tmp_path / "cover.png"))
+    tagged = ffmpeg(*tone, "-i", str(cover), "-map", "0:a", "-map", "1:v", "-c:v", "png", "-disposition:v",
+                    "attached_pic", str(tmp_path / "tagged.mp4"))  # fmt: skip
+    assert film_frame_rate(ntsc) == 23.976
+    assert film_frame_rate(tagged) is None
+
+    transcript = tmp_path / "t.json"
+    words = [{"word": "Hi.", "start": 0.0, "end": 0.5}]
+    transcript.write_text(json.dumps({"schema": SCHEMA, "segments": [{"text": "Hi.", "words": words}]}))
+    for film, fps in ((ntsc, 23.976), (tagged, 24), (None, 24)):
+        qc = tmp_path / "qc.json"
+        film_args = ["--film", str(film)] if film else ["--film"]
+        main(["--transcript", str(transcript), "--output", str(tmp_path / "t.srt"), "--format", "srt",
+              "--style", json.dumps(subtitle_style(fps=24)), "--qc", str(qc), *film_args])  # fmt: skip
+        assert json.loads(qc.read_text())["limits"]["fps"] == fps, film
