@@ -17,12 +17,11 @@ rule subtitles_render:
         "../envs/subtitles.yaml"
     params:
         **variant_stage_params("subtitles"),
-        style=get_subtitle_style,
-        # the film, for its frame rate (video only), and its content identity
-        picture=get_picture_source,
+        # the style, and the film (for its frame rate, video only) with its content identity
+        render=get_subtitle_render,
     shell:
         "{params.python} {params.code:q} --transcript {input.transcript:q} --output {output.subtitles:q}"
-        " --format {wildcards.fmt} --style {params.style:q} --film {params.picture[film]:q}"
+        " --format {wildcards.fmt} --style {params.render[style]:q} --film {params.render[film]:q}"
         " --qc {output.qc:q} --speakers {input.speakers:q} --shots {input.shots:q}"
         " {params.debug} > {log:q} 2>&1"
 

@@ -274,12 +274,12 @@ def get_shots_source(wildcards):
     return {"film": film, "fingerprint": MEDIA_PROBE[film]["fingerprint"]}
 
 
-def get_picture_source(wildcards):
-    """The film whose frame rate the subtitles job counts frame-based gaps in ("" for an
-    audio-only film: the configured fps) and its content fingerprint, one plain param. The
-    job reads the rate, the plan does not: this fingerprint is what re-renders the subtitles
-    of a film replaced by one of another rate, even when demux makes the same audio."""
-    film = str(film_path(wildcards.name))
+def picture_source(name):
+    """The film whose frame rate a subtitles job counts frame-based gaps in ("" for an
+    audio-only film: the configured fps) and its content fingerprint. The job reads the rate,
+    the plan does not: the fingerprint is what re-renders the subtitles of a film replaced by
+    one of another rate, even when demux makes the same audio."""
+    film = str(film_path(name))
     facts = MEDIA_PROBE[film]
     return {"film": film if facts["video"] else "", "fingerprint": facts["fingerprint"]}
 
