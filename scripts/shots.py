@@ -7,11 +7,11 @@ however long the film is; scdet was chosen over PySceneDetect for speed (README,
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from pathlib import Path
 
 from subtitles_workflow.io import StageError, run_cli, run_tool, setup_logging, write_json_atomic
+from subtitles_workflow.picture import frames_per_second, picture_rate
 
 # scdet logs each cut at info level: "lavfi.scd.score: 85.541, lavfi.scd.time: 5.08842".
 CUT_LINE = re.compile(r"lavfi\.scd\.time:\s*([0-9.]+)")
@@ -24,18 +24,13 @@ def parse_cuts(ffmpeg_log: str) -> list[float]:
 
 def video_fps(film: Path) -> float:
     """The first video stream's nominal frame rate (what frame-based snapping counts in)."""
-    cmd = [
-        "ffprobe", "-v", "error", "-select_streams", "V:0",
-        "-show_entries", "stream=r_frame_rate", "-of", "json", "--", str(film),
-    ]  # fmt: skip
-    done = run_tool(cmd, f"{film}: not readable as video", "check the file is complete and a supported format")
-    streams = json.loads(done.stdout or "{}").get("streams", [])
-    if not streams:
+    rate = picture_rate(film, f"{film}: not readable as video", "check the file is complete and a supported format")
+    if rate is None:
         raise StageError(f"{film}: has no video stream; shot cuts need a picture")
-    num, _, den = streams[0].get("r_frame_rate", "0/1").partition("/")
-    if not den or float(den) == 0 or float(num) == 0:
-        raise StageError(f"{film}: video stream has no frame rate ({streams[0].get('r_frame_rate')})")
-    return round(float(num) / float(den), 3)
+    fps = frames_per_second(rate)
+    if fps is None:
+        raise StageError(f"{film}: video stream has no frame rate ({rate})")
+    return fps
 
 
 def detect_cuts(film: Path, threshold: float, threads: int = 0) -> list[float]:

@@ -20,7 +20,8 @@ from typing import Any
 import regex
 
 from subtitles_workflow.function_words import FunctionWords, for_language
-from subtitles_workflow.io import StageError, read_json, run_cli, run_tool, setup_logging, write_json_atomic, write_text_atomic
+from subtitles_workflow.io import StageError, read_json, run_cli, setup_logging, write_json_atomic, write_text_atomic
+from subtitles_workflow.picture import frames_per_second, picture_rate
 from subtitles_workflow.punctuation import CLAUSE_END, SENTENCE_END
 from subtitles_workflow.transcript import SCHEMA, TRANSLATION_SCHEMA, read_transcript
 from subtitles_workflow.writing_systems import in_expected_script
@@ -781,21 +782,9 @@ FORMATS = ("srt", "vtt", "ass")
 
 
 def film_frame_rate(film: Path) -> float | None:
-    """The nominal frame rate (r_frame_rate) of the film's first video stream, cover art not
-    counting (ffprobe's "V"), to 3 decimals; None when it has no such stream or no rate.
-    Frame-based gaps follow the timebase, not the measured average rate."""
-    cmd = [
-        "ffprobe", "-v", "error", "-select_streams", "V:0",
-        "-show_entries", "stream=r_frame_rate", "-of", "json", "--", str(film),
-    ]  # fmt: skip
-    done = run_tool(cmd, f"{film}: not readable for its frame rate", "check the file is complete and readable")
-    streams = json.loads(done.stdout or "{}").get("streams", [])
-    num, _, den = (streams[0].get("r_frame_rate", "0/0") if streams else "0/0").partition("/")
-    try:
-        fps = float(num) / float(den)
-    except (ValueError, ZeroDivisionError):
-        return None
-    return round(fps, 3) if fps > 0 else None
+    """The film's nominal frame rate, to 3 decimals; None when it has no picture or no rate."""
+    rate = picture_rate(film, f"{film}: not readable for its frame rate", "check the file is complete and readable")
+    return frames_per_second(rate)
 
 
 def main(argv: list[str] | None = None) -> None:

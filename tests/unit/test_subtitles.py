@@ -406,3 +406,10 @@ def test_the_films_own_frame_rate_sets_the_frame_based_gaps(tmp_path):
         main(["--transcript", str(transcript), "--output", str(tmp_path / "t.srt"), "--format", "srt",
               "--style", json.dumps(subtitle_style(fps=24)), "--qc", str(qc), *film_args])  # fmt: skip
         assert json.loads(qc.read_text())["limits"]["fps"] == fps, film
+
+
+def test_frame_rates_are_read_as_ffprobe_writes_them():
+    from subtitles_workflow.picture import frames_per_second
+
+    assert frames_per_second("24000/1001") == 23.976 and frames_per_second("25/1") == 25.0
+    assert [frames_per_second(rate) for rate in (None, "0/0", "25/0", "n/a")] == [None] * 4
