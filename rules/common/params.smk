@@ -142,4 +142,7 @@ def get_subtitle_render(wildcards):
     style["max_cps"] = cps.get(wildcards.lang, cps["default"])
     if wildcards.fmt == "ass":
         style["ass"] = cfg["ass_style"]
-    return {"style": json.dumps(style, sort_keys=True), **picture_source(wildcards.name)}
+    return {
+        "style": json.dumps(style, sort_keys=True),
+        **picture_source(wildcards.name),
+    }
