@@ -30,23 +30,25 @@ def burn_in_language(name):
     return get_source_language(name) if language == "source" else language
 
 
-# The paths in out/ that the rules write, as their output patterns and wildcard constraints
-# give them. unknown_target's wildcard leaves these out, so Snakemake never makes it a
-# candidate job beside the one that writes a path (2000 jobs more in the plan of 1000 films,
-# each with its input function, only for the rule order to drop them).
-WRITTEN_ARTIFACTS = (
-    rf"{TREE_PATTERN}[^/]+\.[a-z]{{2,3}}\.(?:srt|vtt|ass)"  # subtitles_render
-    r"|[^/]+\.(?:mkv|mp4)"  # mux_video, and subtitles_burn's <name>.<lang>.burned.mp4
-    r"|variants/(?:compare\.(?:tsv|html)|cue_diff\.tsv)"  # compare_variants
-)
-UNKNOWN_TARGET = rf"(?!(?:{WRITTEN_ARTIFACTS})$).+"
+def artifact_paths(tree):
+    """The paths in out/ the rules write, as a regex, with `tree` the pattern of the variant
+    folder a stage's outputs may sit in."""
+    return (
+        rf"{tree}[^/]+\.[a-z]{{2,3}}\.(?:srt|vtt|ass)"  # subtitles_render
+        r"|[^/]+\.(?:mkv|mp4)"  # mux_video, and subtitles_burn's <name>.<lang>.burned.mp4
+        r"|variants/(?:compare\.(?:tsv|html)|cue_diff\.tsv)"  # compare_variants
+    )
+
+
+# unknown_target's wildcard leaves out the paths the rules write (the variants configured),
+# so Snakemake never makes it a candidate job beside the one that writes a path (2000 jobs
+# more in the plan of 1000 films, each with its input function, only for the rule order to
+# drop them).
+UNKNOWN_TARGET = rf"(?!(?:{artifact_paths(TREE_PATTERN)})$).+"
 # The paths in out/ a rule could write under some config. Snakemake plans every rule whose
 # output matches a target before it applies the rule order, so reject_target must leave these
 # alone itself (e.g. out/variants/<name>/... of a variant not configured).
-OUT_ARTIFACTS = re.compile(
-    r"[^/]+\.[a-z]{2,3}\.(srt|vtt|ass)|[^/]+\.(mkv|mp4)|[^/]+\.[a-z]{2,3}\.burned\.mp4"
-    r"|variants/[^/]+/[^/]+\.[a-z]{2,3}\.(srt|vtt|ass)|variants/(compare\.(tsv|html)|cue_diff\.tsv)"
-)
+OUT_ARTIFACTS = re.compile(artifact_paths(r"(?:variants/[^/]+/)?"))
 
 
 def reject_target(wildcards):
