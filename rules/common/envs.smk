@@ -27,6 +27,13 @@ def resolve_asr_backend(backend):
 
 
 ASR_BACKEND = resolve_asr_backend(config["asr"]["backend"])
+
+
+def asr_backend_of(cfg):
+    """The asr backend of a build whose config is `cfg` (a variant's, or the default)."""
+    return ASR_BACKEND if cfg is config else resolve_asr_backend(cfg["asr"]["backend"])
+
+
 # Which env each stage runs on; the env spec is envs/<env>.yaml.
 STAGE_ENVS = {
     "demux": "media",
@@ -156,7 +163,7 @@ def stage_env_for(stage, cfg):
     if spec:
         return Path(spec).stem
     if stage == "asr":
-        return ASR_BACKEND_ENVS[resolve_asr_backend(cfg["asr"]["backend"])]
+        return ASR_BACKEND_ENVS[asr_backend_of(cfg)]
     return STAGE_ENVS[stage]
 
 

@@ -14,24 +14,20 @@ def asr_decoding_options(cfg=None):
     from subtitles_workflow.hardware import resolve_options_here
 
     cfg = cfg or config
-    backend = (
-        ASR_BACKEND if cfg is config else resolve_asr_backend(cfg["asr"]["backend"])
-    )
     options = {
         k: v
         for k, v in cfg["asr"].items()
         if k not in ("model", "worker") + VOCABULARY_KEYS
     }
-    return resolve_options_here(options, backend)
+    return resolve_options_here(options, asr_backend_of(cfg))
 
 
 def asr_options(cfg=None):
     """ASR decoding options as one JSON string: a plain value, so changing any re-runs asr."""
     cfg = cfg or config
-    backend = (
-        ASR_BACKEND if cfg is config else resolve_asr_backend(cfg["asr"]["backend"])
+    return json.dumps(
+        {**asr_decoding_options(cfg), "backend": asr_backend_of(cfg)}, sort_keys=True
     )
-    return json.dumps({**asr_decoding_options(cfg), "backend": backend}, sort_keys=True)
 
 
 def whisper_translate_options(cfg=None):

@@ -149,9 +149,7 @@ def variant_stage_params(stage):
 
 
 def asr_script_for(wildcards):
-    return ASR_BACKEND_SCRIPTS[
-        resolve_asr_backend(config_for(wildcards)["asr"]["backend"])
-    ]
+    return ASR_BACKEND_SCRIPTS[asr_backend_of(config_for(wildcards))]
 
 
 def get_asr_code(wildcards):
