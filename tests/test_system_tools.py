@@ -1,7 +1,7 @@
 """Every program the project's code and tests start by name is installed by the project itself:
 by scripts/install-system-deps.sh (apt), by tests/cluster/start-local-slurm.sh (for tests/cluster
 only), by an env (.venvs/, built from envs/*), or it is part of every Debian system. Issue 16:
-`make test` on a fresh Debian machine died on a test that called sox, which nothing installed.
+`make test` on a fresh Debian machine died on a test that called an audio converter nothing installed.
 
 The scan is static (nothing is run) and sees:
   * Python in scripts/, tests/, bench/ and docs/, and rules/**/*.smk and the Snakefile as Snakemake compiles
@@ -448,7 +448,7 @@ def test_each_exception_is_still_needed():
 
 def test_the_shell_scan_finds_each_command_and_skips_what_is_no_program():
     script = """#!/usr/bin/env bash
-set -euo pipefail  # comment: sox
+set -euo pipefail  # comment: pgrep
 say() { echo "$*" >&2; }
 HOST=$(hostname -s) COUNT=$((1 + 2))
 items=(a b) ; [ -n "$HOST" ] || { mungekey --create 2>/dev/null || create-munge-key -f; }
@@ -474,7 +474,7 @@ import subprocess, shutil, os, sys
 def run_tool(cmd, failure):
     return subprocess.run(cmd, capture_output=True)
 probe = ["ffprobe", "-v", "error"]
-subprocess.run(["sox", "in.wav", "out.wav"], check=True)
+subprocess.run(["pgrep", "-f", "asr.py"], check=True)
 subprocess.check_output(args=("espeak-ng", "-w", "x.wav"))
 os.system("git status | tar -x")
 CHROME = shutil.which("chromium")
@@ -485,5 +485,5 @@ subprocess.run(uv + ["pip"])
 """
     tree = ast.parse(code)
     assert sorted(python_programs(tree, wrappers_of_runners([tree]))) == [
-        (5, "ffprobe"), (6, "sox"), (7, "espeak-ng"), (8, "git"), (8, "tar"), (9, "chromium"), (11, "ffmpeg"),
+        (5, "ffprobe"), (6, "pgrep"), (7, "espeak-ng"), (8, "git"), (8, "tar"), (9, "chromium"), (11, "ffmpeg"),
     ]  # fmt: skip
