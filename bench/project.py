@@ -151,14 +151,15 @@ def make_outputs(tree: Path, plan: str) -> int:
     return made
 
 
-def touch_build(workdir: Path) -> None:
+def touch_build(workdir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 1800) -> None:
     """What a full build leaves, without running a stage (a copy made with private_envs): every
     planned output created empty, then `snakemake --touch --forceall` dates them in DAG order
-    and Snakemake records their metadata (params, code, input checksums) as after real jobs."""
-    plan = snakemake(workdir, "-n")
+    and Snakemake records their metadata (params, code, input checksums) as after real jobs.
+    `args` go to both Snakemake calls (e.g. --config)."""
+    plan = snakemake(workdir, "-n", *args, env=env, timeout=timeout)
     if not make_outputs(workdir, plan.stdout + plan.stderr):
         raise AssertionError(f"{workdir}: the dry run planned no outputs:\n{(plan.stdout + plan.stderr)[-3000:]}")
-    snakemake(workdir, "--touch", "--forceall")
+    snakemake(workdir, "--touch", "--forceall", *args, env=env, timeout=timeout)
 
 
 def schema_defaults(section: str) -> dict[str, Any]:
