@@ -28,7 +28,7 @@ rule translate_whisper:
     params:
         **variant_stage_params("asr"),
         model=ASR_MODEL,
-        language=get_asr_language,
+        language=ASR_LANGUAGE,
         vocabulary=ASR_VOCABULARY,
         options=WHISPER_TRANSLATE_OPTIONS,
     shell:

@@ -17,6 +17,7 @@ import pysrt
 import pytest
 
 from conftest import copy_project, fixture, planned_jobs, requires_fixtures, snakemake, update_config
+from project import job_counts
 
 from subtitles_workflow.wer import word_error_rate
 
@@ -235,6 +236,21 @@ def test_asr_env_edit_reruns_asr_and_after_not_demux(workdir):
     snakemake(workdir)
     assert (workdir / "work" / "demux" / "jfk.wav").stat().st_mtime_ns == demuxed
     assert "six==1.16.0" in json.loads((workdir.parent / "venvs" / "asr.env.json").read_text())["packages"]
+    assert planned_jobs(workdir) == {}
+
+
+def test_a_films_own_source_language_reruns_that_film_only(workdir):
+    """With no per-film language the asr param is one constant; a media sheet switches it to
+    a lookup per film. The switch itself stales nothing; a changed language stales its film."""
+    sheet = workdir / "config" / "media.tsv"
+    sheet.write_text("name\tsource_language\njfk\ten\n")  # what config says already
+    assert planned_jobs(workdir) == {}
+    sheet.write_text("name\tsource_language\nautocut_test001\thi\n")
+    plan = snakemake(workdir, "-n", "-p", "work/asr/jfk.json", "work/asr/autocut_test001.json")
+    assert job_counts(plan.stdout + plan.stderr) == {"asr_transcribe": 1, "demux_audio": 1}
+    asr_commands = [line for line in (plan.stdout + plan.stderr).splitlines() if "--model-path" in line]
+    assert len(asr_commands) == 1 and "--language hi" in asr_commands[0]
+    sheet.unlink()
     assert planned_jobs(workdir) == {}
 
 
