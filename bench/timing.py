@@ -166,11 +166,21 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def alternate(runs: int, *steps: Callable[[], float]) -> list[list[float]]:
+def alternate(runs: int, *steps: Callable[[], float], mirrored: bool = False) -> list[list[float]]:
     """Run the steps interleaved (A B A B ...) so drift (thermal, page cache, neighbours)
-    hits all of them alike; per step, the list of its measurements."""
+    hits all of them alike; per step, the list of its measurements. `mirrored`: every other
+    round in reverse order (A B B A ...), so a step is not always the one that runs later."""
     out: list[list[float]] = [[] for _ in steps]
-    for _ in range(runs):
-        for index, step in enumerate(steps):
+    for round_number in range(runs):
+        order = list(enumerate(steps))
+        if mirrored and round_number % 2:
+            order.reverse()
+        for index, step in order:
             out[index].append(step())
     return out
+
+
+def paired_ratio(numerators: list[float], denominators: list[float]) -> float:
+    """Median of the per-round ratios of two interleaved steps: each round's pair ran
+    back to back, so a machine that is slower for minutes slows both sides of a ratio."""
+    return median([a / b for a, b in zip(numerators, denominators)])
