@@ -25,7 +25,7 @@ rule asr_transcribe:
     params:
         **variant_stage_params("asr"),
         model=ASR_MODEL,
-        language=ASR_LANGUAGE,
+        language=get_asr_language,
         vocabulary=ASR_VOCABULARY,
         options=ASR_OPTIONS,
     shell:

@@ -3,9 +3,9 @@
 
 rule mux_video:
     input:
-        # media: the film; tracks: its subtitle files, the spoken language first
-        unpack(get_mux_inputs),
         **stage_inputs("mux"),
+        media=get_mux_media,
+        tracks=get_mux_tracks,
     output:
         video="out/{name}.{video_format}",
     log:

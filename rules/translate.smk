@@ -28,7 +28,7 @@ rule translate_whisper:
     params:
         **variant_stage_params("asr"),
         model=ASR_MODEL,
-        language=ASR_LANGUAGE,
+        language=get_asr_language,
         vocabulary=ASR_VOCABULARY,
         options=WHISPER_TRANSLATE_OPTIONS,
     shell:

@@ -31,15 +31,6 @@ def get_asr_language(wildcards):
     return configured_source_language(wildcards.name)
 
 
-# The same spoken language for every film unless the media sheet gives one its own: then a
-# per-film function (a param function costs ~0.1 ms per job on every run, 1000 films: 0.1 s).
-ASR_LANGUAGE = (
-    get_asr_language
-    if any(row.get("source_language") for row in MEDIA_SHEET.values())
-    else config["source_language"]
-)
-
-
 def target_languages(name):
     cell = media_setting(name, "target_languages", "")
     return split_languages(cell) if cell else list(config["target_languages"])
@@ -61,9 +52,3 @@ def get_mux_tracks(wildcards):
         f"out/{wildcards.name}.{lang}.srt"
         for lang in subtitle_languages(wildcards.name)
     ]
-
-
-def get_mux_inputs(wildcards):
-    """The mux job's own inputs, `media` (the film) and `tracks`, from one input function
-    (each costs ~0.1 ms per job on every run)."""
-    return {"media": get_mux_media(wildcards), "tracks": get_mux_tracks(wildcards)}
