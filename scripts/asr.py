@@ -25,7 +25,7 @@ from subtitles_workflow.progress import audio_progress
 from subtitles_workflow.script_prompts import script_prompt
 from subtitles_workflow.script_tokens import tokens_in_other_scripts
 from subtitles_workflow.transcript import Segment, make_segment, make_transcript, make_word, write_transcript
-from subtitles_workflow.transcript_repair import FALLBACK_DECODING, Window, script_problem, splice, windows_to_redecode
+from subtitles_workflow.transcript_repair import FALLBACK_DECODING, Window, splice, still_wrong_script, windows_to_redecode
 from subtitles_workflow.word_timing import refine_transcript_timing
 from subtitles_workflow.writing_systems import EXPECTED_SCRIPT
 
@@ -166,7 +166,7 @@ def redecode(
     if prompt:  # Whisper continues from the end of its prompt: the script's sentence goes last
         decode["initial_prompt"] = " ".join(p for p in (kwargs.get("initial_prompt"), prompt) if p)
     segments = [shifted(segment_record(s), window.start) for s in model.transcribe(piece, **decode)[0]]
-    if window.needs_script_prompt and written in EXPECTED_SCRIPT and any(script_problem(s["text"], written) for s in segments):
+    if window.needs_script_prompt and written in EXPECTED_SCRIPT and still_wrong_script(segments, written):
         log.info("still not in %s script: decoding %.2f-%.2f s once more with other scripts suppressed",
                  EXPECTED_SCRIPT[written], window.start, window.end)  # fmt: skip
         decode["suppress_tokens"] = [-1, *other_script_tokens(model, EXPECTED_SCRIPT[written])]  # -1: Whisper's own

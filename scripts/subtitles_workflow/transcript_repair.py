@@ -50,6 +50,13 @@ def is_script_problem(reason: str) -> bool:
     return reason.startswith("not in ")
 
 
+def still_wrong_script(segments: list[dict], language: str) -> bool:
+    """Whether a window decoded again with a script prompt needs the next step (other scripts'
+    tokens suppressed): some segment is still in another script, or none came back at all
+    (Whisper skipped the window as silence, though the first pass heard speech there)."""
+    return not any(s["text"].strip() for s in segments) or any(script_problem(s["text"], language) for s in segments)
+
+
 @dataclass
 class Window:
     """A stretch of the audio to decode again, and why."""
@@ -151,4 +158,15 @@ def splice(
             kept.append({**segment, "redecoded": reason})
     before = [s for s in segments if not in_window(s, window) and s["start"] < window.start]
     after = [s for s in segments if not in_window(s, window) and s["start"] >= window.start]
+    if not redecoded:
+        # Nothing came back (Whisper judged the window silent, though the first pass heard
+        # speech): the first pass stays, in the wrong script if so (the QC flags it), but
+        # what loops is still dropped. Never lost without a trace.
+        for s in segments:
+            if in_window(s, window) and s["text"].strip():
+                loop = segment_loop(s)
+                if loop:
+                    dropped.append({"start": s["start"], "end": s["end"], "text": s["text"], "reason": f"still loops after re-decoding: {loop}"})
+                else:
+                    kept.append({**s, "redecoded": f"{reason}; nothing came back, first pass kept"})
     return before + kept + after, dropped

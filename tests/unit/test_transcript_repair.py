@@ -12,6 +12,7 @@ from subtitles_workflow.transcript_repair import (
     Window,
     echoes_prompt,
     splice,
+    still_wrong_script,
     window_around,
     windows_to_redecode,
     without_prompt_echo,
@@ -161,3 +162,23 @@ def test_symbols_that_compress_are_a_loop_whatever_their_rate():
     # it speech (the speaking-rate rule above let it through at first).
     symbols = " ".join(["&"] * 60)
     assert looping_reason(symbols, seconds=10.0) == f"compression ratio {compression_ratio(symbols):.2f}"
+
+
+def test_a_window_redecoded_into_silence_keeps_what_the_first_pass_heard():
+    # The Jaipur clip (sent_23) on this machine: the first pass wrote it in Latin letters;
+    # decoded again (prompt, then other scripts suppressed) Whisper called all 15 s silence
+    # (no-speech 0.604 > 0.6) and the transcript came out empty, with nothing dropped on record.
+    heard = segment(0.0, 15.0, "UCC Sachiv, Prophez Rajni, Janni, Aagashwani")
+    looped = segment(15.0, 20.0, "sun " * 15)
+    window = Window(0.0, 20.5, ["not in DEVANAGARI script (0% of letters)"])
+    kept, dropped = splice([heard, looped], window, [])
+    assert [s["text"] for s in kept] == [heard["text"]]
+    assert kept[0]["redecoded"] == "not in DEVANAGARI script (0% of letters); nothing came back, first pass kept"
+    assert [d["reason"] for d in dropped] == ["still loops after re-decoding: repeats 'sun' 15 times"]
+
+
+def test_a_script_prompt_that_brings_back_nothing_goes_on_to_suppress_other_scripts():
+    assert still_wrong_script([], "hi")
+    assert still_wrong_script([segment(0.0, 2.0, " ")], "hi")
+    assert still_wrong_script([segment(0.0, 2.0, "sun jo hai")], "hi")
+    assert not still_wrong_script([segment(0.0, 2.0, "सुन जो है")], "hi")
