@@ -54,7 +54,9 @@ def still_wrong_script(segments: list[dict], language: str) -> bool:
     """Whether a window decoded again with a script prompt needs the next step (other scripts'
     tokens suppressed): some segment is still in another script, or none came back at all
     (Whisper skipped the window as silence, though the first pass heard speech there)."""
-    return not any(s["text"].strip() for s in segments) or any(script_problem(s["text"], language) for s in segments)
+    if not any(s["text"].strip() for s in segments):
+        return True
+    return any(script_problem(s["text"], language) for s in segments)
 
 
 @dataclass
@@ -146,7 +148,8 @@ def splice(
 ) -> tuple[list[dict], list[dict]]:
     """The transcript with the window's segments replaced by their re-decoded ones, each marked
     with why ("redecoded"); those that still loop or echo the `prompt` they were decoded with
-    are left out and returned as dropped."""
+    are left out and returned as dropped. When nothing came back, the window's first pass
+    stays (but what loops in it is dropped)."""
     reason = "; ".join(window.reasons)
     kept, dropped = [], []
     for segment in redecoded:
@@ -163,10 +166,12 @@ def splice(
         # speech): the first pass stays, in the wrong script if so (the QC flags it), but
         # what loops is still dropped. Never lost without a trace.
         for s in segments:
-            if in_window(s, window) and s["text"].strip():
-                loop = segment_loop(s)
-                if loop:
-                    dropped.append({"start": s["start"], "end": s["end"], "text": s["text"], "reason": f"still loops after re-decoding: {loop}"})
-                else:
-                    kept.append({**s, "redecoded": f"{reason}; nothing came back, first pass kept"})
+            if not (in_window(s, window) and s["text"].strip()):
+                continue
+            loop = segment_loop(s)
+            if loop:
+                problem = f"still loops after re-decoding: {loop}"
+                dropped.append({"start": s["start"], "end": s["end"], "text": s["text"], "reason": problem})
+            else:
+                kept.append({**s, "redecoded": f"{reason}; nothing came back, first pass kept"})
     return before + kept + after, dropped
