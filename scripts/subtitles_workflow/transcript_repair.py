@@ -168,9 +168,8 @@ def splice(
         for s in segments:
             if not (in_window(s, window) and s["text"].strip()):
                 continue
-            loop = segment_loop(s)
-            if loop:
-                problem = f"still loops after re-decoding: {loop}"
+            problem = why_dropped(s, None)  # no prompt: only a loop drops it
+            if problem:
                 dropped.append({"start": s["start"], "end": s["end"], "text": s["text"], "reason": problem})
             else:
                 kept.append({**s, "redecoded": f"{reason}; nothing came back, first pass kept"})

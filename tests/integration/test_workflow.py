@@ -240,8 +240,8 @@ def test_asr_env_edit_reruns_asr_and_after_not_demux(workdir):
 
 
 def test_a_films_own_source_language_reruns_that_film_only(workdir):
-    """With no per-film language the asr param is one constant; a media sheet switches it to
-    a lookup per film. The switch itself stales nothing; a changed language stales its film."""
+    """A media sheet that repeats the configured language stales nothing; one that gives a film
+    another language re-runs that film's demux and asr, and its asr is told the language."""
     sheet = workdir / "config" / "media.tsv"
     sheet.write_text("name\tsource_language\njfk\ten\n")  # what config says already
     assert planned_jobs(workdir) == {}
