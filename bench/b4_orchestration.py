@@ -254,8 +254,8 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
     result.figure("workflow / trivial floor (no-op, -n)", f"{wf_noop / fl_noop:.2f}, {wf_dry / fl_dry:.2f}", unit="")
     noop_ratio = timing.paired_ratio(runs["noop"], runs["chain_noop"])
     dry_ratio = timing.paired_ratio(runs["dry"], runs["chain_dry"])
-    result.figure("per round, workflow / chain no-op", " ".join(f"{a / b:.2f}" for a, b in zip(runs["noop"], runs["chain_noop"])), unit="")
-    result.figure("per round, workflow / chain -n", " ".join(f"{a / b:.2f}" for a, b in zip(runs["dry"], runs["chain_dry"])), unit="")
+    result.figure("per round, workflow / chain no-op", " ".join(f"{r:.2f}" for r in timing.round_ratios(runs["noop"], runs["chain_noop"])), unit="")
+    result.figure("per round, workflow / chain -n", " ".join(f"{r:.2f}" for r in timing.round_ratios(runs["dry"], runs["chain_dry"])), unit="")
     result.ratio = max(noop_ratio, dry_ratio)
     result.ratio_label = (
         f"workflow / 4-rule chain floor, median of the rounds (no-op {noop_ratio:.2f}, -n {dry_ratio:.2f}; the larger shown)"

@@ -180,7 +180,12 @@ def alternate(runs: int, *steps: Callable[[], float], mirrored: bool = False) ->
     return out
 
 
+def round_ratios(numerators: list[float], denominators: list[float]) -> list[float]:
+    """Each round's ratio of two interleaved steps."""
+    return [a / b for a, b in zip(numerators, denominators)]
+
+
 def paired_ratio(numerators: list[float], denominators: list[float]) -> float:
     """Median of the per-round ratios of two interleaved steps: each round's pair ran
     back to back, so a machine that is slower for minutes slows both sides of a ratio."""
-    return median([a / b for a, b in zip(numerators, denominators)])
+    return median(round_ratios(numerators, denominators))
