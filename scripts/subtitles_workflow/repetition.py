@@ -16,6 +16,8 @@ MAX_NGRAM = 8
 # three times, a refrain), mostly letters and said at this rate or slower, is what was said; a
 # decoder loop crams text faster, or is not words at all ("& & & & ...").
 SPEAKING_RATE_LIMIT = 20.0
+# Whisper's segment times are coarse: any text gets this long before it counts as crammed.
+MIN_SAYING_SECONDS = 0.5
 
 
 def compression_ratio(text: str) -> float:
@@ -64,4 +66,14 @@ def looping_reason(text: str, seconds: float | None = None) -> str | None:
         if seconds is not None and said_at_a_speaking_rate(text, seconds):
             return None
         return f"compression ratio {ratio:.2f}"
+    return None
+
+
+def crammed_reason(text: str, seconds: float) -> str | None:
+    """'52 characters in 0.38 s' when the text is more than twice what a person can say in
+    `seconds` (at least MIN_SAYING_SECONDS): what a decoder invents past the speech
+    ("भुभूपूू पुू कु पशू ..." in the last 0.4 s of a clip); None otherwise."""
+    characters = sum(1 for c in text if not c.isspace())
+    if characters > 2 * SPEAKING_RATE_LIMIT * max(seconds, MIN_SAYING_SECONDS):
+        return f"{characters} characters in {seconds:.2f} s"
     return None

@@ -12,18 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from subtitles_workflow.punctuation import SENTENCE_END
-from subtitles_workflow.repetition import looping_reason, normalised_words
+from subtitles_workflow.repetition import crammed_reason, looping_reason, normalised_words
 from subtitles_workflow.writing_systems import EXPECTED_SCRIPT, in_expected_script, script_shares
 
 # Whisper decodes 30 s at a time: a speech region up to this long is re-decoded whole.
 WINDOW_SECONDS = 30.0
 # Around a segment inside a longer region: a little context on either side.
 MARGIN_SECONDS = 0.5
-# Whisper's own fallback settings (openai/whisper transcribe defaults).
+# Whisper's own fallback settings (openai/whisper transcribe defaults), and no 3-token
+# sequence twice: a window decoded again has looped or drifted into another script once, and a
+# script prompt can loop at every temperature ("नहीं नहीं नहीं ..." on the Jaipur clip, then
+# judged silence) where blocking the repeat gives its words at temperature 0.
 FALLBACK_DECODING = {
     "temperature": (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
     "compression_ratio_threshold": 2.4,
     "log_prob_threshold": -1.0,
+    "no_repeat_ngram_size": 3,
 }
 
 
@@ -140,6 +144,9 @@ def why_dropped(segment: dict, prompt: str | None) -> str | None:
     loop = segment_loop(segment)
     if loop:
         return f"still loops after re-decoding: {loop}"
+    crammed = crammed_reason(segment["text"], segment["end"] - segment["start"])
+    if crammed:
+        return f"too fast to be speech: {crammed}"
     return "echoes the prompt" if echoes_prompt(segment["text"], prompt) else None
 
 

@@ -182,3 +182,15 @@ def test_a_script_prompt_that_brings_back_nothing_goes_on_to_suppress_other_scri
     assert still_wrong_script([segment(0.0, 2.0, " ")], "hi")
     assert still_wrong_script([segment(0.0, 2.0, "sun jo hai")], "hi")
     assert not still_wrong_script([segment(0.0, 2.0, "सुन जो है")], "hi")
+
+
+def test_a_redecoded_segment_too_fast_to_be_speech_is_dropped():
+    # The Jaipur clip (sent_23) decoded again: its words, then 52 invented characters in the
+    # clip's last 0.38 s. The same count over 2.6 s, or one word in 0.1 s, is speech.
+    invented = "भुभूपूू पुू कु पशू हु कू मुकु मूकू सु हूसु सूहुसूनुनूतूरूंुतुरु"
+    window = Window(0.0, 15.5, ["not in DEVANAGARI script (0% of letters)"])
+    redecoded = [segment(2.0, 15.08, "आगाश्वानी से बाचित में बदाया"), segment(15.08, 15.46, invented)]
+    kept, dropped = splice([], window, redecoded)
+    assert [s["text"] for s in kept] == ["आगाश्वानी से बाचित में बदाया"]
+    assert dropped[0]["reason"] == f"too fast to be speech: {len(invented.replace(' ', ''))} characters in 0.38 s"
+    assert not splice([], window, [segment(0.0, 2.6, invented), segment(3.0, 3.1, "हाँ")])[1]
