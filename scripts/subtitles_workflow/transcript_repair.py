@@ -10,8 +10,9 @@ Pure logic on segment records (dicts with start, end, text), stdlib only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
-from subtitles_workflow.punctuation import SENTENCE_END
+from subtitles_workflow.punctuation import CLAUSE_END, SENTENCE_END
 from subtitles_workflow.repetition import crammed_reason, looping_reason, normalised_words
 from subtitles_workflow.writing_systems import EXPECTED_SCRIPT, in_expected_script, script_shares
 
@@ -19,6 +20,9 @@ from subtitles_workflow.writing_systems import EXPECTED_SCRIPT, in_expected_scri
 WINDOW_SECONDS = 30.0
 # Around a segment inside a longer region: a little context on either side.
 MARGIN_SECONDS = 0.5
+# How alike a word and a prompt word are (difflib's ratio) to count as the prompt written back:
+# one character off a 6-character word is 0.83, two are 0.67.
+PROMPT_WORD_LIKENESS = 0.66
 # Whisper's own fallback settings (openai/whisper transcribe defaults), and no 3-token
 # sequence twice: a window decoded again has looped or drifted into another script once, and a
 # script prompt can loop at every temperature ("नहीं नहीं नहीं ..." on the Jaipur clip, then
@@ -117,19 +121,28 @@ def in_window(segment: dict, window: Window) -> bool:
     return window.start <= (segment["start"] + segment["end"]) / 2 <= window.end
 
 
+def is_prompt_word(word: str, prompt_words: set[str]) -> bool:
+    """A prompt word, or of 4+ characters and close to one: Whisper writes its prompt back
+    misspelt ("हमस्ते" for "नमस्ते"). Shorter words are too often one letter apart ("बाद", "बात")."""
+    if word in prompt_words:
+        return True
+    return len(word) >= 4 and any(SequenceMatcher(None, word, p).ratio() >= PROMPT_WORD_LIKENESS for p in prompt_words)
+
+
 def echoes_prompt(text: str, prompt: str | None) -> bool:
     """Whether a segment is mostly the prompt's own words: Whisper sometimes writes (part of)
     its prompt back ("आज ही बात करेंगे।" after "नमस्ते, आज हम हिंदी में बात करेंगे।")."""
     words, prompt_words = normalised_words(text), set(normalised_words(prompt or ""))
-    return len(words) >= 2 and sum(w in prompt_words for w in words) * 3 >= len(words) * 2
+    return len(words) >= 2 and sum(is_prompt_word(w, prompt_words) for w in words) * 3 >= len(words) * 2
 
 
 def without_prompt_echo(segment: dict, prompt: str | None) -> dict:
-    """The segment without the leading sentences that write the prompt back (the rest of the
-    segment is speech: "आज ही बात करेंगे। आज सम्वीदा पर काम ..." keeps its second sentence)."""
+    """The segment without the leading sentences or clauses that write the prompt back (the
+    rest of the segment is speech: "आज ही बात करेंगे। आज सम्वीदा पर काम ..." keeps its second
+    sentence, "आज हमस्ते, मेरिस की ..." its second clause)."""
     words = segment.get("words") or []
     while words:
-        end = next((i for i, w in enumerate(words) if w["word"].endswith(SENTENCE_END)), len(words) - 1)
+        end = next((i for i, w in enumerate(words) if w["word"].endswith(SENTENCE_END + CLAUSE_END)), len(words) - 1)
         sentence = " ".join(w["word"] for w in words[: end + 1])
         if end == len(words) - 1 or not echoes_prompt(sentence, prompt):
             break

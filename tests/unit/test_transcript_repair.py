@@ -194,3 +194,18 @@ def test_a_redecoded_segment_too_fast_to_be_speech_is_dropped():
     assert [s["text"] for s in kept] == ["आगाश्वानी से बाचित में बदाया"]
     assert dropped[0]["reason"] == f"too fast to be speech: {len(invented.replace(' ', ''))} characters in 0.38 s"
     assert not splice([], window, [segment(0.0, 2.6, invented), segment(3.0, 3.1, "हाँ")])[1]
+
+
+def test_a_prompt_written_back_misspelt_is_cut_up_to_its_sentence_or_clause_end():
+    # The ekstep clip decoded again with the Hindi prompt ("नमस्ते, आज हम हिंदी में बात
+    # करेंगे।") began "आज हमस्ते,": the prompt, one letter off, up to a comma.
+    def spoken(text: str) -> dict:
+        words = [{"word": w, "start": float(i), "end": i + 0.5, "probability": 0.9} for i, w in enumerate(text.split())]
+        return {"start": 0.0, "end": float(len(words)), "text": text, "words": words}
+
+    prompt = script_prompt("hi")
+    assert without_prompt_echo(spoken("आज हमस्ते, मेरिस की अर कोले ती बात के है।"), prompt)["text"] == "मेरिस की अर कोले ती बात के है।"
+    # Speech that shares a word or two with the prompt, or short words one letter off its own
+    # ("बाद" and "बात"), stays whole.
+    for said in ("आज सम्वीदा पर काम करेंगे।", "बाद में, हम आज से हड़ताल पर हैं।"):
+        assert without_prompt_echo(spoken(said), prompt)["text"] == said
