@@ -11,6 +11,9 @@ COMPRESSION_RATIO_LIMIT = 2.4
 # The same word or n-gram this many times in a row is a loop ("the the" is speech, rarely thrice).
 MIN_REPEATS = 3
 MAX_NGRAM = 8
+# A word or phrase said this many times in a row is a loop at any rate. Fewer, said at a
+# speaking rate, is speech: MFA's test monologue says "more words words words words".
+LOOP_REPEATS = 5
 # Characters per second of a segment that a person can say: fast speech is 15-18 letters
 # (Netflix's adult reading speed is 17 cps). Text that only compresses well (a sentence said
 # three times, a refrain), mostly letters and said at this rate or slower, is what was said; a
@@ -56,15 +59,15 @@ def said_at_a_speaking_rate(text: str, seconds: float) -> bool:
 
 def looping_reason(text: str, seconds: float | None = None) -> str | None:
     """Why a segment's text is a loop ("repeats 'x' 5 times", "compression ratio 4.46"), or
-    None when it is not. With the segment's length in `seconds`, text that only compresses
-    well but is said at a speaking rate is no loop (see SPEAKING_RATE_LIMIT)."""
+    None when it is not. With the segment's length in `seconds`, text said at a speaking rate
+    (see SPEAKING_RATE_LIMIT) that only compresses well, or repeats a word or phrase fewer than
+    LOOP_REPEATS times, is no loop."""
+    spoken = seconds is not None and said_at_a_speaking_rate(text, seconds)
     repeated = repeated_ngram(normalised_words(text))
-    if repeated:
+    if repeated and not (spoken and repeated[1] < LOOP_REPEATS):
         return f"repeats '{repeated[0]}' {repeated[1]} times"
     ratio = compression_ratio(text)
-    if ratio > COMPRESSION_RATIO_LIMIT:
-        if seconds is not None and said_at_a_speaking_rate(text, seconds):
-            return None
+    if ratio > COMPRESSION_RATIO_LIMIT and not spoken:
         return f"compression ratio {ratio:.2f}"
     return None
 

@@ -79,13 +79,14 @@ def test_a_loop_is_redecoded_over_its_whole_speech_region_when_that_fits_one_win
 def test_redecoded_segments_replace_the_window_and_what_still_loops_is_dropped():
     transcript = [segment(0.0, 2.0, "पहला"), segment(3.0, 9.0, "दिवा " * 15), segment(10.0, 12.0, "आख़िरी")]
     window = Window(2.5, 9.5, ["repeats 'दिवा' 15 times"])
-    redecoded = [segment(3.0, 5.0, "दिवाली आई"), segment(5.0, 9.0, "ती नहीं है। ती नहीं है। ती नहीं है।")]
+    looped = " ".join(["ती नहीं है।"] * 5)
+    redecoded = [segment(3.0, 5.0, "दिवाली आई"), segment(5.0, 9.0, looped)]
     kept, dropped = splice(transcript, window, redecoded)
     assert [s["text"] for s in kept] == ["पहला", "दिवाली आई", "आख़िरी"]
     assert kept[1]["redecoded"] == "repeats 'दिवा' 15 times"
     assert "redecoded" not in kept[0]
-    assert dropped == [{"start": 5.0, "end": 9.0, "text": "ती नहीं है। ती नहीं है। ती नहीं है।",
-                        "reason": "still loops after re-decoding: repeats 'ती नहीं है' 3 times"}]  # fmt: skip
+    assert dropped == [{"start": 5.0, "end": 9.0, "text": looped,
+                        "reason": "still loops after re-decoding: repeats 'ती नहीं है' 5 times"}]  # fmt: skip
 
 
 def test_each_prompt_is_written_in_its_languages_script():
@@ -155,6 +156,18 @@ def test_a_sentence_said_three_times_at_a_speaking_rate_is_speech_not_a_loop():
     assert windows_to_redecode([segment(0.0, 3.0, said)], "en", None, 20.0) != []
     # A word or phrase 3+ times in a row stays a loop at any rate.
     assert looping_reason(" ".join(["दिवा"] * 15), seconds=60.0) == "repeats 'दिवा' 15 times"
+
+
+def test_a_word_said_a_few_times_at_a_speaking_rate_is_speech_not_a_loop():
+    # MFA's test monologue: the speaker says "words" four times; the stage re-decoded its
+    # 25 s region and dropped the sentence as a loop (MFA's human transcript has it).
+    said = "And here's some more words. Words, words, words."
+    assert looping_reason(said, seconds=2.98) is None
+    assert windows_to_redecode([segment(19.05, 22.03, said)], "en", None, 80.0) == []
+    # Crammed into half a second, or five times in a row, or with no time to judge by: a loop.
+    assert looping_reason(said, seconds=0.5) == "repeats 'words' 4 times"
+    assert looping_reason(said + " Words.", seconds=3.5) == "repeats 'words' 5 times"
+    assert looping_reason(said) == "repeats 'words' 4 times"
 
 
 def test_symbols_that_compress_are_a_loop_whatever_their_rate():
