@@ -8,7 +8,8 @@ import zlib
 
 # Whisper's own threshold: a window whose text compresses better than this is re-decoded.
 COMPRESSION_RATIO_LIMIT = 2.4
-# The same word or n-gram this many times in a row is a loop ("the the" is speech, rarely thrice).
+# The same word or n-gram this many times in a row can be a loop ("the the" is speech): it is
+# one when said faster than a person speaks, or LOOP_REPEATS times or more.
 MIN_REPEATS = 3
 MAX_NGRAM = 8
 # A word or phrase said this many times in a row is a loop at any rate. Fewer, said at a

@@ -3,7 +3,8 @@
 Batched decoding has no temperature fallback, so a window that loops ("दिवा" 15 times) or
 answers in the wrong script (Hindi in Urdu letters) gets through. The asr stage finds those
 segments here, decodes their window again sequentially with the fallback (and, for the
-script, a prompt in the right script), splices the result in and drops what still loops.
+script, a prompt in the right script), splices the result in and drops what still loops or
+is too fast to be speech.
 Pure logic on segment records (dicts with start, end, text), stdlib only.
 """
 
@@ -188,7 +189,7 @@ def splice(
         for s in segments:
             if not (in_window(s, window) and s["text"].strip()):
                 continue
-            problem = why_dropped(s, None)  # no prompt: only a loop drops it
+            problem = why_dropped(s, None)  # no prompt: only a loop or crammed text drops it
             if problem:
                 dropped.append({"start": s["start"], "end": s["end"], "text": s["text"], "reason": problem})
             else:
