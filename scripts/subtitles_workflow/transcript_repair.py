@@ -168,10 +168,16 @@ def splice(
     segments: list[dict], window: Window, redecoded: list[dict], prompt: str | None = None
 ) -> tuple[list[dict], list[dict]]:
     """The transcript with the window's segments replaced by their re-decoded ones, each marked
-    with why ("redecoded"); those that still loop or echo the `prompt` they were decoded with
-    are left out and returned as dropped. When nothing came back, the window's first pass
-    stays (but what loops in it is dropped)."""
+    with why ("redecoded"); those that still loop, are too fast to be speech or echo the
+    `prompt` they were decoded with are left out and returned as dropped. When nothing came
+    back, the window's first pass stays (but what loops or is crammed in it is dropped)."""
     reason = "; ".join(window.reasons)
+    if not redecoded:
+        # Nothing came back (Whisper judged the window silent, though the first pass heard
+        # speech): the first pass stays, in the wrong script if so (the QC flags it), judged
+        # with no prompt, so only what loops or is crammed is dropped. Never lost without a trace.
+        redecoded = [s for s in segments if in_window(s, window) and s["text"].strip()]
+        prompt, reason = None, f"{reason}; nothing came back, first pass kept"
     kept, dropped = [], []
     for segment in redecoded:
         segment = without_prompt_echo(segment, prompt)
@@ -182,16 +188,4 @@ def splice(
             kept.append({**segment, "redecoded": reason})
     before = [s for s in segments if not in_window(s, window) and s["start"] < window.start]
     after = [s for s in segments if not in_window(s, window) and s["start"] >= window.start]
-    if not redecoded:
-        # Nothing came back (Whisper judged the window silent, though the first pass heard
-        # speech): the first pass stays, in the wrong script if so (the QC flags it), but
-        # what loops is still dropped. Never lost without a trace.
-        for s in segments:
-            if not (in_window(s, window) and s["text"].strip()):
-                continue
-            problem = why_dropped(s, None)  # no prompt: only a loop or crammed text drops it
-            if problem:
-                dropped.append({"start": s["start"], "end": s["end"], "text": s["text"], "reason": problem})
-            else:
-                kept.append({**s, "redecoded": f"{reason}; nothing came back, first pass kept"})
     return before + kept + after, dropped

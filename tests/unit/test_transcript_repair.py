@@ -24,6 +24,12 @@ def segment(start: float, end: float, text: str) -> dict:
     return {"start": start, "end": end, "text": text, "words": []}
 
 
+def spoken(text: str) -> dict:
+    """A segment with a word each second, each word half a second long."""
+    words = [{"word": w, "start": float(i), "end": i + 0.5, "probability": 0.9} for i, w in enumerate(text.split())]
+    return {"start": 0.0, "end": float(len(words)), "text": text, "words": words}
+
+
 def test_a_word_said_over_and_over_is_a_loop():
     assert looping_reason(" ".join(["दिवा"] * 15)) == "repeats 'दिवा' 15 times"
 
@@ -128,12 +134,10 @@ def test_only_tokens_of_other_scripts_are_suppressed():
 
 
 def test_a_leading_sentence_that_writes_the_prompt_back_is_cut_from_its_segment():
-    words = [{"word": w, "start": float(i), "end": i + 0.5, "probability": 0.9}
-             for i, w in enumerate(["आज", "ही", "बात", "करेंगे।", "कर्मी", "आज", "से", "हड़ताल", "पर।"])]  # fmt: skip
-    spoken = {"start": 0.0, "end": 9.0, "text": " ".join(w["word"] for w in words), "words": words}
-    kept, dropped = splice([], Window(0.0, 9.0, ["not in DEVANAGARI script"]), [spoken], script_prompt("hi"))
+    said = spoken("आज ही बात करेंगे। कर्मी आज से हड़ताल पर।")
+    kept, dropped = splice([], Window(0.0, 9.0, ["not in DEVANAGARI script"]), [said], script_prompt("hi"))
     assert [(s["start"], s["text"]) for s in kept] == [(4.0, "कर्मी आज से हड़ताल पर।")]
-    assert without_prompt_echo(spoken, None) == spoken
+    assert without_prompt_echo(said, None) == said
 
 
 def test_an_urdu_prompt_echo_is_cut_at_the_urdu_full_stop():
@@ -212,10 +216,6 @@ def test_a_redecoded_segment_too_fast_to_be_speech_is_dropped():
 def test_a_prompt_written_back_misspelt_is_cut_up_to_its_sentence_or_clause_end():
     # The ekstep clip decoded again with the Hindi prompt ("नमस्ते, आज हम हिंदी में बात
     # करेंगे।") began "आज हमस्ते,": the prompt, one letter off, up to a comma.
-    def spoken(text: str) -> dict:
-        words = [{"word": w, "start": float(i), "end": i + 0.5, "probability": 0.9} for i, w in enumerate(text.split())]
-        return {"start": 0.0, "end": float(len(words)), "text": text, "words": words}
-
     prompt = script_prompt("hi")
     assert without_prompt_echo(spoken("आज हमस्ते, मेरिस की अर कोले ती बात के है।"), prompt)["text"] == "मेरिस की अर कोले ती बात के है।"
     # Speech that shares a word or two with the prompt, or short words one letter off its own
