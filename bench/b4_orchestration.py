@@ -72,13 +72,19 @@ CHAIN = floor_snakefile(
 )
 
 # The same chain declaring what the workflow's rules declare, with none of the workflow's own
-# Python (no config, media table, probe, variants or code digests): named inputs, each stage's
-# env stamp and asr's model built by rules, logs, asr's benchmark, conda, resources, the four
-# params every stage has, subtitles' QC output, and the workflow's 7 input/param functions per
-# film, each returning a constant. Not a target: it shows how much of the gap to the chain is
+# Python (no config, media table, probe, variants or code digests): wildcard constraints, mux's
+# video format wildcard, named inputs, each stage's env stamp and asr's model built by rules,
+# logs, asr's benchmark, conda, resources, the four params every stage has, subtitles' QC
+# output, and the workflow's 7 input/param functions per film, each returning a constant. Not a target: it shows how much of the gap to the chain is
 # Snakemake's price for those declarations and how much is the workflow's own.
 DECLARING_CHAIN = """\
 IDS = glob_wildcards("in/{i}.txt").i
+
+
+wildcard_constraints:
+    i="[^/]+",
+    video_format="mkv|mp4",
+    env="media|asr|subtitles",
 
 
 def get_media(wildcards):
@@ -107,6 +113,9 @@ def get_mux_media(wildcards):
 
 def get_mux_tracks(wildcards):
     return [f"out/{wildcards.i}.en.srt"]
+
+
+MEDIA_RESOURCES = {"mem_mb": 500, "runtime": 30}  # demux's and mux's
 
 
 def stage_params(stage):
@@ -147,8 +156,7 @@ rule demux:
     conda:
         "envs/media.yaml"
     resources:
-        mem_mb=500,
-        runtime=30,
+        **MEDIA_RESOURCES,
     params:
         **stage_params("demux"),
         source=get_demux_source,
@@ -210,14 +218,15 @@ rule mux:
         media=get_mux_media,
         tracks=get_mux_tracks,
     output:
-        video="out/{i}.mkv",
+        video="out/{i}.{video_format}",
     log:
-        "logs/mux/{i}.log",
+        "logs/mux/{i}.{video_format}.log",
+    wildcard_constraints:
+        i=r"[^/]+(?<!\\.burned)",
     conda:
         "envs/media.yaml"
     resources:
-        mem_mb=500,
-        runtime=30,
+        **MEDIA_RESOURCES,
     params:
         **stage_params("mux"),
     shell:
