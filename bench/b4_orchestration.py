@@ -75,8 +75,9 @@ CHAIN = floor_snakefile(
 # Python (no config, media table, probe, variants or code digests): wildcard constraints, mux's
 # video format wildcard, named inputs, each stage's env stamp and asr's model built by rules,
 # logs, asr's benchmark, conda, resources, the four params every stage has, subtitles' QC
-# output, and the workflow's 7 input/param functions per film, each returning a constant. Not a target: it shows how much of the gap to the chain is
-# Snakemake's price for those declarations and how much is the workflow's own.
+# output, and the workflow's 7 input/param functions per film, each returning a constant. Not
+# a target: it shows how much of the gap to the chain is Snakemake's price for those
+# declarations and how much is the workflow's own (bench/README.md splits the price further).
 DECLARING_CHAIN = """\
 IDS = glob_wildcards("in/{i}.txt").i
 
