@@ -4,7 +4,7 @@
 # Artifact contract (<name> is the file name in in/ without its extension; <lang> an ISO
 # 639-1 code; <src> the spoken language, from config, the media sheet, or Whisper's detection):
 #
-#   in/<name>.<ext>               the film: mp4 mkv mov webm mp3 wav flac m4a ogg opus
+#   in/<name>.<ext>               the film: mp4 mkv mov webm avi m4v mp3 wav flac m4a ogg opus
 #   work/demux/<name>.wav         16 kHz mono PCM of the chosen audio stream     (env: media)
 #   work/separate/<name>.vocals.wav  optional: demucs vocals, then ASR's input  (env: separate)
 #   work/vad/<name>.json          optional: speech regions ASR decodes          (env: vad)
@@ -39,6 +39,12 @@
 from snakemake.utils import min_version
 
 min_version("9.27")
+
+
+include: "rules/common/base.smk"
+
+
+check_yaml_syntax("config/config.yaml")
 
 
 configfile: "config/config.yaml"

@@ -23,5 +23,5 @@ rule align_words:
         **variant_stage_params("align"),
         model=get_align_model,
     shell:
-        "{params.python} {params.code:q} --transcript {input.transcript:q} --audio {input.wav:q}"
-        " --output {output.transcript:q} --model={params.model:q} {params.debug} > {log:q} 2>&1"
+        "{params.python:q} {params.code:q} --transcript {input.transcript:q} --audio {input.wav:q}"
+        " --output {output.transcript:q} --model={params.model:q} {params.debug:q} > {log:q} 2>&1"

@@ -29,10 +29,10 @@ rule asr_transcribe:
         vocabulary=ASR_VOCABULARY,
         options=ASR_OPTIONS,
     shell:
-        "{params.python} {params.code:q} --audio {input.wav:q} --output {output.transcript:q}"
+        "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.transcript:q}"
         " --model {params.model:q} --model-path {input.model:q} --language {params.language:q}"
-        " --options {params.options:q} --vocabulary {params.vocabulary:q} --threads {threads} --speech-regions {input.regions:q}"
-        " --worker {resources.asr_worker} {params.debug} > {log:q} 2>&1"
+        " --options {params.options:q} --vocabulary {params.vocabulary:q} --threads {threads:q} --speech-regions {input.regions:q}"
+        " --worker {resources.asr_worker:q} {params.debug:q} > {log:q} 2>&1"
 
 
 # Only films whose source_language is "auto" reach this checkpoint: their subtitle file names

@@ -1,4 +1,5 @@
-# Python shared by the rules, one file per concern in rules/common/. Those files hold functions
+# Python shared by the rules, one file per concern in rules/common/ (base.smk, which the
+# Snakefile includes before it reads the config, and those below). Those files hold functions
 # and constants only. While the workflow is parsed it reads the config (common/config.smk), the
 # media table and the probe cache (common/media.smk, which probes new films) and the code-facts
 # cache behind each stage's code digest (common/stages.smk); the two calls below check the
@@ -6,7 +7,6 @@
 # internals is in rules/hooks.smk. No rules here.
 
 
-include: "common/base.smk"
 include: "hooks.smk"
 include: "common/config.smk"
 

@@ -19,7 +19,7 @@ rule demux_audio:
         # the film, its stream choice and content identity (a replaced film re-runs demux)
         source=get_demux_source,
     shell:
-        "{params.python} {params.code:q} --input {params.source[film]:q} --output {output.wav:q}"
+        "{params.python:q} {params.code:q} --input {params.source[film]:q} --output {output.wav:q}"
         " --audio-stream {params.source[audio_stream]:q} --language {params.source[language]:q}"
-        " {params.debug}"
+        " {params.debug:q}"
         " > {log:q} 2>&1"

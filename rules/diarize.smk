@@ -23,5 +23,5 @@ rule diarize_speakers:
         model=config["diarize"]["model"],
         device=config["diarize"]["device"],
     shell:
-        "{params.python} {params.code:q} --audio {input.wav:q} --output {output.turns:q}"
-        " --model={params.model:q} --device {params.device:q} {params.debug} > {log:q} 2>&1"
+        "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.turns:q}"
+        " --model={params.model:q} --device {params.device:q} {params.debug:q} > {log:q} 2>&1"

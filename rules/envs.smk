@@ -47,7 +47,7 @@ rule model_assemble:
         code_digest=code_digest("model_assemble"),
         link=bundled_model_dir("{model}"),
     shell:
-        "{params.python} {params.code:q} --model {wildcards.model:q} --link {params.link:q}"
+        "{params.python:q} {params.code:q} --model {wildcards.model:q} --link {params.link:q}"
         " --manifest {output.manifest:q} > {log:q} 2>&1"
 
 

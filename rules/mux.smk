@@ -21,5 +21,5 @@ rule mux_video:
     params:
         **stage_params("mux"),
     shell:
-        "{params.python} {params.code:q} --video {input.media:q} --output {output.video:q}"
-        " {params.debug} -- {input.tracks:q} > {log:q} 2>&1"
+        "{params.python:q} {params.code:q} --video {input.media:q} --output {output.video:q}"
+        " {params.debug:q} -- {input.tracks:q} > {log:q} 2>&1"

@@ -46,10 +46,9 @@ rule report_film:
         subtitles=get_report_pairs("out/{name}.{lang}.srt"),
         qc=get_report_pairs(f"{WORK_DIR}/qc/{{name}}.{{lang}}.srt.json"),
         references=get_reference_args,
-        shots=lambda wildcards, input: f"--shots {input.shots}" if input.shots else "",
     shell:
-        "{params.python} {params.code:q} --name {wildcards.name:q} --source-language {params.source}"
+        "{params.python:q} {params.code:q} --name {wildcards.name:q} --source-language {params.source:q}"
         " --subtitles {params.subtitles:q} --qc {params.qc:q} --references {params.references:q}"
         " --cps-plot {output.cps:q} --durations-plot {output.durations:q} --summary {output.summary:q}"
-        " --audio {input.audio:q} --transcript {input.transcript:q} {params.shots} --timeline-plot {output.timeline:q}"
-        " {params.debug} > {log:q} 2>&1"
+        " --audio {input.audio:q} --transcript {input.transcript:q} --shots {input.shots:q} --timeline-plot {output.timeline:q}"
+        " {params.debug:q} > {log:q} 2>&1"

@@ -24,6 +24,6 @@ rule separate_vocals:
         shifts=config["separate"]["shifts"],
         device=config["separate"]["device"],
     shell:
-        "{params.python} {params.code:q} --audio {input.wav:q} --output {output.vocals:q}"
-        " --model={params.model:q} --name {params.model_name:q} --shifts {params.shifts}"
-        " --device {params.device:q} {params.debug} > {log:q} 2>&1"
+        "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.vocals:q}"
+        " --model={params.model:q} --name {params.model_name:q} --shifts {params.shifts:q}"
+        " --device {params.device:q} {params.debug:q} > {log:q} 2>&1"

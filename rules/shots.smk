@@ -23,5 +23,5 @@ rule shots_detect:
         source=get_shots_source,
         threshold=config["shots"]["threshold"],
     shell:
-        "{params.python} {params.code:q} --input {params.source[film]:q} --output {output.cuts:q}"
-        " --threshold {params.threshold} --threads {threads} {params.debug} > {log:q} 2>&1"
+        "{params.python:q} {params.code:q} --input {params.source[film]:q} --output {output.cuts:q}"
+        " --threshold {params.threshold:q} --threads {threads:q} {params.debug:q} > {log:q} 2>&1"

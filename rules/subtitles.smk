@@ -20,10 +20,10 @@ rule subtitles_render:
         # the style, and the film (for its frame rate, video only) with its content identity
         render=get_subtitle_render,
     shell:
-        "{params.python} {params.code:q} --transcript {input.transcript:q} --output {output.subtitles:q}"
-        " --format {wildcards.fmt} --style {params.render[style]:q} --film {params.render[film]:q}"
+        "{params.python:q} {params.code:q} --transcript {input.transcript:q} --output {output.subtitles:q}"
+        " --format {wildcards.fmt:q} --style {params.render[style]:q} --film {params.render[film]:q}"
         " --qc {output.qc:q} --speakers {input.speakers:q} --shots {input.shots:q}"
-        " {params.debug} > {log:q} 2>&1"
+        " {params.debug:q} > {log:q} 2>&1"
 
 
 # Burn-in: one language drawn into the picture (re-encodes the video), for players without
@@ -43,5 +43,5 @@ rule subtitles_burn:
     params:
         **stage_params("burn"),
     shell:
-        "{params.python} {params.code:q} --video {input.media:q} --subtitles {input.subtitles:q}"
-        " --output {output.video:q} --threads {threads} {params.debug} > {log:q} 2>&1"
+        "{params.python:q} {params.code:q} --video {input.media:q} --subtitles {input.subtitles:q}"
+        " --output {output.video:q} --threads {threads:q} {params.debug:q} > {log:q} 2>&1"

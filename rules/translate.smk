@@ -32,9 +32,9 @@ rule translate_whisper:
         vocabulary=ASR_VOCABULARY,
         options=WHISPER_TRANSLATE_OPTIONS,
     shell:
-        "{params.python} {params.code:q} --audio {input.wav:q} --output {output.translation:q}"
+        "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.translation:q}"
         " --model {params.model:q} --model-path {input.model:q} --language {params.language:q}"
-        " --options {params.options:q} --vocabulary {params.vocabulary:q} --threads {threads} --speech-regions {input.regions:q} {params.debug} > {log:q} 2>&1"
+        " --options {params.options:q} --vocabulary {params.vocabulary:q} --threads {threads:q} --speech-regions {input.regions:q} {params.debug:q} > {log:q} 2>&1"
 
 
 rule translate_transformers:
@@ -60,9 +60,9 @@ rule translate_transformers:
         model=get_translation_model,
         options=TRANSLATION_OPTIONS,
     shell:
-        "{params.python} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
-        " --backend {wildcards.backend} --model {params.model:q} --target {wildcards.lang}"
-        " --options {params.options:q} {params.debug} > {log:q} 2>&1"
+        "{params.python:q} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
+        " --backend {wildcards.backend:q} --model {params.model:q} --target {wildcards.lang:q}"
+        " --options {params.options:q} {params.debug:q} > {log:q} 2>&1"
 
 
 rule translate_indictrans2:
@@ -88,6 +88,6 @@ rule translate_indictrans2:
         model=get_translation_model,
         options=TRANSLATION_OPTIONS,
     shell:
-        "{params.python} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
-        " --backend {wildcards.backend} --model {params.model:q} --target {wildcards.lang}"
-        " --options {params.options:q} {params.debug} > {log:q} 2>&1"
+        "{params.python:q} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
+        " --backend {wildcards.backend:q} --model {params.model:q} --target {wildcards.lang:q}"
+        " --options {params.options:q} {params.debug:q} > {log:q} 2>&1"

@@ -24,6 +24,6 @@ rule vad_segments:
             "vad", exclude=("activate", "backend", "pyannote_model")
         ),
     shell:
-        "{params.python} {params.code:q} --audio {input.wav:q} --output {output.regions:q}"
-        " --backend {params.backend} --pyannote-model={params.pyannote_model:q}"
-        " --options {params.options:q} {params.debug} > {log:q} 2>&1"
+        "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.regions:q}"
+        " --backend {params.backend:q} --pyannote-model={params.pyannote_model:q}"
+        " --options {params.options:q} {params.debug:q} > {log:q} 2>&1"

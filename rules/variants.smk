@@ -56,9 +56,9 @@ rule compare_variants:
     params:
         **stage_params("compare_variants", env="report"),
     shell:
-        "{params.python} {params.code:q} --manifest @{input.manifest:q}"
+        "{params.python:q} {params.code:q} --manifest @{input.manifest:q}"
         " --table {output.table:q} --diff {output.diff:q} --page {output.page:q}"
-        " {params.debug} > {log:q} 2>&1"
+        " {params.debug:q} > {log:q} 2>&1"
 
 
 # Writes the chosen variant's override into config/config.yaml; the default build then adopts

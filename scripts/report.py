@@ -15,11 +15,13 @@ import argparse
 import csv
 import html
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any
 
 from subtitles_workflow.io import atomic_path, run_cli, setup_logging, write_text_atomic
+from subtitles_workflow.text_input import read_user_text
 from subtitles_workflow.transcript import SCHEMA, TRANSLATION_SCHEMA, read_transcript
 from subtitles_workflow.wer import word_error_rate
 
@@ -34,7 +36,15 @@ NOTE_KINDS = ("cps_speech_too_fast", "end_cut_by_next", "end_cut_by_max_duration
 def read_srt(path: Path) -> list[tuple[float, float, str]]:
     import pysrt
 
-    return [(c.start.ordinal / 1000, c.end.ordinal / 1000, c.text) for c in pysrt.open(str(path), encoding="utf-8")]
+    return [(c.start.ordinal / 1000, c.end.ordinal / 1000, c.text) for c in pysrt.from_string(read_text(path))]
+
+
+def read_text(path: Path) -> str:
+    """A text a user wrote (a reference): UTF-8, else Windows-1252 with a note in the log."""
+    text, note = read_user_text(path)
+    if note:
+        logging.getLogger("stage").warning("%s", note)
+    return text
 
 
 def cps(cue: tuple[float, float, str]) -> float:
@@ -208,7 +218,7 @@ def stage_timings(benchmarks: Path, name: str) -> list[dict[str, Any]]:
 def reference_text(path: Path) -> str:
     if path.suffix == ".srt":
         return " ".join(text.replace("\n", " ") for _, _, text in read_srt(path))
-    return " ".join(path.read_text(encoding="utf-8").split())
+    return " ".join(read_text(path).split())
 
 
 def scores(tracks: dict[str, list], references: dict[str, Path], source: str) -> list[dict[str, Any]]:
@@ -269,7 +279,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--summary", type=Path, required=True)
     parser.add_argument("--audio", type=Path, required=True, help="work/demux/<name>.wav")
     parser.add_argument("--transcript", type=Path, required=True, help="the transcript the subtitles stage read")
-    parser.add_argument("--shots", type=Path, help="work/shots/<name>.json ({'cuts': [seconds]}), when that stage ran")
+    parser.add_argument("--shots", type=Path, nargs="?", help="work/shots/<name>.json ({'cuts': [seconds]}), when that stage ran")
     parser.add_argument("--timeline-plot", type=Path, required=True)
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)

@@ -4,9 +4,6 @@
 import sys
 from pathlib import Path
 
-from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
-
 PROJECT = Path(workflow.basedir)
 SCRIPTS = PROJECT / "scripts"
 # The stages' package (scripts/subtitles_workflow/) is what the workflow's helpers use too; a stage
@@ -25,13 +22,22 @@ def fail(message):
     raise SystemExit(f"error: {message}")
 
 
-def validate_or_explain(data, schema, where, remedy):
-    """Schema validation with a one-line error naming the file and what to fix."""
+def check_yaml_syntax(path):
+    """One line naming the file, line and column of a YAML mistake in the config file, which
+    Snakemake's own message (`Config file is not valid JSON or YAML`) names neither of.
+    """
+    import yaml
+
     try:
-        validate(data, schema=schema)
-    except WorkflowError as err:
-        lines = str(err).splitlines()
-        detail = next(
-            (line for line in lines if line.startswith("ValidationError")), lines[0]
+        with open(path, encoding="utf-8") as handle:
+            yaml.safe_load(handle)
+    except yaml.MarkedYAMLError as err:
+        mark, opened = err.problem_mark, err.context_mark
+        where = f" ({err.context} on line {opened.line + 1})" if opened else ""
+        fail(
+            f"{path}, line {mark.line + 1}, column {mark.column + 1}: {err.problem}{where}; fix the YAML"
         )
-        fail(f"{where}: {detail}; {remedy}")
+    except UnicodeDecodeError as err:
+        fail(f"{path}: not UTF-8 ({err.reason} at byte {err.start}); save it as UTF-8")
+    except OSError:
+        pass  # Snakemake names a missing config file itself

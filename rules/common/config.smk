@@ -37,7 +37,7 @@ def read_config():
     fill_defaults(config, CONFIG_SCHEMA)
     check_language(config["source_language"], "config source_language")
     for code in config["target_languages"]:
-        check_language(code, "config target_languages")
+        check_language(code, "config target_languages", allow_auto=False)
 
 
 def is_activated(stage):

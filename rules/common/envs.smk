@@ -119,15 +119,17 @@ def env_build_command(env):
 
 
 def env_python(env):
-    """Command prefix running a script on the stage's env interpreter (rebuilding the env
-    first if its folder is gone). Under conda the rule's `conda:` env is active, so plain
-    `python` is that env's."""
+    """The command prefix, as arguments, that runs a script on the stage's env interpreter
+    (rebuilding the env first if its folder is gone); the rules quote each (`:q`). Under
+    conda the rule's `conda:` env is active, so plain `python` is that env's."""
     if USE_CONDA:
-        return "python"
-    return shlex.join(
-        [str(SCRIPTS / "run-in-env"), str(VENV_DIR / env), env_paths(env)["stamp"]]
-        + [env_build_command(env)]
-    )
+        return ["python"]
+    return [
+        str(SCRIPTS / "run-in-env"),
+        str(VENV_DIR / env),
+        env_paths(env)["stamp"],
+        env_build_command(env),
+    ]
 
 
 def note_missing_envs():

@@ -3,7 +3,6 @@
 # is parsed besides reading config. The frame rate is not planned: the subtitles job reads it
 # from the film (scripts/subtitles.py). Functions and constants only.
 
-import csv
 import hashlib
 import os
 import re
@@ -15,6 +14,8 @@ MEDIA_EXTENSIONS = (
     "mkv",
     "mov",
     "webm",
+    "avi",
+    "m4v",
     "mp3",
     "wav",
     "flac",
@@ -22,32 +23,69 @@ MEDIA_EXTENSIONS = (
     "ogg",
     "opus",
 )
-VIDEO_EXTENSIONS = ("mp4", "mkv", "mov", "webm")
+VIDEO_EXTENSIONS = ("mp4", "mkv", "mov", "webm", "avi", "m4v")
 MEDIA_SCHEMA = PROJECT / "config" / "schemas" / "media.schema.yaml"
 
 
+# Files in in/ that belong to a film and are read with it (common/params.smk, common/report.smk).
+COMPANION_FILE = re.compile(r".+\.(glossary\.txt|[a-z]{2,3}\.ref\.(txt|srt))")
+# An mp4 film of this name would be muxed into another film's burn-in (out/<name>.<lang>.burned.mp4).
+BURNED_OUTPUT_NAME = re.compile(r".+\.[a-z]{2,3}\.burned")
+
+
+def refusal(path, name):
+    """Why a film cannot be built under its name, with what to do; None when it can."""
+    if "{" in name or "}" in name:
+        renamed = name.replace("{", "(").replace("}", ")")
+        return (
+            f"braces in a film name are not supported (Snakemake reads them as wildcards); "
+            f"rename it, e.g. to {renamed + path.suffix!r}"
+        )
+    if path.suffix.lower() == ".mp4" and BURNED_OUTPUT_NAME.fullmatch(name):
+        return (
+            f"its muxed film out/{path.name} would be the burn-in of film {name.rsplit('.', 2)[0]!r} "
+            f"(out/<name>.<lang>.burned.mp4); rename it, e.g. to {name.replace('.burned', '-burned') + path.suffix!r}"
+        )
+    return None
+
+
 def discover_media(input_dir):
-    """name -> file in in/, for every file with a media extension. Names must be unique."""
-    found = {}
+    """(name -> file in in/ for every film to build, one-line notes on everything else in
+    in/ that is not processed). Names must be unique. Hidden files are left out unnoted.
+    """
+    found, notes, unprocessed = {}, [], []
     if not input_dir.is_dir():
-        return found
+        return found, notes
     for path in sorted(input_dir.iterdir()):
         ext = path.suffix[1:].lower()
         # A broken link stays in: its demux job names it (and the batch summary lists it).
         broken_link = path.is_symlink() and not path.exists()
-        if (
-            path.name.startswith(".")
-            or ext not in MEDIA_EXTENSIONS
-            or not (path.is_file() or broken_link)
-        ):
+        if path.name.startswith("."):
+            continue
+        if path.is_dir():
+            unprocessed.append(f"{path.name}/ (a folder)")
+            continue
+        if ext not in MEDIA_EXTENSIONS or not (path.is_file() or broken_link):
+            if not COMPANION_FILE.fullmatch(path.name):
+                unprocessed.append(path.name)
             continue
         name = path.stem
         if name in found:
             fail(
                 f"{path} and {found[name]} have the same name {name!r}; rename one, outputs are named after it"
             )
+        why = refusal(path, name)
+        if why:
+            notes.append(f"error: {path}: not built: {why}")
+            continue
         found[name] = path
-    return found
+    if unprocessed:
+        notes.append(
+            f"note: {input_dir}/ holds {len(unprocessed)} entr{'y' if len(unprocessed) == 1 else 'ies'} "
+            f"the workflow does not process: {', '.join(unprocessed)}; films go directly in "
+            f"{input_dir}/ with one of the extensions {' '.join(MEDIA_EXTENSIONS)}"
+        )
+    return found, notes
 
 
 def split_languages(cell):
@@ -55,28 +93,53 @@ def split_languages(cell):
     return [code for code in re.split(r"[,\s]+", cell or "") if code]
 
 
-def read_media_sheet(path):
-    """Per-film overrides as {name: {column: cell}}; an absent sheet means none. Read with
-    csv rather than pandas, whose import alone costs 0.3 s of every Snakemake start."""
-    if not Path(path).exists():
+def media_sheet_row_problem(row, where):
+    """The first problem with one media sheet row's cells (schema, language codes), or None."""
+    from jsonschema import Draft202012Validator
+
+    from subtitles_workflow.config_check import load_yaml
+
+    for error in Draft202012Validator(load_yaml(MEDIA_SCHEMA)).iter_errors(row):
+        column = error.path[0] if error.path else "name"
+        return f"{where}, column {column!r}: {error.message}; see config/README.md"
+    for column in ("source_language", "target_languages"):
+        for code in split_languages(row.get(column, "")):
+            if code not in LANGUAGES and not (
+                column == "source_language" and code == "auto"
+            ):
+                return (
+                    f"{where}, column {column!r}: unknown language code {code!r}; use an ISO 639-1 "
+                    "code Whisper knows (all in scripts/subtitles_workflow/languages.py)"
+                    + (" or 'auto'" if column == "source_language" else "")
+                )
+    return None
+
+
+def read_media_sheet(path, films):
+    """Per-film overrides as {name: {column: cell}}, the sheet checked as a whole
+    (scripts/subtitles_workflow/media_sheet.py): any problem stops the run before any job,
+    each on its own line. The default sheet may be absent; a configured one may not. Read
+    with csv rather than pandas, whose import alone costs 0.3 s of every Snakemake start.
+    """
+    from subtitles_workflow.media_sheet import read_media_sheet as read_sheet
+
+    path = Path(path)
+    default = CONFIG_SCHEMA["properties"]["media_sheet"]["default"]
+    if not path.exists() and str(path) == default:
         return {}
-    with open(path, newline="", encoding="utf-8") as handle:
-        lines = [line for line in handle if line.strip() and not line.startswith("#")]
-    sheet = {}
-    for number, row in enumerate(csv.DictReader(lines, delimiter="\t"), start=2):
-        row = {key.strip(): (cell or "").strip() for key, cell in row.items() if key}
-        where = f"{path}, row {row.get('name') or number!r}"
-        validate_or_explain(
-            row,
-            str(MEDIA_SCHEMA),
-            where,
-            "fix the media sheet (columns: config/README.md)",
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        fail(
+            f"config media_sheet: {path} {what}; give the path of a tab-separated file (see config/README.md)"
         )
-        if row.get("source_language"):
-            check_language(row["source_language"], where)
-        for code in split_languages(row.get("target_languages", "")):
-            check_language(code, f"{where}, target_languages")
-        sheet[row["name"]] = row
+    sheet, problems, notes = read_sheet(path, films, media_sheet_row_problem)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    if problems:
+        print(
+            "\n".join(f"error: {problem}" for problem in problems[:-1]), file=sys.stderr
+        )
+        fail(problems[-1])
     return sheet
 
 
@@ -121,13 +184,17 @@ def read_probe_cache():
 
 
 def probe_key(path):
-    """A film's cache key: a replaced or edited film gets a new one (size or mtime)."""
+    """A film's cache key: a replaced or edited film gets a new one. Size and mtime miss a
+    same-size film copied over with `cp -p` (which keeps the mtime); its inode or its ctime,
+    which no copy can set, changes."""
     stat = path.stat()
-    return f"v5|{path}|{stat.st_size}|{stat.st_mtime_ns}"
+    return (
+        f"v6|{path}|{stat.st_size}|{stat.st_mtime_ns}|{stat.st_ino}|{stat.st_ctime_ns}"
+    )
 
 
 def probe_media(paths):
-    """{path: {"video", "fingerprint"}} per film, cached by path, size and mtime so that
+    """{path: {"video", "fingerprint"}} per film, cached by path and file status so that
     a no-op run over a large catalogue reads and probes nothing."""
     cache = read_probe_cache()
     keys = {path: probe_key(path) for path in paths if path.exists()}
@@ -237,8 +304,11 @@ def has_video(path):
 
 
 check_writable([Path("out"), WORK_DIR, Path("logs")])
-MEDIA = discover_media(INPUT_DIR)
-MEDIA_SHEET = read_media_sheet(config["media_sheet"])
+MEDIA, MEDIA_NOTES = discover_media(INPUT_DIR)
+if snakemake_invocation() != "job":
+    for note in MEDIA_NOTES:
+        print(note, file=sys.stderr)
+MEDIA_SHEET = read_media_sheet(config["media_sheet"], MEDIA)
 MEDIA_PROBE = probe_media(MEDIA.values())
 # The films with a picture, looked up once per subtitle job when the shots stage is on.
 VIDEO_FILMS = {name for name, path in MEDIA.items() if MEDIA_PROBE[str(path)]["video"]}

@@ -35,7 +35,8 @@ def artifact_paths(tree):
     folder a stage's outputs may sit in."""
     return (
         rf"{tree}[^/]+\.[a-z]{{2,3}}\.(?:srt|vtt|ass)"  # subtitles_render
-        r"|[^/]+\.(?:mkv|mp4)"  # mux_video, and subtitles_burn's <name>.<lang>.burned.mp4
+        r"|[^/]+(?<!\.burned)\.(?:mkv|mp4)"  # mux_video
+        r"|[^/]+\.[a-z]{2,3}\.burned\.mp4"  # subtitles_burn
         r"|variants/(?:compare\.(?:tsv|html)|cue_diff\.tsv)"  # compare_variants
     )
 
@@ -61,6 +62,10 @@ def reject_target(wildcards):
         fail(
             f"{target}: unknown subtitle format {parts[2]!r}; formats: srt, vtt, ass "
             f"(e.g. out/{parts[0]}.{parts[1]}.srt)"
+        )
+    if re.fullmatch(r"[^/]+\.[a-z]{2,3}\.burned\.\w+", wildcards.target):
+        fail(
+            f"{target}: a burn-in is always mp4; ask for {target.rsplit('.', 1)[0]}.mp4"
         )
     fail(
         f"{target}: not an artifact of this workflow; out/ holds <name>.<lang>.srt|vtt|ass, "

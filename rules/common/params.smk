@@ -55,14 +55,26 @@ def glossary_path(name):
 
 
 def glossary_terms(name):
-    """in/<name>.glossary.txt: one term a line; blank lines and `#` comments left out."""
+    """in/<name>.glossary.txt: one term a line; blank lines and `#` comments left out, and
+    invisible characters (a BOM, zero-width spaces) too: they would reach Whisper's hotwords.
+    UTF-8, else Windows-1252 with a note (scripts/subtitles_workflow/text_input.py)."""
+    from subtitles_workflow.text_input import (
+        TextInputError,
+        read_user_text,
+        visible_text,
+    )
+
     path = glossary_path(name)
     if not path.is_file():
         return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [
-        line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()
-    ]
+    try:
+        text, note = read_user_text(path)
+    except TextInputError as err:
+        fail(str(err))
+    if note and snakemake_invocation() != "job":
+        print(f"note: {note}", file=sys.stderr)
+    terms = (visible_text(line.split("#", 1)[0]) for line in text.splitlines())
+    return [term for term in terms if term]
 
 
 def film_vocabulary(name, cfg=None):
