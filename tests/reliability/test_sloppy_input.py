@@ -158,3 +158,15 @@ def test_29b_a_burn_in_asked_as_mkv_gets_the_projects_line(work):
     assert_one_line_before_any_job(
         *plan(work, "out/x.en.burned.mkv"), r"error: out/x\.en\.burned\.mkv: a burn-in is always mp4; ask for out/x\.en\.burned\.mp4"
     )
+
+
+# 30: the injection the issue found, built for real --------------------------------------
+def test_30_a_film_named_as_shell_code_builds_with_report_and_shots_and_runs_nothing(work):
+    name = "c$(touch PWNED)"
+    update_config(work, {"qc_report": True, "shots": {"activate": True}})
+    matrix_media.speech(work / "in" / f"{name}.mp4", "Hello there, this is a short film.")
+    snakemake(work)
+    assert (work / "work" / "report" / f"{name}.summary.html").exists()
+    assert (work / "work" / "shots" / f"{name}.json").exists()
+    assert (work / "out" / f"{name}.mp4").exists()
+    assert not list(work.rglob("PWNED"))
