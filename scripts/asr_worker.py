@@ -11,33 +11,55 @@ for each other (only a job that takes the slot of one killed mid-decode waits fo
 to end). The worker sends the transcript back and the job writes it, so a killed job leaves
 none behind. It serves one Snakemake run and stops within seconds of that run's end, a kill -9
 included.
+
+Its files (socket, slot locks, log) live in the project folder, the jobs' cwd, one folder per
+Snakemake run: .snakemake/subtitles-asr/<pid>-<start>-<host hash>/<key>-<slot>.{sock,lock,log},
+reached by that relative path, so that an AF_UNIX path stays short however deep the project
+is. A worker removes its socket and log when it ends (idle, SIGTERM, its Snakemake gone), a job
+the lock of its slot when it is done, the last one out the folder; each job first removes the
+folders of this host's runs whose Snakemake is gone (what a kill -9 leaves). A worker that
+fails has its log copied into the job's log, which names the file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import errno
 import hashlib
 import itertools
 import json
 import logging
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from subtitles_workflow.io import SNAKEMAKE_PROCESS_VARIABLE, LostSnakemake, StageError, watch_snakemake
+from subtitles_workflow.io import (
+    SNAKEMAKE_PROCESS_VARIABLE,
+    LostSnakemake,
+    StageError,
+    process_start_time,
+    watch_snakemake,
+)
 
 IDLE_SECONDS = 60
 # `auto`: the model load (0.5 s for base, several for large-v3) is a large share of a short
 # clip's job; past this, in-process, where the stage's progress lines reach the log live.
 AUTO_MAX_SECONDS = 600.0
 CLUSTER_JOB_VARIABLES = ("SLURM_JOB_ID", "PBS_JOBID", "LSB_JOBID", "JOB_ID")
+# The runs' folders, relative to the project folder (the jobs' and the workers' cwd): Snakemake's
+# own state folder, which a run has anyway and git ignores.
+WORKER_FOLDER = Path(".snakemake") / "subtitles-asr"
+RUN_FOLDER = re.compile(r"(\d+)-(\d+)-([0-9a-f]{8})")  # <pid>-<start time>-<host hash>
+SUN_PATH_MAX = 107  # bytes an AF_UNIX path may have (108 with the final NUL)
+LOG_LINES_TO_JOB = 40  # of a failed worker's log, copied into the job's log
 log = logging.getLogger("stage")
 
 
@@ -67,16 +89,86 @@ def use_worker(setting: str, audio_seconds: float) -> tuple[bool, str]:
     return True, f"auto: {audio_seconds:.0f} s of audio, run on this machine"
 
 
+def _host_tag(host: str) -> str:
+    return hashlib.sha256(host.encode()).hexdigest()[:8]
+
+
+def run_folder() -> Path:
+    """This run's folder (relative to the project folder): named after the Snakemake process
+    the jobs watch, '<pid>-<start time>-<host hash>', so that a later run can tell a dead run's
+    files from a live one's; 'by-hand' for a job run without the workflow's Snakemake."""
+    run = os.environ.get(SNAKEMAKE_PROCESS_VARIABLE)
+    if not run:
+        return WORKER_FOLDER / "by-hand"
+    parts = run.split()
+    if len(parts) != 3:  # not process_identity()'s: never taken for a dead run's
+        return WORKER_FOLDER / f"run-{hashlib.sha256(run.encode()).hexdigest()[:12]}"
+    host, pid, start = parts
+    return WORKER_FOLDER / f"{pid}-{start}-{_host_tag(host)}"
+
+
 def socket_path(model_path: str, options: dict[str, Any], threads: int) -> Path:
-    """One worker per Snakemake run, project folder, env, code, model and device settings
-    (AF_UNIX paths are short: the key is hashed into the temp folder). Per run: a worker
+    """One worker per Snakemake run, project folder, env, code, model and device settings, in
+    the run's folder (relative: AF_UNIX paths are short; the key is hashed). Per run: a worker
     stops with its run, so a later run never reaches one that is about to go."""
     run = os.environ.get(SNAKEMAKE_PROCESS_VARIABLE)
     key = json.dumps(
         [run, os.getcwd(), *code_identity(), model_path, options.get("device"), options.get("compute_type"), threads]
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"subtitles-asr-{os.getuid()}-{digest}.sock"
+    return run_folder() / f"{digest}.sock"
+
+
+def remove_dead_runs() -> None:
+    """Remove the folders of this host's runs whose Snakemake has ended: what a kill -9 of a run
+    (its jobs, its workers) left. A live run's, another host's and a hand run's are kept."""
+    if process_start_time(os.getpid()) is None:  # no /proc: no telling
+        return
+    here = _host_tag(socket.gethostname())
+    try:
+        folders = list(os.scandir(WORKER_FOLDER))
+    except OSError:  # none yet
+        return
+    for folder in folders:
+        run = RUN_FOLDER.fullmatch(folder.name)
+        if run and run[3] == here and process_start_time(int(run[1])) != run[2]:
+            shutil.rmtree(folder.path, ignore_errors=True)
+    _remove_if_empty(WORKER_FOLDER)
+
+
+def _remove_if_empty(*folders: Path) -> None:
+    """rmdir each, in order, while they are empty (another job's or worker's file keeps one)."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def _tidy(folder: Path) -> None:
+    """The run's folder and the runs' folder, once the last job or worker of the run is done
+    (only folders of WORKER_FOLDER's name: a socket path given by hand keeps its folder)."""
+    if folder.parent.name == WORKER_FOLDER.name:
+        _remove_if_empty(folder, folder.parent)
+
+
+def _same_file(opened: Any, path: Path) -> bool:
+    """Whether `path` still names the file `opened` (a fd or a file) has open."""
+    try:
+        named = os.stat(path)
+    except OSError:
+        return False
+    held = os.fstat(opened if isinstance(opened, int) else opened.fileno())
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _address(path: Path) -> str:
+    """The path to bind or connect: relative to the cwd (the project folder) when the absolute
+    one is longer than an AF_UNIX path may be."""
+    address = str(path)
+    if len(os.fsencode(address)) > SUN_PATH_MAX and path.is_absolute():
+        address = os.path.relpath(path)
+    return address
 
 
 class JobGone(BaseException):
@@ -102,12 +194,12 @@ class _Relay(logging.Handler):
 
 
 def handle(request: dict[str, Any], stream: Any) -> dict[str, Any]:
-    from asr import transcribe
-    from subtitles_workflow.asr_options import AsrOptions
-
     relay = _Relay(stream)
     log.addHandler(relay)
     try:
+        from asr import transcribe  # in the try: an env missing a module is the job's one line
+        from subtitles_workflow.asr_options import AsrOptions
+
         document = transcribe(
             Path(request["audio"]),
             model_name=request["model_name"],
@@ -148,12 +240,17 @@ def serve_one(connection: socket.socket) -> None:
 def serve(path: Path, idle_seconds: float = IDLE_SECONDS) -> None:
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        server.bind(str(path))
-    except OSError:
-        return  # another worker won the race for this socket
+        server.bind(_address(path))
+    except OSError as err:
+        server.close()
+        if err.errno == errno.EADDRINUSE:
+            return  # another worker won the race for this socket
+        raise  # into the worker's log, which the job copies into its own
+    bound = os.stat(path)
     server.listen(8)
     server.settimeout(idle_seconds)
     log.info("worker %d serving on %s", os.getpid(), path)
+    ended = False  # as it should: idle, SIGTERM, its Snakemake gone (a crash keeps its log)
     try:
         while True:
             try:
@@ -163,63 +260,146 @@ def serve(path: Path, idle_seconds: float = IDLE_SECONDS) -> None:
                 break
             with connection:
                 serve_one(connection)
+        ended = True
+    except (SystemExit, LostSnakemake, KeyboardInterrupt):
+        ended = True
+        raise
     finally:
+        if ended:  # before the socket goes: a job starts the next worker's log only after that
+            _remove_own_log(path.with_suffix(".log"))
         server.close()
-        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            if os.path.samestat(os.stat(path), bound):  # not a later worker's
+                path.unlink()
+        _tidy(path.parent)
+
+
+def _remove_own_log(worker_log: Path) -> None:
+    """The worker's log, if its stderr is that file (a worker started by send())."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+        if _same_file(sys.stderr.fileno(), worker_log):
+            worker_log.unlink()
 
 
 def connect(path: Path) -> socket.socket | None:
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        client.connect(str(path))
+        client.connect(_address(path))
         return client
     except (FileNotFoundError, ConnectionRefusedError):
         client.close()
         return None
 
 
-def claim_slot(base: Path):
-    """The first slot no other job holds: (its socket path, the open lock file holding it).
-    Jobs running at once get workers of their own; a finished job frees its slot."""
+class Slot:
+    """A claimed slot: its lock file, open and locked. Closing it frees the slot and removes
+    the lock file, while still holding the lock: a job that opened the file meanwhile finds it
+    no longer at its path once it gets the lock, and claims the slot afresh (claim_slot)."""
+
+    def __init__(self, path: Path, lock: Any) -> None:
+        self.path, self.lock = path, lock
+
+    def close(self) -> None:
+        if self.lock.closed:
+            return
+        with contextlib.suppress(OSError):
+            if _same_file(self.lock, self.path):
+                self.path.unlink()
+        self.lock.close()
+        _tidy(self.path.parent)
+
+    def __enter__(self) -> Slot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def claim_slot(base: Path) -> tuple[Path, Slot]:
+    """The first slot no other job holds: (its socket path, the Slot holding it). Jobs running
+    at once get workers of their own; a finished job frees its slot."""
     for slot in itertools.count():
-        lock = open(base.with_name(f"{base.stem}-{slot}.lock"), "a")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
-            continue
-        return base.with_name(f"{base.stem}-{slot}.sock"), lock
+        path = base.with_name(f"{base.stem}-{slot}.lock")
+        while True:
+            try:
+                lock = open(path, "a")
+            except FileNotFoundError:  # the run's folder: not made yet, or just removed as empty
+                path.parent.mkdir(parents=True, exist_ok=True)
+                continue
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock.close()
+                break  # held: the next slot
+            if _same_file(lock, path):
+                return base.with_name(f"{base.stem}-{slot}.sock"), Slot(path, lock)
+            lock.close()  # freed and removed while this job opened it: again
+    raise AssertionError("unreachable")
 
 
 def request(payload: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
     """Send one transcription to a warm worker of a free slot, starting it if needed; relay
     its log as it comes; return the transcript document."""
+    remove_dead_runs()
     path, slot = claim_slot(socket_path(payload["model_path"], payload["options"], payload["threads"]))
     with slot:
         return send(path, payload, timeout)
 
 
+def _copy_log_to_job(worker_log: Path) -> str | None:
+    """The last lines of a failed worker's log, into the job's log (stderr); its last line, or
+    None when there is no log."""
+    try:
+        lines = worker_log.read_text(errors="replace").splitlines()[-LOG_LINES_TO_JOB:]
+    except OSError:
+        return None
+    print(f"the ASR worker's log ({worker_log.absolute()}), its last lines:", file=sys.stderr)
+    for line in lines:
+        print(f"  {line}", file=sys.stderr)
+    sys.stderr.flush()
+    return next((line.strip() for line in reversed(lines) if line.strip()), "")
+
+
 def send(path: Path, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
+    worker_log = path.with_suffix(".log")
+    remedy = "set asr.worker: false to transcribe in the job itself"
     client = connect(path)
     if client is None:
         path.unlink(missing_ok=True)  # a stale socket of a dead worker
-        worker_log = open(path.with_suffix(".log"), "ab")
-        subprocess.Popen(
-            [sys.executable, __file__, str(path)], stdin=subprocess.DEVNULL, stdout=worker_log,
-            stderr=worker_log, start_new_session=True, cwd=os.getcwd(),
-        )  # fmt: skip
+        with open(worker_log, "ab") as log_file:
+            worker = subprocess.Popen(
+                [sys.executable, __file__, str(path)], stdin=subprocess.DEVNULL, stdout=log_file,
+                stderr=log_file, start_new_session=True, cwd=os.getcwd(),
+            )  # fmt: skip
         deadline = time.monotonic() + timeout
         while client is None:
-            if time.monotonic() > deadline:
-                raise StageError(f"the ASR worker did not start within {timeout:.0f} s; see {path.with_suffix('.log')}")
-            time.sleep(0.05)
+            ended = worker.poll() is not None  # before connecting: then no connection means none
             client = connect(path)
+            if client is not None:
+                break
+            if ended:
+                last = _copy_log_to_job(worker_log)  # the job's log keeps it: the file goes
+                worker_log.unlink(missing_ok=True)
+                why = f"status {worker.returncode}" + (f": {last}" if last else "")
+                raise StageError(f"the ASR worker ended before serving ({why}); {remedy}")
+            if time.monotonic() > deadline:
+                _copy_log_to_job(worker_log)
+                raise StageError(
+                    f"the ASR worker did not start within {timeout:.0f} s; see {worker_log.absolute()}; {remedy}"
+                )
+            time.sleep(0.05)
         log.info("started a warm ASR worker (%s)", path)
     with client, client.makefile("rwb") as stream:
         stream.write(json.dumps(payload).encode() + b"\n")
         stream.flush()
         while True:  # the worker's log lines as it writes them, then the reply
-            reply = json.loads(stream.readline() or b'{"ok": false, "error": "the ASR worker died"}')
+            line = stream.readline()
+            if not line:
+                left = _copy_log_to_job(worker_log) is not None
+                where = f" (its log: {worker_log.absolute()})" if left else ""
+                raise StageError(f"the ASR worker died{where}; {remedy}")
+            reply = json.loads(line)
             if "log" not in reply:
                 break
             print(reply["log"], file=sys.stderr, flush=True)
@@ -231,7 +411,7 @@ def send(path: Path, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     watch_snakemake(f"worker {os.getpid()}: the Snakemake run it served (pid {{pid}}) has ended: exiting")
-    # The job that started it stops its children once Snakemake is gone: leave no socket behind.
+    # The job that started it stops its children once Snakemake is gone: leave no socket or log behind.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     with contextlib.suppress(LostSnakemake):
         serve(Path(sys.argv[1]))
