@@ -4,12 +4,17 @@
                 translation against references (in/<name>.<lang>.ref.txt|srt), agreement
                 (WER of the build's spoken-language subtitles against the default's), the QC
                 counts of the quality issue (loops, wrong script, low confidence, off speech,
-                function-word breaks, every problem), and the wall time and peak memory of
-                each stage the build rebuilt (from its benchmark files)
-  compare.html  both tables as one page, shown by `snakemake variants --report out/report.html`
-  cue_diff.tsv  cue by cue, each variant's spoken-language subtitles against the default's:
-                cues paired by text (difflib), with the timing change of equal cues and the
-                text of changed, added and removed ones
+                uncovered speech, function-word breaks, every problem), the speech under no
+                cue and the share covered, the language check, and the wall time and peak
+                memory of each stage the build rebuilt (from its benchmark files); then, per
+                film, a row `better` naming the build with the better value of each column
+                (BETTER says which way each column is judged)
+  compare.html  both tables as one page, the better value of each column in bold and how it
+                was judged, shown by `snakemake variants --report out/report.html`
+  cue_diff.tsv  each variant's spoken-language subtitles against the default's, by time:
+                cues that overlap in time form one row (one against one, or a re-split: one
+                against several), with the timing change and both texts; a cue that overlaps
+                nothing on the other side is added or removed
 
 The manifest (JSON, written by rules/common/variants.smk) lists per film and build its
 subtitle and QC files, references, rebuilt stages and benchmark files.
@@ -19,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import difflib
 import html
 import io
 import json
@@ -31,7 +35,7 @@ from subtitles_workflow.io import run_cli, setup_logging, write_text_atomic
 from subtitles_workflow.wer import word_error_rate
 from report import read_srt, reference_text
 
-QC_KINDS = ("loops", "wrong_script", "low_confidence", "off_speech", "function_word_breaks")
+QC_KINDS = ("loops", "wrong_script", "low_confidence", "off_speech", "uncovered_speech", "function_word_breaks")
 STAGES = ("asr", "align", "translate", "subtitles")
 CHRF_ORDER = 6
 CHRF_BETA = 2.0
@@ -84,6 +88,19 @@ def qc_counts(paths: list[str]) -> dict[str, int]:
     return dict(totals)
 
 
+def speech_checks(path: str | None) -> dict[str, Any]:
+    """From the spoken language's QC: seconds of speech under no cue, the share of speech
+    covered, and the language check ("ok", or the warning); blank where the QC has none."""
+    report = json.loads(Path(path).read_text(encoding="utf-8")) if path else {}
+    uncovered, share = report.get("uncovered_speech_s"), report.get("speech_covered_share")
+    warning = report.get("language_warning")
+    return {
+        "uncovered_speech_s": "" if uncovered is None else round(float(uncovered), 2),
+        "speech_covered_share": "" if share is None else round(float(share), 4),
+        "language_check": warning or ("ok" if report.get("language") else ""),
+    }
+
+
 def benchmark(paths: list[str]) -> tuple[float, float] | None:
     """Wall seconds (summed) and peak resident memory in MB (the largest) of a stage's jobs;
     None when no benchmark file exists (the stage's jobs ran before benchmarks were kept)."""
@@ -117,6 +134,7 @@ def score_row(row: dict[str, Any], default_text: dict[str, str]) -> dict[str, An
         if lang != source and lang in texts
     )
     out.update(qc_counts(list(row["qc"].values())))
+    out.update(speech_checks(row["qc"].get(source)))
     for stage in STAGES[:3]:
         timing = benchmark(row["benchmarks"].get(stage, []))
         out[f"{stage}_s"] = f"{timing[0]:.2f}" if timing else ""
@@ -124,48 +142,73 @@ def score_row(row: dict[str, Any], default_text: dict[str, str]) -> dict[str, An
     return out
 
 
+def overlapping_groups(default: list, other: list) -> list[tuple[list[int], list[int]]]:
+    """Cues of both sides that overlap in time, as groups of (default indices, other indices),
+    in time order: the connected runs of the overlap between the two timelines. A cue that
+    overlaps nothing on the other side is a group of its own with the other side empty."""
+    events = sorted([(c[0], c[1], 0, i) for i, c in enumerate(default)] + [(c[0], c[1], 1, j) for j, c in enumerate(other)])
+    groups: list[tuple[list[int], list[int]]] = []
+    reach = {0: -1.0, 1: -1.0}  # the latest end of each side's cues in the open group
+    for start, end, side, index in events:
+        if groups and start < reach[1 - side] - 1e-9:  # overlaps the other side's cues in the group
+            groups[-1][side].append(index)
+        else:
+            groups.append(([], []))
+            groups[-1][side].append(index)
+            reach = {0: -1.0, 1: -1.0}
+        reach[side] = max(reach[side], end)
+    return groups
+
+
 def cue_diff(film: str, variant: str, default: list, other: list) -> list[dict[str, Any]]:
-    """The cues of `other` against `default`, paired by text: equal cues with their timing
-    change (only where it moved), and every changed, added or removed cue."""
+    """The cues of `other` against `default`, paired by time: one row per group of cues that
+    overlap (overlapping_groups). Same text on both sides: a `timing` row where it moved, a
+    `resplit` row where the same words are cut into other cues; other text: `changed`; a cue
+    overlapping nothing: `added` or `removed`. Shifts compare the group's first start and last
+    end, so they never span unrelated cues."""
     rows = []
-    matcher = difflib.SequenceMatcher(a=[c[2] for c in default], b=[c[2] for c in other], autojunk=False)
-    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
-        if tag == "equal":
-            for i, j in zip(range(a0, a1), range(b0, b1)):
-                start, end = other[j][0] - default[i][0], other[j][1] - default[i][1]
-                if abs(start) >= 0.001 or abs(end) >= 0.001:
-                    rows.append(diff_row(film, variant, "timing", i, j, default[i], other[j]))
+    for left, right in overlapping_groups(default, other):
+        a = [default[i] for i in left]
+        b = [other[j] for j in right]
+        if not a or not b:
+            kind = "removed" if a else "added"
+        elif words(a) != words(b):
+            kind = "changed"
+        elif len(a) != len(b):
+            kind = "resplit"
+        elif all(abs(x[0] - y[0]) < 0.001 and abs(x[1] - y[1]) < 0.001 and x[2] == y[2] for x, y in zip(a, b)):
             continue
-        for k in range(max(a1 - a0, b1 - b0)):
-            i, j = a0 + k, b0 + k
-            left = default[i] if i < a1 else None
-            right = other[j] if j < b1 else None
-            kind = "changed" if left and right else ("removed" if left else "added")
-            rows.append(diff_row(film, variant, kind, i if left else None, j if right else None, left, right))
+        else:
+            kind = "timing"
+        rows.append(diff_row(film, variant, kind, left, right, a, b))
     return rows
 
 
-def diff_row(film, variant, kind, i, j, left, right) -> dict[str, Any]:
-    def cell(cue, at):
-        return "" if cue is None else f"{cue[at]:.3f}"
+def words(cues: list) -> list[str]:
+    return " ".join(cue[2] for cue in cues).split()
 
-    def text(cue):
-        return "" if cue is None else cue[2].replace("\n", " / ")
+
+def diff_row(film: str, variant: str, kind: str, left: list[int], right: list[int], a: list, b: list) -> dict[str, Any]:
+    def cues(indices: list[int]) -> str:
+        return "" if not indices else str(indices[0] + 1) if len(indices) == 1 else f"{indices[0] + 1}-{indices[-1] + 1}"
+
+    def text(group: list) -> str:
+        return " | ".join(cue[2].replace("\n", " / ") for cue in group)
 
     return {
         "film": film,
         "variant": variant,
         "change": kind,
-        "default_cue": "" if i is None else i + 1,
-        "variant_cue": "" if j is None else j + 1,
-        "default_start": cell(left, 0),
-        "default_end": cell(left, 1),
-        "variant_start": cell(right, 0),
-        "variant_end": cell(right, 1),
-        "start_shift": f"{right[0] - left[0]:+.3f}" if left and right else "",
-        "end_shift": f"{right[1] - left[1]:+.3f}" if left and right else "",
-        "default_text": text(left),
-        "variant_text": text(right),
+        "default_cue": cues(left),
+        "variant_cue": cues(right),
+        "default_start": f"{a[0][0]:.3f}" if a else "",
+        "default_end": f"{a[-1][1]:.3f}" if a else "",
+        "variant_start": f"{b[0][0]:.3f}" if b else "",
+        "variant_end": f"{b[-1][1]:.3f}" if b else "",
+        "start_shift": f"{b[0][0] - a[0][0]:+.3f}" if a and b else "",
+        "end_shift": f"{b[-1][1] - a[-1][1]:+.3f}" if a and b else "",
+        "default_text": text(a),
+        "variant_text": text(b),
     }
 
 
@@ -180,33 +223,82 @@ def tsv(rows: list[dict[str, Any]], header: list[str]) -> str:
 TABLE_HEADER = (
     ["film", "variant", "rebuilt", "wer", "agreement_wer", "chrf"]
     + list(QC_KINDS)
-    + ["problems"]
+    + ["problems", "uncovered_speech_s", "speech_covered_share", "language_check"]
     + [f"{stage}_{what}" for stage in STAGES[:3] for what in ("s", "max_rss_mb")]
 )
-DIFF_HEADER = list(diff_row("", "", "", 0, 0, (0, 0, ""), (0, 0, "")))
+DIFF_HEADER = list(diff_row("", "", "", [], [], [], []))
+# Which way each column is judged: the better build has the lower value, or the higher one, or
+# ("ok") the language check that passed. A build that loses speech is worse on
+# uncovered_speech_s, speech_covered_share and problems (the QC counts uncovered speech).
+BETTER = {
+    **{column: "lower" for column in ["wer", "agreement_wer", *QC_KINDS, "problems", "uncovered_speech_s"]},
+    **{f"{stage}_{what}": "lower" for stage in STAGES[:3] for what in ("s", "max_rss_mb")},
+    "chrf": "higher",
+    "speech_covered_share": "higher",
+    "language_check": "ok",
+}
+
+
+def better_builds(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Per column, the build(s) of one film with the better value ("a, b" on a tie; blank
+    where no build has a value or all are equal)."""
+    marks: dict[str, str] = {}
+    for column, way in BETTER.items():
+        values = {row["variant"]: score(row.get(column, ""), way) for row in rows}
+        values = {variant: value for variant, value in values.items() if value is not None}
+        if len(values) < 2 or len(set(values.values())) == 1:
+            marks[column] = ""
+            continue
+        best = max(values.values()) if way in ("higher", "ok") else min(values.values())
+        marks[column] = ", ".join(variant for variant, value in values.items() if value == best)
+    return marks
+
+
+def score(cell: Any, way: str) -> float | None:
+    """A cell as a comparable number (None when blank); chrF's `lang=score ...` by its mean."""
+    if cell in ("", None):
+        return None
+    if way == "ok":
+        return 1.0 if cell == "ok" else 0.0
+    if isinstance(cell, str) and "=" in cell:
+        scores = [float(part.split("=", 1)[1]) for part in cell.split()]
+        return sum(scores) / len(scores)
+    return float(cell)
 
 
 def compare(manifest: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """compare.tsv's rows and cue_diff.tsv's rows."""
     defaults = {row["film"]: row for row in manifest if row["variant"] == "default"}
     table, diffs = [], []
-    for row in manifest:
-        default = defaults[row["film"]]
+    for film, default in defaults.items():
         source = default["source_language"]
         default_text = {source: subtitle_text(default["subtitles"][source])}
-        table.append(score_row(row, default_text))
-        if row["variant"] != "default":
-            diffs += cue_diff(
-                row["film"], row["variant"], read_srt(Path(default["subtitles"][source])), read_srt(Path(row["subtitles"][source]))
-            )
+        rows = [score_row(row, default_text) for row in manifest if row["film"] == film]
+        table += rows + [{"film": film, "variant": "better", **better_builds(rows)}]
+        for row in manifest:
+            if row["film"] == film and row["variant"] != "default":
+                diffs += cue_diff(
+                    film, row["variant"], read_srt(Path(default["subtitles"][source])), read_srt(Path(row["subtitles"][source]))
+                )
     return table, diffs
 
 
-def html_table(rows: list[dict[str, Any]], header: list[str]) -> str:
-    head = "".join(f"<th>{html.escape(name)}</th>" for name in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(row.get(name, '')))}</td>" for name in header) + "</tr>" for row in rows
+def html_table(rows: list[dict[str, Any]], header: list[str], judged: dict[str, str] | None = None) -> str:
+    """The rows as a table; with `judged` (BETTER), each column head says which way it is
+    judged, and the cells of the build a film's `better` row names are bold."""
+    judged = judged or {}
+    head = "".join(
+        f"<th>{html.escape(name)}" + (f"<br><small>{judged[name]} is better</small>" if name in judged else "") + "</th>"
+        for name in header
     )
+    better = {row["film"]: row for row in rows if row.get("variant") == "better"}
+
+    def cell(row: dict[str, Any], name: str) -> str:
+        value = html.escape(str(row.get(name, "")))
+        winners = better.get(row["film"], {}).get(name, "") if judged else ""
+        return f"<td><b>{value}</b></td>" if row.get("variant") in winners.split(", ") else f"<td>{value}</td>"
+
+    body = "".join("<tr>" + "".join(cell(row, name) for name in header) + "</tr>" for row in rows if row.get("variant") != "better")
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -215,7 +307,10 @@ def page(table: list[dict[str, Any]], diffs: list[dict[str, Any]]) -> str:
     style = "table{border-collapse:collapse;font:13px sans-serif}td,th{border:1px solid #ccc;padding:2px 6px}"
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><style>{style}</style></head><body>"
-        f"<h3>Variants side by side</h3>{html_table(table, TABLE_HEADER)}"
+        f"<h3>Variants side by side</h3><p>Bold: the better value of each column for the film (each "
+        "column's head says which way it is judged; a build that leaves speech under no cue is worse on "
+        "uncovered speech, speech covered and problems).</p>"
+        f"{html_table(table, TABLE_HEADER, {k: v if v != 'ok' else 'a passed check' for k, v in BETTER.items()})}"
         f"<h3>Cue by cue against the default build</h3>{html_table(diffs, DIFF_HEADER)}</body></html>\n"
     )
 

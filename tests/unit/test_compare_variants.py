@@ -23,16 +23,51 @@ def test_chrf_without_sacrebleu_matches_sacrebleu(monkeypatch):
     assert compare_variants.chrf("", "anything") == 0.0
 
 
-def test_cue_diff_pairs_cues_by_text():
+def test_cue_diff_pairs_cues_by_time():
     default = [(1.0, 2.0, "one"), (3.0, 4.0, "two"), (5.0, 6.0, "three")]
     other = [(1.0, 2.0, "one"), (3.1, 4.0, "two"), (5.0, 6.0, "three!"), (7.0, 8.0, "four")]
     rows = compare_variants.cue_diff("film", "v", default, other)
     assert [(row["change"], row["default_cue"], row["variant_cue"]) for row in rows] == [
-        ("timing", 2, 2),
-        ("changed", 3, 3),
-        ("added", "", 4),
+        ("timing", "2", "2"),
+        ("changed", "3", "3"),
+        ("added", "", "4"),
     ]
     assert rows[0]["start_shift"] == "+0.100"
+
+
+def test_a_narrower_variant_is_a_resplit_of_the_same_words_never_a_shift_between_unrelated_cues():
+    """A 32-character variant cuts the same words into more cues: paired by index, every cue
+    read 'changed' with shifts of seconds between unrelated cues."""
+    default = [(0.0, 3.0, "The quick brown fox jumps\nover the lazy dog."), (4.0, 6.0, "It was asleep.")]
+    other = [(0.0, 1.4, "The quick brown fox"), (1.5, 3.0, "jumps over the lazy dog."), (4.0, 6.0, "It was asleep.")]
+    rows = compare_variants.cue_diff("film", "narrow", default, other)
+    assert [(row["change"], row["default_cue"], row["variant_cue"]) for row in rows] == [("resplit", "1", "1-2")]
+    assert (rows[0]["start_shift"], rows[0]["end_shift"]) == ("+0.000", "+0.000")
+
+
+def test_cues_that_overlap_nothing_are_added_or_removed():
+    default = [(0.0, 1.0, "a"), (5.0, 6.0, "b")]
+    other = [(2.0, 3.0, "c"), (5.5, 6.5, "b")]
+    rows = compare_variants.cue_diff("film", "v", default, other)
+    assert [(row["change"], row["default_cue"], row["variant_cue"]) for row in rows] == [
+        ("removed", "1", ""),
+        ("added", "", "1"),
+        ("timing", "2", "2"),
+    ]
+
+
+def test_the_better_build_of_each_column_is_named_and_losing_speech_is_worse():
+    rows = [
+        {"variant": "default", "wer": 0.1, "chrf": "fr=50.0", "problems": 7, "uncovered_speech_s": 0.0,
+         "speech_covered_share": 0.99, "language_check": "ok", "asr_s": ""},
+        {"variant": "tiny", "wer": 0.3, "chrf": "fr=40.0", "problems": 4, "uncovered_speech_s": 19.0,
+         "speech_covered_share": 0.66, "language_check": "detected 'it' with probability 0.28", "asr_s": "3.0"},
+    ]  # fmt: skip
+    better = compare_variants.better_builds(rows)
+    assert better["wer"] == better["chrf"] == better["speech_covered_share"] == "default"
+    assert better["uncovered_speech_s"] == better["language_check"] == "default"
+    assert better["problems"] == "tiny"  # fewer counted problems: the QC must count lost speech (it does)
+    assert better["asr_s"] == ""  # one value only: nothing to compare
 
 
 def test_compare_rows(tmp_path):
@@ -56,12 +91,14 @@ def test_compare_rows(tmp_path):
         [row("default", "default.srt", [], {"asr": [str(tmp_path / "none.tsv")]}),
          row("v", "v.srt", ["asr", "subtitles"], {"asr": [str(tmp_path / "asr.tsv")]})]
     )  # fmt: skip
-    assert [r["wer"] for r in table] == [0.0, round(1 / 7, 4)]
-    assert [r["agreement_wer"] for r in table] == [0.0, round(1 / 7, 4)]
+    assert [r["wer"] for r in table] == [0.0, round(1 / 7, 4), "default"]
+    assert [r["agreement_wer"] for r in table] == [0.0, round(1 / 7, 4), "default"]
     assert table[1]["loops"] == 1 and table[1]["problems"] == 2
     assert (table[0]["asr_s"], table[1]["asr_s"], table[1]["asr_max_rss_mb"]) == ("", "12.50", "812")
     assert table[1]["rebuilt"] == "asr,subtitles"
     assert [d["change"] for d in diffs] == ["changed"]
+    assert [r["variant"] for r in table] == ["default", "v", "better"]
+    assert table[2]["wer"] == "default" and table[2]["problems"] == ""  # one QC file for both: a tie
     text = compare_variants.tsv(table, compare_variants.TABLE_HEADER)
     assert text.splitlines()[0].split("\t")[:5] == ["film", "variant", "rebuilt", "wer", "agreement_wer"]
 
