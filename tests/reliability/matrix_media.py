@@ -76,3 +76,19 @@ def long_recording(path: Path, minutes: float, work: Path) -> Path:
     ffmpeg("-i", str(block), "-af", "apad=pad_dur=4", "-ar", "16000", "-ac", "1", str(padded))
     ffmpeg("-stream_loop", "-1", "-i", str(padded), "-t", str(minutes * 60), "-c:a", "flac", str(path))
     return path
+
+
+def half_downloaded(path: Path, work: Path, seconds: float = 198.0) -> Path:
+    """A whole film of `seconds` (looped speech over a test pattern; an mp4 gets its index at the
+    front, `+faststart`, as films for the web have it, so the cut half still opens), then cut to
+    half its bytes, as an interrupted download or copy leaves it."""
+    block = speech(work / "block.wav", " ".join([SENTENCE] * 3))
+    padded = work / "padded.wav"
+    ffmpeg("-i", str(block), "-af", "apad=pad_dur=2", "-ar", "16000", "-ac", "1", str(padded))
+    faststart = ["-movflags", "+faststart"] if path.suffix in (".mp4", ".mov") else []
+    ffmpeg("-f", "lavfi", "-i", f"testsrc2=size=320x240:rate=24:duration={seconds}",
+           "-stream_loop", "-1", "-i", str(padded), "-t", str(seconds),
+           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", *faststart, str(path))  # fmt: skip
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path

@@ -336,3 +336,31 @@ def test_20_replaced_input_rebuilds_even_with_an_older_date(work):
     snakemake(work)
     after = (work / "out" / "film.en.srt").read_text()
     assert after != before and "replacement" in after.lower()
+
+
+# 21: a half-downloaded film ----------------------------------------------------------------
+def test_21_half_downloaded_film_fails_in_one_line(work, tmp_path):
+    """A faststart mp4 (and an mkv) cut to half its bytes still opens, and ffmpeg decodes the half
+    it has: demux fails it in one line naming what is missing, and the batch goes on."""
+    import re
+
+    matrix_media.half_downloaded(work / "in" / "half.mp4", tmp_path / "mp4")
+    matrix_media.half_downloaded(work / "in" / "cut.mkv", tmp_path / "mkv", seconds=60)
+    matrix_media.speech(work / "in" / "good.mp4", "Another good clip.")
+    code, output = run(work)
+    assert code != 0
+    line = next((l for l in output.splitlines() if l.startswith("error: in/half.mp4")), output[-3000:])
+    assert re.fullmatch(
+        r"error: in/half\.mp4: the file ends early: decoded 9\d\.\d s of audio, its container declares 198\.0 s "
+        r"\(ffmpeg: partial file\); download or copy it again",
+        line,
+    ), line
+    assert re.search(r"in/cut\.mkv: the file ends early: decoded \d+\.\d s of audio, its container declares 60\.\d s "
+                     r"\(ffmpeg: File ended prematurely\)", output), output[-3000:]  # fmt: skip
+    for name in ("half", "cut"):
+        assert "Traceback" not in (work / "logs" / "demux" / f"{name}.log").read_text()
+        assert list((work / "out").glob(f"{name}.*")) == [] and not (work / "work" / "demux" / f"{name}.wav").exists()
+    assert partial_files(work) == []
+    assert (work / "out" / "good.en.srt").exists() and (work / "out" / "good.mp4").exists()  # keep-going
+    assert "summary: 1 built, 0 up to date, 2 failed" in output, output[-3000:]
+    assert "failed:     half: in/half.mp4: the file ends early: decoded" in output
