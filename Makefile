@@ -1,6 +1,6 @@
 # The two set-up commands from README.md, and their plumbing.
 #   make demo   builds every env the demo needs and runs the workflow on a generated clip
-#   make test   builds the default envs and runs the test suite (what CI runs)
+#   make test   builds the envs the tests use (snakemake test_envs) and runs the test suite (what CI runs)
 SHELL := bash
 PYTHON ?= python3
 WORKFLOW_ENV := .venvs/workflow
@@ -22,7 +22,7 @@ demo: $(WORKFLOW_ENV)/ready system-deps
 
 test: $(WORKFLOW_ENV)/ready $(TEST_SITE)/ready
 	scripts/install-system-deps.sh --tests
-	$(SNAKEMAKE) --cores all envs
+	$(SNAKEMAKE) --cores all test_envs
 	$(WORKFLOW_ENV)/bin/python -m pytest
 
 lint: $(WORKFLOW_ENV)/ready

@@ -34,7 +34,7 @@
 #   out/variants/compare.tsv, cue_diff.tsv, compare.html   the builds side by side (env: report)
 #
 # `snakemake --cores all` builds every film's subtitles and muxed video; `snakemake envs`
-# builds just the environments.
+# builds just the environments the config uses (`snakemake test_envs`: the tests' too).
 
 from snakemake.utils import min_version
 

@@ -51,8 +51,16 @@ rule model_assemble:
         " --manifest {output.manifest:q} > {log:q} 2>&1"
 
 
-# `snakemake envs`: build every stage env and the configured bundled model, and nothing else.
+# `snakemake envs`: build the envs the configured stages run on and the configured bundled
+# model, and nothing else. `snakemake test_envs`: those the test suite uses too. Any one env:
+# `snakemake .venvs/<env>.env.json`.
 rule envs:
     input:
         get_env_targets,
+    localrule: True
+
+
+rule test_envs:
+    input:
+        get_tested_env_targets,
     localrule: True

@@ -50,9 +50,10 @@ STAGE_ENVS = {
 }
 # config envs: a stage pointed at another spec (envs/<env>.yaml) runs on that env.
 STAGE_ENVS.update({stage: Path(spec).stem for stage, spec in config["envs"].items()})
-# The envs `snakemake envs` builds: the default path's, translation's and the light optional ones.
-# whisperx, mlx and pyannote are built only when a config uses them (heavy or platform-bound).
-DEFAULT_ENVS = [
+# The envs `snakemake test_envs` builds: the default path's, translation's and the light
+# optional ones, which the test suite uses. whisperx, mlx and pyannote are built only when a
+# config uses them (heavy or platform-bound).
+TESTED_ENVS = [
     "asr",
     "media",
     "subtitles",
@@ -147,13 +148,65 @@ def note_missing_envs():
             )
 
 
-def get_env_targets(wildcards):
-    envs = set(DEFAULT_ENVS) | {STAGE_ENVS["asr"]}
-    envs |= {STAGE_ENVS[stage] for stage in ("vad", "diarize") if is_activated(stage)}
+# The optional stages, each run only when its config block says `activate: true`.
+OPTIONAL_STAGES = ("separate", "vad", "align", "diarize", "shots")
+
+
+def stages_in_use(cfg):
+    """The stages a build whose config is `cfg` runs (translation apart: translation_envs)."""
+    stages = ["demux", "asr", "subtitles", "mux"]
+    stages += [stage for stage in OPTIONAL_STAGES if cfg[stage]["activate"]]
+    if cfg["burn_in_language"]:
+        stages.append("burn")
+    if cfg["qc_report"] or cfg["variants"]:
+        stages.append("report")  # the QC report, and the variants' comparison
+    return stages
+
+
+# The env each translation backend's rule runs on (rules/translate.smk).
+TRANSLATION_ENVS = {"whisper": "asr", "indictrans2": "indictrans"}
+
+
+def translation_envs():
+    """The envs of the translation backends the films' (and the config's) language pairs use;
+    a film whose language is detected (`auto`) may need any of them."""
+    pairs = {(config["source_language"], t) for t in config["target_languages"]}
+    pairs |= {(configured_source_language(n), t) for n in MEDIA for t in target_languages(n)}
+    envs = set()
+    for source, target in pairs:
+        if source == "auto":
+            envs |= {"translate", "indictrans"}
+        elif source != target:
+            backend = translation_backend(source, target)
+            envs.add(TRANSLATION_ENVS.get(backend, "translate"))
+    return {STAGE_ENVS["asr"] if env == "asr" else env for env in envs}
+
+
+def configured_envs():
+    """The envs the configured stages run on, in the default build and every variant."""
+    envs = translation_envs()
+    for cfg in [config, *VARIANT_CONFIGS.values()]:
+        envs |= {stage_env_for(stage, cfg) for stage in stages_in_use(cfg)}
+    return sorted(envs)
+
+
+def env_targets(envs):
     return [
         path
-        for env in sorted(envs)
+        for env in envs
         for path in (str(VENV_DIR / f"{env}.env.json"), env_marker(env))
+    ]
+
+
+def get_env_targets(wildcards):
+    """`snakemake envs`: the configured stages' envs and the bundled models they load."""
+    return env_targets(configured_envs()) + asr_model_input()
+
+
+def get_tested_env_targets(wildcards):
+    """`snakemake test_envs`: what the test suite runs on."""
+    return env_targets(sorted(set(TESTED_ENVS) | set(configured_envs()))) + [
+        model_manifest(model) for model in BUNDLED_MODELS[:1]
     ] + asr_model_input()
 
 
