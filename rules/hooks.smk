@@ -28,7 +28,8 @@ SNAKEMAKE_INTERNALS_TESTED = snakemake_version.startswith(f"{TESTED_SNAKEMAKE}."
 if not SNAKEMAKE_INTERNALS_TESTED:
     print(
         f"note: rules/hooks.smk is tested with Snakemake {TESTED_SNAKEMAKE} only; on "
-        f"{snakemake_version} it skips the active-run check and keeps the job rate limit",
+        f"{snakemake_version} it skips the active-run check, keeps the job rate limit and "
+        "leaves the up-to-date films out of the summary",
         file=sys.stderr,
     )
 
@@ -154,8 +155,19 @@ def drop_local_job_rate_limit():
 
 def announce_films_built_before():
     """onstart: tell the logger plugin (plugins/snakemake-logger-plugin-subtitles) which films
-    were built before this run, from one listing of out/ (an artifact out/<name>.<...>): those
-    that get no job in the run are the summary's up-to-date ones."""
-    files = os.listdir("out") if os.path.isdir("out") else []
-    stems = {f.rsplit(".", k)[0] for f in files for k in range(1, f.count(".") + 1)}
-    announce_films([name for name in MEDIA if name in stems])
+    this run asks for and has no job for (the summary's up-to-date ones), and which jobs it
+    plans for the others (a film is built when all are done). A film is asked for when a job
+    of Snakemake's plan names it (its `name` wildcard), the plan's up-to-date jobs included:
+    every film for a plain `snakemake`, film a alone for `snakemake out/a.en.srt`. On an
+    untested Snakemake nothing is announced (the summary leaves the count out)."""
+    if not SNAKEMAKE_INTERNALS_TESTED:
+        return
+    dag = workflow.dag
+    asked, plan = set(), {}
+    for job in dag.jobs:  # every job of the plan; needrun: the ones this run executes
+        name = job.wildcards_dict.get("name")
+        if name is not None:
+            asked.add(name)
+            if dag.needrun(job):
+                plan.setdefault(name, []).append(job.jobid)
+    announce_films([name for name in MEDIA if name in asked and name not in plan], plan)

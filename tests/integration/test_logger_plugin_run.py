@@ -1,17 +1,21 @@
 """The logger plugin under a real Snakemake, on a small workflow of four films (no stage envs,
 no media): the summary and the status lines come from Snakemake's job events, in a plain
-non-TTY log as CI and SLURM keep it. Fails when Snakemake stops sending what the plugin reads."""
+non-TTY log as CI and SLURM keep it. Fails when Snakemake stops sending what the plugin reads.
+Last, the workflow's own summary on two short films: it counts only the films asked for."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from conftest import SCRIPTS
+from conftest import SCRIPTS, copy_project, fixture, requires_fixtures, snakemake
 
 # A stand-in for asr: decodes 3 "segments" of a 300 s film, 100 s each, writing its progress
 # lines with the project's own writer (scripts/subtitles_workflow/progress.py).
@@ -106,3 +110,90 @@ def test_a_dry_run_has_no_summary(workflow):
     done = run(workflow, "-n", "--logger", "subtitles")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "summary: " not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=lambda stop: stop.name)
+def test_a_ctrl_c_calls_the_film_in_flight_interrupted_not_failed(workflow, stop):
+    """Ctrl-C in a terminal sends SIGINT to the whole process group (Snakemake and its jobs);
+    so does a batch system's SIGTERM. The film being decoded is cut short: interrupted."""
+    (workflow / "decode.py").write_text(DECODE.replace("time.sleep(1.2)", "time.sleep(20)"))
+    command = [sys.executable, "-m", "snakemake", "--cores", "2", "--keep-going", "--logger", "subtitles",
+               "--logger-subtitles-interval", "0"]  # fmt: skip
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(SCRIPTS))
+    # Its own process group, with SIGINT's default action even if pytest runs where SIGINT is
+    # ignored (nohup, &): Python then turns it into KeyboardInterrupt, as in a terminal.
+    process = subprocess.Popen(command, cwd=workflow, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
+    log = workflow / "logs" / "transcribe" / "slow.log"
+    try:
+        deadline = time.monotonic() + 120
+        while not (log.exists() and "progress: " in log.read_text() and (workflow / "out" / "good.txt").exists()):
+            assert time.monotonic() < deadline and process.poll() is None, "slow never started decoding"
+            time.sleep(0.1)
+        os.killpg(process.pid, stop)
+        output, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode != 0, output[-3000:]
+    summary = output[output.index("summary: "):].splitlines()
+    assert summary == [
+        "summary: 1 built, 1 up to date, 1 failed, 1 interrupted (run again to finish)",
+        "  built:      good",
+        "  failed:     bad: in/bad.mp4: not readable as audio/video (log: logs/transcribe/bad.log)",
+        "  interrupted: slow",
+    ], output[-3000:]
+    assert not (workflow / "out" / "slow.txt").exists()
+
+
+# -- the workflow's own summary (rules/hooks.smk announces the films asked for that get no job)
+@requires_fixtures
+def test_the_summary_counts_only_the_films_asked_for(tmp_path):
+    work = copy_project(tmp_path / "project")
+    for name in ("a", "b"):
+        shutil.copy2(fixture("en/jfk.flac"), work / "in" / f"{name}.flac")
+
+    def summary(*targets: str) -> list[str]:
+        done = snakemake(work, *targets)
+        output = done.stdout + done.stderr
+        return output[output.index("summary: "):].splitlines()
+
+    assert summary("out/b.en.srt") == ["summary: 1 built, 0 up to date, 0 failed", "  built:      b"]
+    # b is built, but this run does not ask for it: it is not "up to date" in it.
+    assert summary("out/a.en.srt") == ["summary: 1 built, 0 up to date, 0 failed", "  built:      a"]
+    # A plain `snakemake` asks for every film: b, which gets no job, is.
+    (work / "out" / "a.en.srt").unlink()
+    assert summary() == ["summary: 1 built, 1 up to date, 0 failed", "  built:      a"]
+
+
+@requires_fixtures
+def test_a_ctrl_c_during_asr_leaves_both_films_interrupted(tmp_path):
+    """The workflow itself: Ctrl-C while film a is transcribed. a's asr is cut short, b's demux
+    is done but its asr never ran: neither film is built, neither failed."""
+    work = copy_project(tmp_path / "project")
+    for name in ("a", "b"):
+        shutil.copy2(fixture("en/jfk.flac"), work / "in" / f"{name}.flac")
+    process = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "2"], cwd=work, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                               env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"),
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while not list(work.glob("logs/asr/*.log")):
+            assert time.monotonic() < deadline and process.poll() is None, "no asr job started"
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGINT)
+        output, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode != 0, output[-3000:]
+    summary = output[output.index("summary: "):].splitlines()
+    assert summary == [
+        "summary: 0 built, 0 up to date, 0 failed, 2 interrupted (run again to finish)",
+        "  interrupted: a",
+        "  interrupted: b",
+    ], output[-3000:]

@@ -3,6 +3,7 @@ hooks use, and a stage (or the warm ASR worker) stops within seconds of losing i
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import signal
@@ -43,9 +44,15 @@ def test_snakemake_still_has_what_the_hooks_use(tmp_path):
             output: "a.txt"
             shell: "touch {output}"
 
+        rule b:
+            output: "{name}.b"
+            shell: "touch {output}"
+
         onstart:
             print("onstart", workflow.local_exec, type(workflow.scheduler.job_rate_limiter).__name__, file=sys.stderr)
             workflow.scheduler.job_rate_limiter = None
+            plan = sorted((job.rule.name, job.wildcards_dict, workflow.dag.needrun(job), job.jobid) for job in workflow.dag.jobs)
+            print("plan", plan, file=sys.stderr)
         """)
     )
     (tmp_path / "extra.yaml").write_text("b: 2\n")
@@ -63,6 +70,13 @@ def test_snakemake_still_has_what_the_hooks_use(tmp_path):
     assert real.returncode == 0 and "parse True False" in real.stderr, real.stderr
     assert "onstart True JobRateLimiter" in real.stderr, real.stderr
     assert (tmp_path / "a.txt").exists()
+    # what announce_films_built_before() reads: every job of the plan, the up-to-date ones
+    # included, its wildcards, whether it runs, and its jobid (the one its log events carry)
+    more = subprocess.run([*command, "a.txt", "x.b"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    plan = ast.literal_eval(next(line for line in more.stderr.splitlines() if line.startswith("plan "))[5:])
+    jobid = int(re.search(r"^\s+jobid: (\d+)$", more.stderr, re.M)[1])  # the one job run: b's
+    assert [job[:3] for job in plan] == [("a", {}, False), ("b", {"name": "x"}, True)], more.stderr
+    assert plan[1][3] == jobid, more.stderr
 
 
 def test_only_rules_hooks_smk_reads_snakemake_s_internals():

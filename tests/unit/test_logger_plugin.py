@@ -49,10 +49,39 @@ def test_the_events_the_plugin_reads_keep_their_names():
         assert LogEvent(name).value == name
 
 
+# The plain messages (no event) Snakemake logs when a run is stopped: a Ctrl-C (SIGINT) and a
+# SIGTERM. The plugin reads them to call the films cut short "interrupted".
+CTRL_C = "Terminating processes on user request, this might take some time."
+SIGTERM = "Will exit after finishing currently running jobs (scheduler)."
+
+
+def test_snakemake_still_logs_the_stop_messages_the_plugin_reads():
+    import snakemake.scheduling.job_scheduler as scheduler
+    from snakemake_logger_plugin_subtitles.run import STOP_MESSAGES
+
+    source = inspect.getsource(scheduler)
+    assert CTRL_C in source and "except (KeyboardInterrupt, SystemExit):" in source
+    assert SIGTERM in source and "signal.signal(signal.SIGTERM, self.exit_gracefully)" in source
+    assert CTRL_C.startswith(STOP_MESSAGES[0]) and SIGTERM.startswith(STOP_MESSAGES[1])
+
+
 def test_announce_films_sends_through_snakemakes_logger():
     from snakemake.logging import logger
 
     assert logging.getLogger(plugin.SNAKEMAKE_LOGGER) is logger
+
+
+def test_the_workflow_s_announcement_reaches_the_summary(monkeypatch):
+    monkeypatch.setattr(plugin, "SNAKEMAKE_LOGGER", "tests.announce")
+    handler = plugin.LogHandler(MockOutputSettings(), plugin.LogHandlerSettings(interval=0))
+    announcer = logging.getLogger("tests.announce")
+    announcer.setLevel(logging.INFO)
+    announcer.addHandler(handler)
+    try:
+        plugin.announce_films(["old"], {"new": (4, 7)})
+    finally:
+        announcer.removeHandler(handler)
+    assert handler.run.films == ["old"] and handler.run.plan == {"new": {4, 7}}
 
 
 def test_snakemake_finds_the_plugin_by_its_name_and_its_setting():
@@ -118,6 +147,94 @@ def test_with_quiet_a_film_whose_jobs_made_their_outputs_is_built(tmp_path):
     run.update("job_info", record("job_info", jobid=1, rule_name="subtitles", wildcards={"name": "new"}, log=[], output=[str(made)]), now=0.0)
     run.update("job_info", record("job_info", jobid=2, rule_name="subtitles", wildcards={"name": "cut"}, log=[], output=[str(missing)]), now=0.0)
     assert run.summary_lines()[:2] == ["summary: 1 built, 1 up to date, 0 failed", "  built:      new"]
+
+
+@pytest.mark.parametrize("stop", [CTRL_C, SIGTERM])
+def test_films_whose_jobs_a_stop_cut_short_are_interrupted_not_failed(tmp_path, stop):
+    # A Ctrl-C (or a SIGTERM to the process group) kills the running jobs: Snakemake reports
+    # each as failed, without a stage error line. They were cut short, not broken.
+    bad_log = tmp_path / "bad.log"
+    bad_log.write_text("error: in/bad.mp4: not readable as audio/video\n")
+    run = RunState(films=["old"])
+    run.update("run_info", record("run_info", stats={"total": 9}), now=0.0)
+    run.update("job_started", record("job_started", jobs=[1, 2, 3, 4, 5, 6]), now=0.0)
+    for jobid, rule, name, log in ((1, "asr", "good", "good.log"), (2, "asr", "slow", "slow.log"), (3, "demux", "bad", str(bad_log)),
+                                   (4, "demux", "half", "half-demux.log"), (5, "asr", "half", "half-asr.log")):  # fmt: skip
+        run.update("job_info", job_info(jobid, rule, [log], name=name), now=0.0)
+    run.update("job_info", job_info(6, "env_build", [], env="asr"), now=0.0)
+    run.update("job_finished", record("job_finished", job_id=1))
+    run.update("job_error", record("job_error", jobid=3, rule_name="demux", log=[str(bad_log)]))  # before the stop
+    run.update("job_finished", record("job_finished", job_id=4))
+    run.update(None, record(None, msg=stop))
+    run.update("job_error", record("job_error", jobid=2, rule_name="asr", log=["slow.log"]))
+    run.update("job_error", record("job_error", jobid=5, rule_name="asr", log=["half-asr.log"]))
+    # job 6 is never heard of again (Snakemake cancels it and exits)
+    assert run.summary_lines() == [
+        "summary: 1 built, 1 up to date, 1 failed, 2 interrupted (run again to finish)",
+        "  built:      good",
+        f"  failed:     bad: in/bad.mp4: not readable as audio/video (log: {bad_log})",
+        "  interrupted: half",
+        "  interrupted: slow",
+        "  interrupted job: env_build asr",
+    ]
+
+
+def test_with_the_plan_a_stop_leaves_unfinished_films_interrupted_not_built():
+    # The workflow announces the jobs it plans per film: after a Ctrl-C, a film with its demux
+    # done but its asr never started is not built, nor is one none of whose jobs started.
+    run = RunState()
+    run.update(None, record(None, subtitles_films=["old"], subtitles_plan={"a": [1, 2], "b": [3, 4], "c": [5, 6]}))
+    run.update("job_started", record("job_started", jobs=[1, 3]), now=0.0)
+    run.update("job_info", job_info(1, "demux", [], name="a"), now=0.0)
+    run.update("job_info", job_info(3, "demux", [], name="b"), now=0.0)
+    for jobid in (1, 3):
+        run.update("job_finished", record("job_finished", job_id=jobid))
+    run.update("job_started", record("job_started", jobs=[2]), now=0.0)
+    run.update("job_info", job_info(2, "asr", [], name="a"), now=0.0)
+    run.update("job_finished", record("job_finished", job_id=2))
+    run.update(None, record(None, msg=CTRL_C))
+    assert run.summary_lines() == [
+        "summary: 1 built, 1 up to date, 0 failed, 2 interrupted (run again to finish)",
+        "  built:      a",
+        "  interrupted: b",
+        "  interrupted: c",
+    ]
+
+
+def test_with_the_plan_a_film_whose_jobs_did_not_all_run_is_not_built():
+    # Its demux done, then the shared env its next job needs failed to build (--keep-going):
+    # not built. The failed job says why.
+    run = RunState(films=[], plan={"film": {1, 2}})
+    run.update("job_info", job_info(1, "demux", [], name="film"), now=0.0)
+    run.update("job_finished", record("job_finished", job_id=1))
+    run.update("job_info", job_info(3, "env_build", [], env="subtitles"), now=0.0)
+    run.update("job_error", record("job_error", jobid=3, rule_name="env_build", log=[]))
+    assert run.summary_lines() == [
+        "summary: 0 built, 0 up to date, 0 failed",
+        "  failed job: env_build subtitles: rule env_build failed",
+    ]
+
+
+def test_a_job_that_finishes_after_a_sigterm_is_built():
+    # A SIGTERM to Snakemake alone: it starts no more jobs and lets the running ones finish.
+    run = RunState(films=[])
+    run.update("job_started", record("job_started", jobs=[1]), now=0.0)
+    run.update("job_info", job_info(1, "asr", [], name="film"), now=0.0)
+    run.update(None, record(None, msg=SIGTERM))
+    run.update("job_finished", record("job_finished", job_id=1))
+    assert run.summary_lines() == [
+        "summary: 1 built, 0 up to date, 0 failed, 0 interrupted (run again to finish)",
+        "  built:      film",
+    ]
+
+
+def test_without_the_workflow_s_announcement_the_summary_has_no_up_to_date_count():
+    # On a Snakemake rules/hooks.smk is not tested with it announces nothing: the summary
+    # cannot know which films were asked for, so it does not count them.
+    run = RunState()
+    run.update("job_info", job_info(1, "asr", [], name="film"), now=0.0)
+    run.update("job_finished", record("job_finished", job_id=1))
+    assert run.summary_lines() == ["summary: 1 built, 0 failed", "  built:      film"]
 
 
 def test_a_failed_job_of_no_film_and_one_without_an_error_line_are_named(tmp_path):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from snakemake_interface_logger_plugins.base import LogHandlerBase
 from snakemake_interface_logger_plugins.settings import LogHandlerSettingsBase
 
-from snakemake_logger_plugin_subtitles.run import FILMS_ATTRIBUTE, RunState
+from snakemake_logger_plugin_subtitles.run import FILMS_ATTRIBUTE, PLAN_ATTRIBUTE, RunState
 
 __all__ = ["LogHandler", "LogHandlerSettings", "announce_films"]
 
@@ -18,11 +18,14 @@ __all__ = ["LogHandler", "LogHandlerSettings", "announce_films"]
 SNAKEMAKE_LOGGER = "snakemake.logging"
 
 
-def announce_films(names) -> None:
-    """Tell the plugin which films were built before this run (call it at onstart): those
-    that get no job in the run are the summary's up-to-date ones, in this order. Without the
-    plugin, nothing is printed."""
-    logging.getLogger(SNAKEMAKE_LOGGER).info(None, extra={FILMS_ATTRIBUTE: list(names)})
+def announce_films(names, plan=None) -> None:
+    """Tell the plugin which films this run asks for and has no job for (call it at onstart):
+    the summary's up-to-date ones, in this order; and `plan`, {film: its jobids} for the films
+    it has jobs for: a film is built when all of them are done (without it: when one is). Not
+    called, the summary leaves the up-to-date count out. Without the plugin, nothing is
+    printed."""
+    plan = None if plan is None else {film: list(jobids) for film, jobids in plan.items()}
+    logging.getLogger(SNAKEMAKE_LOGGER).info(None, extra={FILMS_ATTRIBUTE: list(names), PLAN_ATTRIBUTE: plan})
 
 
 def fixed(value: bool) -> property:

@@ -10,8 +10,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The attribute of the one record the workflow sends at onstart (announce_films).
+# The attributes of the one record the workflow sends at onstart (announce_films): the films
+# asked for that get no job, and the jobs the run plans for each film that gets some.
 FILMS_ATTRIBUTE = "subtitles_films"
+PLAN_ATTRIBUTE = "subtitles_plan"
+# What Snakemake logs (a plain message, no event) when a run is stopped: a Ctrl-C (SIGINT: its
+# scheduler catches KeyboardInterrupt and cancels the running jobs) and a SIGTERM (it starts no
+# more jobs and waits for the running ones; they die with it when the signal went to the
+# whole process group, as from a terminal or a batch system).
+STOP_MESSAGES = (
+    "Terminating processes on user request",
+    "Will exit after finishing currently running jobs",
+)
 # What scripts/subtitles_workflow/progress.py writes into a job's log: seconds of audio decoded of all.
 PROGRESS_LINE = re.compile(r"\bprogress: (\d+(?:\.\d+)?)/(\d+(?:\.\d+)?) s\b")
 ERROR_PREFIX = "error: "
@@ -99,9 +109,13 @@ class Job:
 
 @dataclass
 class RunState:
-    """Jobs of one run by id; the films built before it, as the workflow announced them."""
+    """Jobs of one run by id; as the workflow announced them, the films it asks for and has no
+    job for (up to date; None: not announced, the summary leaves their count out) and the
+    jobids it plans for the others (None: a film with a finished job and no failed one is
+    built)."""
 
-    films: list[str] = field(default_factory=list)
+    films: list[str] | None = None
+    plan: dict[str, set[int]] | None = None
     jobs: dict[int, Job] = field(default_factory=dict)
     running: set[int] = field(default_factory=set)
     finished: set[int] = field(default_factory=set)
@@ -112,6 +126,8 @@ class RunState:
     executing: bool = False  # a real run got as far as scheduling jobs (RUN_INFO, not -n)
     done: int = 0
     total: int = 0
+    # The jobs running when the run was stopped (Ctrl-C, SIGTERM); None while it was not.
+    stopped: set[int] | None = None
 
     def update(self, event: str | None, record, now: float | None = None) -> None:
         """Take in one log record (`event` is its LogEvent's value, or None)."""
@@ -120,6 +136,10 @@ class RunState:
             films = getattr(record, FILMS_ATTRIBUTE, None)
             if films is not None:
                 self.films = list(films)
+                plan = getattr(record, PLAN_ATTRIBUTE, None)
+                self.plan = None if plan is None else {film: set(jobids) for film, jobids in plan.items()}
+            elif self.stopped is None and str(getattr(record, "msg", "")).startswith(STOP_MESSAGES):
+                self.stopped = set(self.running)
         elif event == "run_info":
             self.executing = True
             stats = getattr(record, "stats", None) or {}
@@ -176,35 +196,69 @@ class RunState:
             if jobid not in self.failed and job.outputs and all(os.path.exists(path) for path in job.outputs)
         }
 
+    def made(self) -> set[int]:
+        """The jobs that finished (with --quiet: made_quietly)."""
+        return self.finished or self.made_quietly()
+
+    def interrupted(self) -> set[int]:
+        """The jobs a stop cut short: running when the run was stopped, and not finished after
+        (failed, with or without a stage error line, or never heard of again)."""
+        return set() if self.stopped is None else self.stopped - self.made()
+
     def summary_lines(self) -> list[str]:
-        """Per film: built in this run, up to date (built before, no job in this run), or failed
-        with its reason."""
-        order = {name: index for index, name in enumerate(self.films)}
+        """Per film: built in this run, up to date (asked for, no job in this run), failed with
+        its reason, or interrupted (a Ctrl-C or a SIGTERM stopped the run before it was built:
+        a job of it cut short, or a job planned for it not run)."""
+        films = self.films or []
+        order = {name: index for index, name in enumerate(films)}
+        made = self.made()
+        cut_short = self.interrupted()
         failed: dict[str, str] = {}
         failed_jobs: list[str] = []
         # A film's first failure with a stage error line (a failed group fails all its jobs).
         for jobid, reason in sorted(self.failed.items(), key=lambda item: item[0] not in self.explained):
             job = self.jobs[jobid]
+            if jobid in cut_short:
+                continue
             if job.film is None:
                 failed_jobs.append(f"  failed job: {job.label}: {reason}")
             else:
                 failed.setdefault(job.film, reason)
-        with_jobs = {job.film for job in self.jobs.values() if job.film is not None}
-        finished = self.finished or self.made_quietly()
-        built = [
-            film
-            for film in with_jobs - set(failed)
-            if any(j in finished for j, job in self.jobs.items() if job.film == film)
-        ]
-        current = [film for film in self.films if film not in with_jobs]
+        cut_jobs = [self.jobs[jobid] for jobid in sorted(cut_short) if jobid in self.jobs]
+        started: dict[str, set[int]] = {}  # film -> the jobids of it heard of
+        for jobid, job in self.jobs.items():
+            if job.film is not None:
+                started.setdefault(job.film, set()).add(jobid)
+        plan = self.plan or {}
+
+        def complete(film: str) -> bool:
+            """Every job planned for it is done (without a plan: one is), none was cut short."""
+            jobids = started.get(film, set())
+            if jobids & cut_short:
+                return False
+            return plan[film] <= made if film in plan else bool(jobids & made)
+
+        candidates = (set(started) | set(plan)) - set(failed)
+        built = [film for film in candidates if complete(film)]
+        # A run that ended at a failure (no --keep-going) names no film it did not finish.
+        interrupted = candidates - set(built) if self.stopped is not None else set()
+        current = [film for film in films if film not in started]
 
         def in_order(names):
             return sorted(names, key=lambda name: (order.get(name, len(order)), name))
 
-        lines = [f"summary: {len(built)} built, {len(current)} up to date, {len(failed)} failed"]
+        counts = [f"{len(built)} built"]
+        if self.films is not None:
+            counts.append(f"{len(current)} up to date")
+        counts.append(f"{len(failed)} failed")
+        if self.stopped is not None:
+            counts.append(f"{len(interrupted)} interrupted (run again to finish)")
+        lines = [f"summary: {', '.join(counts)}"]
         lines += [f"  built:      {name}" for name in in_order(built)]
         lines += [f"  failed:     {name}: {failed[name]}" for name in in_order(failed)]
+        lines += [f"  interrupted: {name}" for name in in_order(interrupted)]
         lines += failed_jobs
-        if self.other_error and not self.failed:
+        lines += [f"  interrupted job: {job.label}" for job in cut_jobs if job.film is None]
+        if self.other_error and not self.failed and self.stopped is None:
             lines.append("  a job failed without a stage error line: see the Snakemake log above")
         return lines
