@@ -26,6 +26,7 @@ from pathlib import Path
 
 import yaml
 
+from check_env import write_manifest
 from subtitles_workflow.io import write_json_atomic
 
 
@@ -130,18 +131,24 @@ def build_lock(venv: Path):
         yield
 
 
-def python_works(venv: Path) -> bool:
+CHECK_ENV = Path(__file__).with_name("check_env.py")
+
+
+def env_whole(venv: Path, stamp: Path) -> bool:
+    """Whether the env's Python starts and holds every package of its stamp, each one's
+    top-level modules included (scripts/check_env.py, run on the env's interpreter)."""
     try:
-        return subprocess.run([str(venv / "bin" / "python"), "-c", "pass"], capture_output=True).returncode == 0
+        command = [str(venv / "bin" / "python"), "-I", str(CHECK_ENV), str(venv), str(stamp)]
+        return subprocess.run(command, capture_output=True).returncode == 0
     except OSError:  # no interpreter at all
         return False
 
 
 def build(spec_path: Path, venv: Path, stamp: Path, lock: Path | None = None, repair: bool = False) -> dict | None:
-    """Build the env, one build at a time; with `repair`, only if its Python does not start
+    """Build the env, one build at a time; with `repair`, only if it is missing or broken
     (another job may just have rebuilt it). Returns its identity, None when left as it was."""
     with build_lock(venv):
-        if repair and python_works(venv):
+        if repair and env_whole(venv, stamp):
             return None
         return build_unlocked(spec_path, venv, stamp, lock)
 
@@ -163,6 +170,7 @@ def build_unlocked(spec_path: Path, venv: Path, stamp: Path, lock: Path | None) 
     shutil.rmtree(venv, ignore_errors=True)
     staging.rename(venv)
     ident = identity(spec.name, venv / "bin" / "python", uv)
+    write_manifest(str(venv), ident["packages"])  # what run-in-env checks before each job
     write_json_atomic(ident, stamp)
     if lock is not None and not locked:
         original = read_spec(spec_path)
@@ -176,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--venv", type=Path, required=True, help="venv directory to (re)create")
     parser.add_argument("--stamp", type=Path, required=True, help="identity stamp (JSON) to write")
     parser.add_argument("--lock", type=Path, help="what the build resolved, reinstalled exactly while the spec is unchanged")
-    parser.add_argument("--repair", action="store_true", help="build only if the env's Python does not start")
+    parser.add_argument("--repair", action="store_true", help="build only if the env is missing or broken (scripts/check_env.py)")
     args = parser.parse_args(argv)
     try:
         ident = build(args.spec, args.venv, args.stamp, args.lock, repair=args.repair)

@@ -364,3 +364,49 @@ def test_21_half_downloaded_film_fails_in_one_line(work, tmp_path):
     assert (work / "out" / "good.en.srt").exists() and (work / "out" / "good.mp4").exists()  # keep-going
     assert "summary: 1 built, 0 up to date, 2 failed" in output, output[-3000:]
     assert "failed:     half: in/half.mp4: the file ends early: decoded" in output
+
+
+# 22: an env missing a package ----------------------------------------------------------------
+def test_22_env_missing_a_package_is_repaired_or_named_in_one_line(work, tmp_path):
+    """A package gone from an env (its folder deleted, or uninstalled) is found before the job
+    starts: the env is rebuilt from its lock, as a deleted one is, and nothing goes stale; when
+    that fails too, the job fails in one line naming the env, the command that rebuilds it and
+    the missing module, with no traceback."""
+    venvs = tmp_path / "venvs"
+    venvs.mkdir()
+    for entry in sorted((PROJECT / ".venvs").iterdir()):  # this checkout's envs, but a copy of subtitles
+        if entry.name.endswith((".env.json", ".lock.json")):
+            shutil.copy2(entry, venvs / entry.name)
+        elif entry.name == "subtitles":
+            shutil.copytree(entry, venvs / entry.name, symlinks=True)
+        elif entry.is_dir():
+            (venvs / entry.name).symlink_to(entry)
+    update_config(work, {"venv_dir": str(venvs)})
+    matrix_media.speech(work / "in" / "a.wav")
+    snakemake(work)
+    stamp = (venvs / "subtitles.env.json").read_text()
+    packages = {line.split("==")[0]: line for line in json.loads(stamp)["packages"]}
+    site = next((venvs / "subtitles" / "lib").glob("python*/site-packages"))
+    log = work / "logs" / "subtitles" / "a.en.srt.log"
+
+    (venvs / "subtitles" / "env-check.txt").unlink(missing_ok=True)  # as an env built before the check
+    shutil.rmtree(site / "regex")  # subtitles.py imports it first thing
+    (work / "out" / "a.en.srt").unlink()
+    snakemake(work, "out/a.en.srt")  # repaired from its lock, then rendered
+    assert f"environment 'subtitles' ({venvs / 'subtitles'}) is missing or broken: rebuilding it (module 'regex' of {packages['regex']} is missing)" in log.read_text()
+    assert (venvs / "subtitles.env.json").read_text() == stamp
+    assert planned_jobs(work) == {}
+
+    shutil.rmtree(site / "pysubs2")  # now as `pip uninstall pysubs2` leaves it, and the rebuild fails too
+    for dist_info in site.glob("pysubs2-*.dist-info"):
+        shutil.rmtree(dist_info)
+    (venvs / "subtitles.lock.json").write_text("{}")
+    (work / "envs" / "subtitles.yaml").write_text("name: subtitles\ndependencies:\n  - pip:\n      - no-such-package-anywhere==0\n")
+    code, output = run(work, "--allowed-rules", "subtitles_render", "--force", "out/a.en.srt")
+    assert code != 0
+    expected = (
+        f"error: environment 'subtitles' ({venvs / 'subtitles'}) is missing or broken; rebuild it with: "
+        f"snakemake --cores 1 --force '{venvs / 'subtitles.env.json'}' (module 'pysubs2' of {packages['pysubs2']} is missing)"
+    )
+    assert_failed_cleanly(work, output, expected, "out/a.en.srt")
+    assert expected in log.read_text().splitlines() and "Traceback" not in log.read_text()
