@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -260,26 +261,30 @@ def test_a_film_fails_with_its_stage_error_line_even_after_a_bare_failure(tmp_pa
     assert run.summary_lines()[1] == f"  failed:     film: in/film.mp4: no speech found (log: {tmp_path / 'asr.log'})"
 
 
-def test_a_status_line_gives_the_share_decoded_and_the_time_left(tmp_path):
+def test_a_status_line_gives_the_share_decoded_and_the_time_left(tmp_path, monkeypatch):
+    from snakemake_logger_plugin_subtitles import run as plugin_run
+
+    monkeypatch.setattr(plugin_run, "wall_to_monotonic", lambda wall: wall - 1_800_000_000)  # the log's clock, shifted
     log = tmp_path / "asr.log"
-    log.write_text(f"2026 INFO {progress_line(60, 600)}\n")
+    log.write_text(f"2027-01-15 08:00:20,000 INFO {progress_line(60, 600)}\n")  # 1_800_000_020 s, UTC+0
+    offset = time.mktime(time.strptime("2027-01-15 08:00:20", "%Y-%m-%d %H:%M:%S")) - 1_800_000_020
     run = RunState()
-    run.update("job_started", record("job_started", jobs=[7, 8]), now=0.0)
+    run.update("job_started", record("job_started", jobs=[7, 8]), now=0.0 + offset)
     run.update("job_info", job_info(7, "asr_transcribe", [str(log)], name="film"), now=0.0)
     run.update("job_info", job_info(8, "demux_audio", [str(tmp_path / "none.log")], name="other"), now=0.0)
     run.update("progress", record("progress", done=3, total=9))
-    # First look at 20 s: 60 s decoded since the job started, 540 s to go at 3x real time.
-    assert run.status_line(now=20.0) == (
+    # One line at 10 %: the rate since the job started holds model loading; not shown yet.
+    assert run.status_line(now=25.0 + offset) == (
         "status: 3 of 9 jobs done, 2 running: asr_transcribe film (60.0/600.0 s of audio decoded, 10%, "
-        "about 3m00s left); demux_audio other"
+        "time left not known yet); demux_audio other"
     )
-    # Then from the decoding rate between two looks: 240 s more in 40 s, 300 s to go.
+    # A second line: 240 s more in 40 s, 300 s to go at 6x real time: 50 s after that line.
     with log.open("a") as file:
-        file.write(f"2026 INFO {progress_line(300, 600)}\n")
-    assert "(300.0/600.0 s of audio decoded, 50%, about 50s left)" in run.status_line(now=60.0)
+        file.write(f"2027-01-15 08:01:00,000 INFO {progress_line(300, 600)}\n")
+    assert "(300.0/600.0 s of audio decoded, 50%, about 45s left)" in run.status_line(now=65.0 + offset)
     run.update("job_finished", record("job_finished", job_id=7))
     run.update("job_finished", record("job_finished", job_id=8))
-    assert run.status_line(now=61.0) is None
+    assert run.status_line(now=66.0 + offset) is None
 
 
 def test_the_lines_asr_writes_are_the_lines_the_plugin_reads(tmp_path, monkeypatch):

@@ -29,20 +29,52 @@ ERROR_PREFIX = "error: "
 TAIL_BYTES = 4096
 
 
-def last_progress(log: Path) -> tuple[float, float] | None:
-    """(done, total) seconds from the last progress line of a job log, or None."""
+# A stage log line's own time (scripts/subtitles_workflow/io.py setup_logging's format).
+LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) ", re.M)
+# The time left is shown once the decoding rate is known: two progress lines whose predicted
+# finishes agree within this share of the time left (or 5 s), or this share of the audio done.
+STABLE_WITHIN = 0.25
+SURE_AFTER_SHARE = 0.3
+
+
+def wall_to_monotonic(wall: float) -> float:
+    """A log line's wall-clock time on the plugin's clock (time.monotonic)."""
+    return wall - (time.time() - time.monotonic())
+
+
+def log_tail(log: Path) -> str | None:
     try:
         with open(log, "rb") as file:
             file.seek(0, 2)
             file.seek(max(0, file.tell() - TAIL_BYTES))
-            tail = file.read().decode(errors="replace")
+            return file.read().decode(errors="replace")
     except OSError:
         return None
-    matches = PROGRESS_LINE.findall(tail)
-    if not matches:
-        return None
-    done, total = (float(value) for value in matches[-1])
-    return (min(done, total), total) if total > 0 else None
+
+
+def progress_points(log: Path) -> list[tuple[float | None, float, float]]:
+    """(when, done, total) of each progress line in a job log's tail: `when` on the plugin's
+    clock (None for a line without a time), seconds of audio done of all."""
+    tail = log_tail(log) or ""
+    points = []
+    for line in tail.splitlines():
+        found = PROGRESS_LINE.search(line)
+        if not found or float(found[2]) <= 0:
+            continue
+        stamp = LOG_TIME.match(line)
+        when = None
+        if stamp:
+            wall = time.mktime(time.strptime(stamp[1], "%Y-%m-%d %H:%M:%S")) + int(stamp[2]) / 1000
+            when = wall_to_monotonic(wall)
+        done, total = float(found[1]), float(found[2])
+        points.append((when, min(done, total), total))
+    return points
+
+
+def last_progress(log: Path) -> tuple[float, float] | None:
+    """(done, total) seconds from the last progress line of a job log, or None."""
+    points = progress_points(log)
+    return points[-1][1:] if points else None
 
 
 def error_line(logs: list[str]) -> str | None:
@@ -76,8 +108,6 @@ class Job:
     logs: list[str]
     started: float | None = None
     outputs: list[str] = field(default_factory=list)
-    # The first progress seen (time, seconds done): the decoding rate is measured from it.
-    first_progress: tuple[float, float] | None = None
 
     @property
     def film(self) -> str | None:
@@ -89,22 +119,37 @@ class Job:
         return f"{self.rule} {details}" if details else self.rule
 
     def progress(self, now: float) -> str:
-        """', 42.0/600.0 s of audio (7%), about 4m10s left' for a job whose log reports it."""
-        found = next((p for p in map(last_progress, map(Path, self.logs)) if p), None)
-        if found is None:
+        """', 42.0/600.0 s of audio decoded, 7%, about 4m10s left' for a job whose log
+        reports it; the time left only once it is known (time_left)."""
+        points = next((p for p in (progress_points(Path(log)) for log in self.logs) if p), None)
+        if not points:
             return ""
-        done, total = found
-        if self.first_progress is None:
-            self.first_progress = (now, done)
-        since, done_then = self.first_progress
-        if now - since >= 1 and done > done_then:
-            rate = (done - done_then) / (now - since)
-        elif self.started is not None and now > self.started and done > 0:
-            rate = done / (now - self.started)  # model loading included: an overestimate
-        else:
-            rate = 0.0
-        left = f", about {duration((total - done) / rate)} left" if rate > 0 and done < total else ""
-        return f" ({done:.1f}/{total:.1f} s of audio decoded, {done / total:.0%}{left})"
+        _, done, total = points[-1]
+        return f" ({done:.1f}/{total:.1f} s of audio decoded, {done / total:.0%}{self.time_left(points, now)})"
+
+    def time_left(self, points: list[tuple[float | None, float, float]], now: float) -> str:
+        """', about 1m10s left' at the decoding rate measured between the job's progress lines
+        (the stage writes one after each burst of decoding; model loading comes before the
+        first), or since the job started while there is one line; ', time left not known
+        yet' until two lines predict the same finish (within STABLE_WITHIN of the time left,
+        or 5 s) or SURE_AFTER_SHARE of the audio is done."""
+        _, done, total = points[-1]
+        timed = [(when, done_then) for when, done_then, _ in points if when is not None]
+        if done >= total or self.started is None or not timed:
+            return ""
+        first_when, first_done = (self.started, 0.0) if len(timed) == 1 else timed[0]
+        finishes = [
+            when + (total - done_then) * (when - first_when) / (done_then - first_done)
+            for when, done_then in timed
+            if when > first_when and done_then > first_done
+        ]
+        if not finishes:
+            return ", time left not known yet"
+        left = finishes[-1] - timed[-1][0]
+        agree = len(finishes) >= 2 and abs(finishes[-1] - finishes[-2]) <= max(5.0, STABLE_WITHIN * left)
+        if not (agree or done / total >= SURE_AFTER_SHARE):
+            return ", time left not known yet"
+        return f", about {duration(max(0.0, finishes[-1] - now))} left"
 
 
 @dataclass
