@@ -24,4 +24,4 @@ rule align_words:
         model=get_align_model,
     shell:
         "{params.python:q} {params.code:q} --transcript {input.transcript:q} --audio {input.wav:q}"
-        " --output {output.transcript:q} --model={params.model:q} {params.debug:q} > {log:q} 2>&1"
+        " --output {output.transcript:q} --model={params.model:q} > {log:q} 2>&1"

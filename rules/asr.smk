@@ -32,7 +32,7 @@ rule asr_transcribe:
         "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.transcript:q}"
         " --model {params.model:q} --model-path {input.model:q} --language {params.language:q}"
         " --options {params.options:q} --vocabulary {params.vocabulary:q} --threads {threads:q} --speech-regions {input.regions:q}"
-        " --worker {resources.asr_worker:q} {params.debug:q} > {log:q} 2>&1"
+        " --worker {resources.asr_worker:q} > {log:q} 2>&1"
 
 
 # Only films whose source_language is "auto" reach this checkpoint: their subtitle file names

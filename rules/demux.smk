@@ -21,5 +21,4 @@ rule demux_audio:
     shell:
         "{params.python:q} {params.code:q} --input {params.source[film]:q} --output {output.wav:q}"
         " --audio-stream {params.source[audio_stream]:q} --language {params.source[language]:q}"
-        " {params.debug:q}"
         " > {log:q} 2>&1"

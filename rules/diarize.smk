@@ -24,4 +24,4 @@ rule diarize_speakers:
         device=config["diarize"]["device"],
     shell:
         "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.turns:q}"
-        " --model={params.model:q} --device {params.device:q} {params.debug:q} > {log:q} 2>&1"
+        " --model={params.model:q} --device {params.device:q} > {log:q} 2>&1"

@@ -22,4 +22,4 @@ rule mux_video:
         **stage_params("mux"),
     shell:
         "{params.python:q} {params.code:q} --video {input.media:q} --output {output.video:q}"
-        " {params.debug:q} -- {input.tracks:q} > {log:q} 2>&1"
+        " -- {input.tracks:q} > {log:q} 2>&1"

@@ -51,4 +51,4 @@ rule report_film:
         " --subtitles {params.subtitles:q} --qc {params.qc:q} --references {params.references:q}"
         " --cps-plot {output.cps:q} --durations-plot {output.durations:q} --summary {output.summary:q}"
         " --audio {input.audio:q} --transcript {input.transcript:q} --shots {input.shots:q} --timeline-plot {output.timeline:q}"
-        " {params.debug:q} > {log:q} 2>&1"
+        " > {log:q} 2>&1"

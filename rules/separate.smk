@@ -26,4 +26,4 @@ rule separate_vocals:
     shell:
         "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.vocals:q}"
         " --model={params.model:q} --name {params.model_name:q} --shifts {params.shifts:q}"
-        " --device {params.device:q} {params.debug:q} > {log:q} 2>&1"
+        " --device {params.device:q} > {log:q} 2>&1"

@@ -24,4 +24,4 @@ rule shots_detect:
         threshold=config["shots"]["threshold"],
     shell:
         "{params.python:q} {params.code:q} --input {params.source[film]:q} --output {output.cuts:q}"
-        " --threshold {params.threshold:q} --threads {threads:q} {params.debug:q} > {log:q} 2>&1"
+        " --threshold {params.threshold:q} --threads {threads:q} > {log:q} 2>&1"

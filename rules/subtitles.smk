@@ -23,7 +23,7 @@ rule subtitles_render:
         "{params.python:q} {params.code:q} --transcript {input.transcript:q} --output {output.subtitles:q}"
         " --format {wildcards.fmt:q} --style {params.render[style]:q} --film {params.render[film]:q}"
         " --qc {output.qc:q} --speakers {input.speakers:q} --shots {input.shots:q}"
-        " {params.debug:q} > {log:q} 2>&1"
+        " > {log:q} 2>&1"
 
 
 # Burn-in: one language drawn into the picture (re-encodes the video), for players without
@@ -44,4 +44,4 @@ rule subtitles_burn:
         **stage_params("burn"),
     shell:
         "{params.python:q} {params.code:q} --video {input.media:q} --subtitles {input.subtitles:q}"
-        " --output {output.video:q} --threads {threads:q} {params.debug:q} > {log:q} 2>&1"
+        " --output {output.video:q} --threads {threads:q} > {log:q} 2>&1"

@@ -34,7 +34,7 @@ rule translate_whisper:
     shell:
         "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.translation:q}"
         " --model {params.model:q} --model-path {input.model:q} --language {params.language:q}"
-        " --options {params.options:q} --vocabulary {params.vocabulary:q} --threads {threads:q} --speech-regions {input.regions:q} {params.debug:q} > {log:q} 2>&1"
+        " --options {params.options:q} --vocabulary {params.vocabulary:q} --threads {threads:q} --speech-regions {input.regions:q} > {log:q} 2>&1"
 
 
 rule translate_transformers:
@@ -62,7 +62,7 @@ rule translate_transformers:
     shell:
         "{params.python:q} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
         " --backend {wildcards.backend:q} --model {params.model:q} --target {wildcards.lang:q}"
-        " --options {params.options:q} {params.debug:q} > {log:q} 2>&1"
+        " --options {params.options:q} > {log:q} 2>&1"
 
 
 rule translate_indictrans2:
@@ -90,4 +90,4 @@ rule translate_indictrans2:
     shell:
         "{params.python:q} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
         " --backend {wildcards.backend:q} --model {params.model:q} --target {wildcards.lang:q}"
-        " --options {params.options:q} {params.debug:q} > {log:q} 2>&1"
+        " --options {params.options:q} > {log:q} 2>&1"

@@ -26,4 +26,4 @@ rule vad_segments:
     shell:
         "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.regions:q}"
         " --backend {params.backend:q} --pyannote-model={params.pyannote_model:q}"
-        " --options {params.options:q} {params.debug:q} > {log:q} 2>&1"
+        " --options {params.options:q} > {log:q} 2>&1"

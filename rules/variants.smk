@@ -58,7 +58,7 @@ rule compare_variants:
     shell:
         "{params.python:q} {params.code:q} --manifest @{input.manifest:q}"
         " --table {output.table:q} --diff {output.diff:q} --page {output.page:q}"
-        " {params.debug:q} > {log:q} 2>&1"
+        " > {log:q} 2>&1"
 
 
 # Writes the chosen variant's override into config/config.yaml; the default build then adopts

@@ -116,7 +116,12 @@ def align(transcript: Transcript, audio: Path, model_dir: str) -> Transcript:
         end = min(len(samples) / SAMPLE_RATE, segment["end"] + PAD_SECONDS)
         piece = samples[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
         if words and len(piece) > SAMPLE_RATE // 10:
-            aligned += align_segment(piece, words, start, model, processor)
+            done = align_segment(piece, words, start, model, processor)
+            aligned += done
+            log.debug("segment %.2f-%.2f s: %d of %d words aligned", segment["start"], segment["end"], done, len(words))
+        else:
+            log.debug("segment %.2f-%.2f s: not aligned (%s)", segment["start"], segment["end"],
+                      "no words" if not words else "under 0.1 s of audio")  # fmt: skip
     log.info("aligned %d of %d words with %s", aligned, total, model_dir)
     transcript = refine_aligned_timing(transcript, audio)
     return {**transcript, "alignment": {"status": "aligned", "model": model_dir, "aligned_words": aligned, "words": total}}

@@ -93,6 +93,13 @@ def block_spans(block: list[dict[str, float]], offset: float, length: float) -> 
     return spans
 
 
+def log_spans(what: str, regions: list[dict[str, float]]) -> None:
+    """'<what>: 3 spans, 7.2 s: 0.00-2.10, 3.00-5.50, 6.00-8.60' at DEBUG (built only then)."""
+    if log.isEnabledFor(logging.DEBUG):
+        spans = ", ".join(f"{r['start']:.2f}-{r['end']:.2f}" for r in regions)
+        log.debug("%s: %d spans, %.1f s: %s", what, len(regions), sum(r["end"] - r["start"] for r in regions), spans)
+
+
 def shifted(record: dict[str, Any], offset: float) -> dict[str, Any]:
     record = {**record, "start": round(record["start"] + offset, 3), "end": round(record["end"] + offset, 3)}
     record["words"] = [
@@ -122,6 +129,9 @@ def decode_regions(model, audio: Path, regions: list[dict], kwargs: dict[str, An
         offset = block[0]["start"]
         piece = read_wav(audio, offset, block[-1]["end"] + 1 / SAMPLE_RATE)
         spans = block_spans(block, offset, len(piece) / SAMPLE_RATE)
+        if log.isEnabledFor(logging.DEBUG):
+            how = f"in batches of {batch_size}" if pipeline is not None else "one after another"
+            log_spans(f"block {index + 1}, windows decoded {how}", [{"start": offset + a, "end": offset + b} for a, b in spans])
         if pipeline is not None:
             clips = [{"start": start, "end": end} for start, end in spans]
             segments, block_info = pipeline.transcribe(piece, batch_size=batch_size, clip_timestamps=clips, **decode)
@@ -131,6 +141,10 @@ def decode_regions(model, audio: Path, regions: list[dict], kwargs: dict[str, An
         records += [shifted(segment_record(s), offset) for s in audio_progress(segments, info.duration, offset)]
         if index == 0:  # one language per film: the first block's detection holds for the rest
             info.language, info.language_probability = block_info.language, block_info.language_probability
+            log.debug(
+                "language %s: %s", block_info.language, "as configured" if decode["language"]
+                else f"detected in the first block (p={block_info.language_probability:.2f}), kept for the rest",
+            )  # fmt: skip
             decode["language"] = decode["language"] or block_info.language
     for number, record in enumerate(records, start=1):
         record["id"] = number
@@ -165,12 +179,20 @@ def redecode(
     prompt = script_prompt(written) if window.needs_script_prompt else None
     if prompt:  # Whisper continues from the end of its prompt: the script's sentence goes last
         decode["initial_prompt"] = " ".join(p for p in (kwargs.get("initial_prompt"), prompt) if p)
+    log.debug(
+        "re-decoding %.2f-%.2f s sequentially with temperature fallback%s", window.start, window.end,
+        f", prompt in {EXPECTED_SCRIPT.get(written, written)} script: {prompt!r}" if prompt else ", no script prompt",
+    )  # fmt: skip
     segments = [shifted(segment_record(s), window.start) for s in model.transcribe(piece, **decode)[0]]
-    if window.needs_script_prompt and written in EXPECTED_SCRIPT and still_wrong_script(segments, written):
-        log.info("still not in %s script: decoding %.2f-%.2f s once more with other scripts suppressed",
-                 EXPECTED_SCRIPT[written], window.start, window.end)  # fmt: skip
-        decode["suppress_tokens"] = [-1, *other_script_tokens(model, EXPECTED_SCRIPT[written])]  # -1: Whisper's own
-        segments = [shifted(segment_record(s), window.start) for s in model.transcribe(piece, **decode)[0]]
+    if window.needs_script_prompt and written in EXPECTED_SCRIPT:
+        wrong = still_wrong_script(segments, written)
+        log.debug("script check after the prompt, %.2f-%.2f s: %s", window.start, window.end,
+                  "still wrong or nothing back" if wrong else f"in {EXPECTED_SCRIPT[written]} script")  # fmt: skip
+        if wrong:
+            log.info("still not in %s script: decoding %.2f-%.2f s once more with other scripts suppressed",
+                     EXPECTED_SCRIPT[written], window.start, window.end)  # fmt: skip
+            decode["suppress_tokens"] = [-1, *other_script_tokens(model, EXPECTED_SCRIPT[written])]  # -1: Whisper's own
+            segments = [shifted(segment_record(s), window.start) for s in model.transcribe(piece, **decode)[0]]
     return segments, prompt
 
 
@@ -182,10 +204,16 @@ def repair_transcript(
     spoken = info.language
     written = "en" if kwargs["task"] == "translate" else spoken
     dropped: list[dict] = []
-    for window in windows_to_redecode(records, written, regions, float(info.duration)):
+    windows = windows_to_redecode(records, written, regions, float(info.duration))
+    log.debug(
+        "checked %d segments for loops and for the %s script: %d windows to decode again", len(records),
+        EXPECTED_SCRIPT.get(written, f"(unchecked: no script known for {written})"), len(windows),
+    )  # fmt: skip
+    for window in windows:
         log.info("re-decoding %.2f-%.2f s: %s", window.start, window.end, "; ".join(window.reasons))
         redecoded, prompt = redecode(model, audio, window, kwargs, spoken, written)
         records, removed = splice(records, window, redecoded, prompt)
+        log.debug("window %.2f-%.2f s: %d segments came back, %d dropped", window.start, window.end, len(redecoded), len(removed))
         for segment in removed:
             log.warning("dropped %.2f-%.2f s (%s): %s", segment["start"], segment["end"], segment["reason"], segment["text"][:80])
         dropped += removed
@@ -239,10 +267,17 @@ def transcribe(
 
         if regions is None:
             regions = file_speech_regions(audio, BATCH_VAD if batch_size > 1 else None)
+            log_spans(f"VAD regions (silero, {'batch' if batch_size > 1 else 'default'} settings)", regions)
+        else:
+            log_spans("VAD regions (the vad stage's)", regions)
         if batch_size > 1:
             regions = pack_into_windows(fit_to_window(lambda start, end: read_wav(audio, start, end), regions))
+            log_spans("windows (regions split or packed to at most 30 s each)", regions)
+    elif regions is not None:
+        log_spans("VAD regions (the vad stage's), decoded as they are", regions)
     started = time.monotonic()
     if regions is None:  # VAD switched off: the whole file in one pass
+        log.debug("no VAD (asr.vad_filter off, no vad stage): the whole file in one pass")
         segments, info = model.transcribe(str(audio), **kwargs)
         records = [segment_record(s) for s in audio_progress(segments, info.duration)]  # the generator decodes
     else:
@@ -283,7 +318,7 @@ def main(argv: list[str] | None = None) -> None:
             {
                 "audio": str(job.audio.absolute()), "model_name": job.model_name, "model_path": job.model_path,
                 "language": job.language, "options": job.options.as_dict(), "threads": job.threads,
-                "speech_regions": job.speech_regions,
+                "speech_regions": job.speech_regions, "debug": log.isEnabledFor(logging.DEBUG),
             }
         )  # fmt: skip
         write_transcript(document, job.output)

@@ -196,6 +196,9 @@ class _Relay(logging.Handler):
 def handle(request: dict[str, Any], stream: Any) -> dict[str, Any]:
     relay = _Relay(stream)
     log.addHandler(relay)
+    # The level of the job that asks (its `debug`): one worker serves jobs with it on and off.
+    log.setLevel(logging.DEBUG if request.get("debug") else logging.INFO)
+    log.debug("worker %d: transcribing %s for the job that asked (DEBUG on)", os.getpid(), request["audio"])
     try:
         from asr import transcribe  # in the try: an env missing a module is the job's one line
         from subtitles_workflow.asr_options import AsrOptions
@@ -219,6 +222,7 @@ def handle(request: dict[str, Any], stream: Any) -> dict[str, Any]:
         return {"ok": False, "error": f"{type(err).__name__}: {err}"}
     finally:
         log.removeHandler(relay)
+        log.setLevel(logging.INFO)
 
 
 def serve_one(connection: socket.socket) -> None:

@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     log = setup_logging(args.debug)
+    log.debug("libass draws %s (from a plain-named temp copy) into the first video stream; x264 crf 20, %d threads",
+              args.subtitles.name, args.threads)  # fmt: skip
     burn(args.video, args.subtitles, args.output, args.threads)
     log.info("burned %s into %s", args.subtitles.name, args.output)
 

@@ -325,7 +325,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     log = setup_logging(args.debug)
     text = Path(args.manifest[1:]).read_text() if args.manifest.startswith("@") else args.manifest
-    table, diffs = compare(json.loads(text))
+    rows = json.loads(text)
+    log.debug("%d builds of films, each against its film's default build: %s", len(rows),
+              ", ".join(f"{row['film']}/{row['variant']}" for row in rows))  # fmt: skip
+    table, diffs = compare(rows)
     write_text_atomic(tsv(table, TABLE_HEADER), args.table)
     write_text_atomic(tsv(diffs, DIFF_HEADER), args.diff)
     if args.page:

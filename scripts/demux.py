@@ -188,10 +188,18 @@ def choose_audio_stream(streams: list[dict], wanted: str, language: str | None) 
     audio = [s for s in streams if s.get("codec_type") == "audio"]
     if not audio:
         raise StageError("has no audio stream; subtitles need speech, use a file with an audio track")
+    log = logging.getLogger("stage")
+    log.debug(
+        "audio streams: %s; wanted %s, source language %s", "; ".join(
+            f"{i}: {s.get('codec_name')}, {s.get('channels')} ch, language {(s.get('tags') or {}).get('language', '-')}"
+            + (", default" if (s.get("disposition") or {}).get("default") else "") for i, s in enumerate(audio)
+        ), wanted, language,
+    )  # fmt: skip
     if wanted != "auto":
         index = int(wanted)
         if not 0 <= index < len(audio):
             raise StageError(f"has {len(audio)} audio stream(s), audio_stream={index} does not exist")
+        log.debug("audio stream %d: demux.audio_stream names it", index)
         return index
     if language:
         from subtitles_workflow.languages import iso639_2
@@ -199,10 +207,13 @@ def choose_audio_stream(streams: list[dict], wanted: str, language: str | None) 
         tags = {language, iso639_2(language)}
         for index, stream in enumerate(audio):
             if (stream.get("tags") or {}).get("language") in tags:
+                log.debug("audio stream %d: the first tagged %s", index, "/".join(sorted(tags)))
                 return index
     for index, stream in enumerate(audio):
         if (stream.get("disposition") or {}).get("default"):
+            log.debug("audio stream %d: none tagged with the source language; the default one", index)
             return index
+    log.debug("audio stream 0: none tagged with the source language, none marked default; the first")
     return 0
 
 

@@ -34,6 +34,7 @@ def diarize(audio: Path, model: str, device: str) -> list[dict]:
     pipeline.to(torch.device(device))
     result = pipeline(str(audio))
     annotation = getattr(result, "speaker_diarization", result)  # pyannote 4 wraps the annotation
+    log.debug("pyannote %s result: %s", "4 (speaker_diarization)" if annotation is not result else "3", type(result).__name__)
     return [
         {"start": round(turn.start, 3), "end": round(turn.end, 3), "speaker": str(speaker)}
         for turn, _, speaker in annotation.itertracks(yield_label=True)

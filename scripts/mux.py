@@ -62,6 +62,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     log = setup_logging(args.debug)
+    log.debug(
+        "%s: video and audio copied, subtitles as %s; %s", args.output.suffix,
+        SUBTITLE_CODEC.get(args.output.suffix.lower(), "(none: not a container it takes)"),
+        "; ".join(f"track {i}: {lang} ({iso639_2(lang)}){', default' if i == 0 else ''}" for i, (lang, _) in enumerate(args.tracks)),
+    )  # fmt: skip
     mux(args.video, args.tracks, args.output)
     log.info("%s: %d subtitle track(s): %s", args.output, len(args.tracks), ", ".join(lang for lang, _ in args.tracks))
 

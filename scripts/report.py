@@ -288,6 +288,11 @@ def main(argv: list[str] | None = None) -> None:
     qc = {lang: json.loads(path.read_text()) for lang, path in parse_pairs(args.qc).items()}
     limits = {lang: report["limits"]["max_cps"] for lang, report in qc.items()}
     any_limits = next(iter(qc.values()), {"limits": {"min_duration": 0.833, "max_duration": 7.0}})["limits"]
+    log.debug(
+        "tracks %s; reading speed limits %s; duration limits from %s; the timeline shows the %s track%s",
+        ", ".join(f"{lang} ({len(cues)} cues)" for lang, cues in tracks.items()), limits,
+        next(iter(qc), "the defaults (no QC)"), args.source_language, " and shot cuts" if args.shots else "",
+    )  # fmt: skip
     plot_cps(tracks, limits, args.cps_plot)
     plot_durations(tracks, any_limits["min_duration"], any_limits["max_duration"], args.durations_plot)
     plot_film_timeline(args, tracks.get(args.source_language, []), qc.get(args.source_language, {}))

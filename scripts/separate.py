@@ -67,6 +67,10 @@ def separate(audio: Path, output: Path, model: str, name: str, shifts: int, devi
         sink.setnchannels(1)
         sink.setsampwidth(2)
         sink.setframerate(SAMPLE_RATE)
+        log.debug(
+            "sources %s, vocals kept; %d shift(s); %d s blocks at %d Hz, each back to 16 kHz mono",
+            ", ".join(separator.sources), shifts, BLOCK_SECONDS, separator.samplerate,
+        )  # fmt: skip
         while chunk := source.readframes(BLOCK_SECONDS * SAMPLE_RATE):
             samples = np.frombuffer(chunk, dtype=np.int16).astype(np.float32) / 32768.0
             vocals = isolate_vocals(samples, separator, shifts, device)[: len(samples)]

@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     log = setup_logging(args.debug)
     fps = video_fps(args.input)
     cuts = detect_cuts(args.input, args.threshold, args.threads)
+    log.debug("cuts (scdet score >= %g): %s", args.threshold, ", ".join(f"{cut:.3f}" for cut in cuts) or "none")
     write_json_atomic({"fps": fps, "cuts": cuts}, args.output)
     log.info("%s: %d shot cuts at %.3f fps", args.output, len(cuts), fps)
 

@@ -372,7 +372,34 @@ def segment_words(words: list[Word], style: Style, function_words: FunctionWords
     while end > 0:
         spans.append(words[back[end] : end])
         end = back[end]
-    return spans[::-1]
+    spans.reverse()
+    if log.isEnabledFor(logging.DEBUG):
+        end = 0
+        for number, span in enumerate(spans, start=1):
+            end += len(span)
+            log.debug(
+                "cue %d: words %d-%d, %.2f-%.2f s, %s (cost %.2f)", number, end - len(span) + 1, end, span[0].start,
+                span[-1].end, cue_break(span, words[end] if end < n else None, style), best[end] - best[end - len(span)],
+            )  # fmt: skip
+    return spans
+
+
+def cue_break(span: list[Word], next_word: Word | None, style: Style) -> str:
+    """Why segment_words ended a cue after `span` (for its DEBUG line)."""
+    if next_word is None:
+        return "the last words"
+    gap = next_word.start - span[-1].end
+    if next_word.speaker != span[-1].speaker:
+        return "ends at a change of speaker"
+    if ends_sentence(span[-1]):
+        return "ends at a sentence end"
+    if span[-1].text.endswith(CLAUSE_END):
+        return "ends at a clause end"
+    if gap >= style.pause_break:
+        return f"ends at a pause of {gap:.2f} s"
+    if next_word.end - span[0].start > style.max_duration - style.lead_in:
+        return "ends mid-clause: one more word would last past max_duration"
+    return "ends mid-clause: the cheapest cut (line lengths, reading speed, the cues around)"
 
 
 def drop_repeated_spans(spans: list[list[Word]], loops: list[Loop], min_repeats: int = 3) -> list[list[Word]]:
@@ -433,6 +460,12 @@ def time_cues(spans: list[list[Word]], style: Style, function_words: FunctionWor
             if end - start < min_duration:  # the next cue comes too soon: delay it a little
                 end = max(end, min(start + min_duration, next_first + ms(style.max_start_delay) - min_gap))
         end = min(max(end, start + ms_at_least(style.min_flash)), start + max_duration)
+        log.debug(
+            "cue %d timed %d-%d ms: first word %d ms, start %+d ms from it (lead-in %d, gap after the cue before);"
+            " last word ends %d ms, end %+d ms from it (linger %d, %d ms needed on screen, the next cue, max %d)",
+            index + 1, start, end, ms(span[0].start), start - ms(span[0].start), lead_in, last_end, end - last_end,
+            ms(style.linger), needed, max_duration,
+        )  # fmt: skip
         cues.append(Cue(start=start / 1000, end=end / 1000, lines=lines, words=tuple(span)))
         previous_end = end
     return cues

@@ -252,12 +252,18 @@ def translate_document(
 ) -> dict[str, Any]:
     sentences = sentences_from_transcript(transcript)
     batch_size = int(options.get("batch_size", 16))
+    log.debug(
+        "%d segments regrouped into %d sentences (at end punctuation, pauses of 1.5 s, 80 words); batches of %d,"
+        " by length", len(transcript.get("segments", [])), len(sentences), batch_size,
+    )  # fmt: skip
     # Similar lengths per batch waste less padding; the order is restored afterwards.
     order = sorted(range(len(sentences)), key=lambda i: len(sentences[i].text))
     translated: dict[int, str] = {}
     started = time.monotonic()
     for offset in range(0, len(order), batch_size):
         chunk = order[offset : offset + batch_size]
+        log.debug("batch %d: %d sentences of %d-%d characters", offset // batch_size + 1, len(chunk),
+                  len(sentences[chunk[0]].text), len(sentences[chunk[-1]].text))  # fmt: skip
         for index, text in zip(chunk, translator.translate([sentences[i].text for i in chunk])):
             translated[index] = text
     log.info("%d sentences translated in %.1f s", len(sentences), time.monotonic() - started)

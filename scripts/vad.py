@@ -46,7 +46,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.backend == "pyannote":
         regions = pyannote_regions(args.audio, args.pyannote_model)
     else:
+        log.debug("silero options (the rest faster-whisper's defaults): %s", options)
         regions = file_speech_regions(args.audio, options)
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("regions: %s", ", ".join(f"{r['start']:.2f}-{r['end']:.2f}" for r in regions) or "none")
     duration = wav_seconds(args.audio)
     speech = sum(r["end"] - r["start"] for r in regions)
     log.info("%d speech regions, %.1f of %.1f s", len(regions), speech, duration)

@@ -3,6 +3,8 @@
 # command line thanks to envs/snakemake_dotted_config.py). How Snakemake was called comes
 # from rules/hooks.smk.
 
+import os
+
 from snakemake.utils import update_config
 
 from subtitles_workflow.config_check import (
@@ -11,6 +13,7 @@ from subtitles_workflow.config_check import (
     load_yaml,
     typed,
 )
+from subtitles_workflow.io import DEBUG_VARIABLE
 from subtitles_workflow.languages import LANGUAGES
 
 CONFIG_SCHEMA = load_yaml(PROJECT / "config" / "schemas" / "config.schema.yaml")
@@ -38,11 +41,19 @@ def read_config():
     check_language(config["source_language"], "config source_language")
     for code in config["target_languages"]:
         check_language(code, "config target_languages", allow_auto=False)
+    pass_debug_to_jobs()
 
 
 def is_activated(stage):
     return bool(config[stage]["activate"])
 
 
-def debug_flag():
-    return "--debug" if config["debug"] else ""
+def pass_debug_to_jobs():
+    """`debug` reaches every job, the warm ASR worker's requests included, through the
+    environment the jobs inherit (DEBUG_VARIABLE, read by setup_logging in
+    scripts/subtitles_workflow/io.py), not as a param: it changes logs only, so switching
+    it re-runs nothing. Set each time the workflow is parsed (a cluster job's too)."""
+    if config["debug"]:
+        os.environ[DEBUG_VARIABLE] = "1"
+    else:
+        os.environ.pop(DEBUG_VARIABLE, None)

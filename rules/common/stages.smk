@@ -1,8 +1,9 @@
 # What every stage has: its script run on its env's interpreter, the script's code
-# identity as a param (what re-runs the stage when its code changes), the debug flag and its
-# env as an input. Each stage unpacks these (`**stage_inputs("asr")`, `**stage_params("asr")`) and
-# states only what is its own. Also the files the optional stages put between two stages.
-# Functions and constants only.
+# identity as a param (what re-runs the stage when its code changes) and its env as an input.
+# Config `debug` is no param: it changes logs only, and reaches the jobs through the
+# environment (common/config.smk). Each stage unpacks these (`**stage_inputs("asr")`,
+# `**stage_params("asr")`) and states only what is its own. Also the files the optional
+# stages put between two stages. Functions and constants only.
 
 import functools
 import os
@@ -20,13 +21,12 @@ def stage_inputs(script, env=None):
 
 def stage_params(script, env=None):
     """The params every stage has, all plain values (so a change to any re-runs the stage):
-    how to run scripts/<script>.py on the env, the script's code identity and --debug.
+    how to run scripts/<script>.py on the env and the script's code identity.
     """
     return {
         "python": env_python(env or STAGE_ENVS[script]),
         "code": stage_code(script),
         "code_digest": code_digest(script),
-        "debug": debug_flag(),
     }
 
 

@@ -71,15 +71,27 @@ def run_tool(cmd: list[str], failure: str, remedy: str = "", **kwargs: Any) -> s
     return done
 
 
+# The config's `debug` reaches the jobs in this variable, never as a param (a param re-runs every
+# stage when it changes, and debug changes logs only): rules/common/config.smk sets it while the
+# workflow is parsed, and the jobs inherit Snakemake's environment (a cluster job's Snakemake
+# parses the workflow with the same config, so it sets it too).
+DEBUG_VARIABLE = "SUBTITLES_DEBUG"
+
+
+def debug_requested(flag: bool = False) -> bool:
+    """Whether the stage logs at DEBUG: `--debug` (a script run by hand), or the workflow's
+    `debug: true` (DEBUG_VARIABLE)."""
+    return flag or os.environ.get(DEBUG_VARIABLE) == "1"
+
+
 def setup_logging(debug: bool = False) -> logging.Logger:
     """Log to stderr (the rule redirects it into its log file) and record the interpreter,
-    so every job log shows which environment it really ran on."""
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    so every job log shows which environment it really ran on. With `debug` (or the workflow's
+    `debug: true`), the stage's own logger logs its decisions at DEBUG; libraries stay at INFO
+    (matplotlib, transformers and the like would bury them)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     log = logging.getLogger("stage")
+    log.setLevel(logging.DEBUG if debug_requested(debug) else logging.INFO)
     log.info("interpreter: %s (Python %s)", sys.executable, sys.version.split()[0])
     return log
 

@@ -102,6 +102,10 @@ def speech_mask(energy_db: np.ndarray, vad_prob: np.ndarray, hop_s: float = HOP_
     floor = float(np.median(quiet)) if len(quiet) >= 20 else float(np.percentile(energy_db, 10))
     level = float(np.percentile(loud, 90)) if len(loud) >= 10 else float(np.percentile(energy_db, 95))
     threshold = floor + max(RISE_DB, RISE_SHARE * (level - floor))
+    log.debug(
+        "speech mask: noise floor %.1f dB (%s), speech level %.1f dB, speech above %.1f dB", floor,
+        "where silero hears none" if len(quiet) >= 20 else "10th percentile: too little non-speech", level, threshold,
+    )  # fmt: skip
     reach = round(VAD_REACH_S / hop_s)
     near_speech = np.convolve((vad_prob >= VAD_SPEECH).astype(float), np.ones(2 * reach + 1), mode="same") > 0
     mask = (energy_db > threshold) & near_speech
@@ -257,8 +261,11 @@ def refine_words(
             basis_starts = [w[f"{basis}_start"] for w in chunk_words]
             basis_ends = [w[f"{basis}_end"] for w in chunk_words]
             starts, ends = refine_word_times(basis_starts, basis_ends, mask, offset=chunk_start)
+            refined_ends = ends
             if basis == "whisper":
                 starts, ends = snap_joined_boundaries(basis_starts, basis_ends, starts, ends, energy, offset=chunk_start)
+            if log.isEnabledFor(logging.DEBUG):
+                log_moves(chunk_words, basis, starts, ends, refined_ends, (chunk_start, chunk_end))
             for word, start, end in zip(chunk_words, starts, ends):
                 word["start"], word["end"] = start, end
         chunk_start = chunk_end
@@ -266,6 +273,31 @@ def refine_words(
         moved = float(np.median([abs(w["start"] - w[f"{basis}_start"]) for w in words]))
         log.info("%s word times refined against the audio: %d words, starts moved %.3f s on median", basis, len(words), moved)
     return regions if speech_regions is None else speech_regions
+
+
+def log_moves(
+    words: list[dict[str, Any]], basis: str, starts: list[float], ends: list[float], refined_ends: list[float],
+    span: tuple[float, float],
+) -> None:
+    """One DEBUG line per chunk: how many word edges moved from their `basis` times and how far,
+    the largest move of each kind, and the boundaries snapped to an energy dip."""
+    def summary(edge: str, new: list[float]) -> str:
+        moves = [(t - w[f"{basis}_{edge}"], w) for t, w in zip(new, words)]
+        moved = [(delta, w) for delta, w in moves if abs(delta) >= HOP_S / 2]
+        if not moved:
+            return f"no {edge} moved"
+        delta, word = max(moved, key=lambda m: abs(m[0]))
+        earlier = sum(d < 0 for d, _ in moved)
+        return (
+            f"{len(moved)} {edge}s moved ({earlier} earlier, {len(moved) - earlier} later; largest {delta:+.3f} s,"
+            f" {word['word'].strip()!r} at {word[f'{basis}_{edge}']:.2f} s)"
+        )
+
+    snapped = sum(a != b for a, b in zip(ends, refined_ends))
+    log.debug(
+        "%s word times %.0f-%.0f s, %d words: %s; %s; %d boundaries between words spoken without a pause moved to"
+        " an energy dip", basis, *span, len(words), summary("start", starts), summary("end", ends), snapped,
+    )  # fmt: skip
 
 
 def transcript_words(document: dict[str, Any]) -> list[dict[str, Any]]:
