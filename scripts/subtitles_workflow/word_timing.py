@@ -46,20 +46,29 @@ log = logging.getLogger("stage")
 
 
 # --------------------------------------------------------------------------- features
-def frame_energy_db(samples: np.ndarray, hop_s: float = HOP_S, window_s: float = WINDOW_S) -> np.ndarray:
-    """Energy in dB of Hann-windowed frames centred every `hop_s`, above LOW_CUT_HZ."""
+def fft_size(window_s: float = WINDOW_S) -> int:
+    """The FFT length of a frame: the window's samples rounded up to a power of two."""
+    return 1 << (round(window_s * SAMPLE_RATE) - 1).bit_length()
+
+
+def frame_power_spectra(samples: np.ndarray, hop_s: float = HOP_S, window_s: float = WINDOW_S, block: int = 20_000):
+    """|FFT|² of Hann-windowed frames centred every `hop_s` (fft_size() points, bins of
+    SAMPLE_RATE / fft_size() Hz), `block` frames at a time: bounded memory on long audio."""
     hop, window = round(hop_s * SAMPLE_RATE), round(window_s * SAMPLE_RATE)
     count = int(np.ceil(len(samples) / hop))
     padded = np.pad(samples.astype(np.float32), (window // 2, window + count * hop - len(samples)))
     frames = np.lib.stride_tricks.sliding_window_view(padded, window)[::hop][:count]
-    size = 1 << (window - 1).bit_length()
-    energies = np.empty(count, dtype=np.float64)
-    low_bin = int(LOW_CUT_HZ * size / SAMPLE_RATE) + 1
     taper = np.hanning(window).astype(np.float32)
-    for first in range(0, count, 20_000):  # bounded memory on long audio
-        spectrum = np.fft.rfft(frames[first : first + 20_000] * taper, n=size, axis=1)
-        energies[first : first + 20_000] = (np.abs(spectrum[:, low_bin:]) ** 2).sum(axis=1) / size
-    return 10.0 * np.log10(energies + 1e-10)
+    for first in range(0, count, block):
+        yield np.abs(np.fft.rfft(frames[first : first + block] * taper, n=fft_size(window_s), axis=1)) ** 2
+
+
+def frame_energy_db(samples: np.ndarray, hop_s: float = HOP_S, window_s: float = WINDOW_S) -> np.ndarray:
+    """Energy in dB of Hann-windowed frames centred every `hop_s`, above LOW_CUT_HZ."""
+    size = fft_size(window_s)
+    low_bin = int(LOW_CUT_HZ * size / SAMPLE_RATE) + 1
+    energies = [power[:, low_bin:].sum(axis=1) / size for power in frame_power_spectra(samples, hop_s, window_s)]
+    return 10.0 * np.log10(np.concatenate(energies or [np.zeros(0)]).astype(np.float64) + 1e-10)
 
 
 def vad_probabilities(samples: np.ndarray) -> np.ndarray:
