@@ -30,7 +30,11 @@ ENVELOPE_STEP_S = 0.05  # one RMS value per 50 ms: finer than any cue edge a vie
 ROW_SECONDS = 60.0  # one row per minute keeps a 2 s cue about 30 px wide
 ROW_HEIGHT_IN = 1.5
 # scripts/subtitles.py NOTE_KINDS: noted in the QC, not problems (drawn amber, not red)
-NOTE_KINDS = ("cps_speech_too_fast", "end_cut_by_next", "end_cut_by_max_duration")
+NOTE_KINDS = ("cps_speech_too_fast", "end_cut_by_next", "end_cut_by_max_duration", "dropped_segment")
+# QC flags of a span of the film rather than a cue (subtitles_workflow/coverage.py), shaded
+# over the whole row: speech under no cue, and what the asr stage decoded and dropped.
+SPAN_KINDS = {"uncovered_speech": ("#e45756", "///", "speech under no cue"),
+              "dropped_segment": ("#ff7f0e", "xx", "asr dropped (loop, prompt echo, too fast)")}  # fmt: skip
 
 
 def read_srt(path: Path) -> list[tuple[float, float, str]]:
@@ -117,6 +121,11 @@ def flags_by_cue(violations: list[dict[str, Any]]) -> dict[int, list[str]]:
     return flags
 
 
+def flagged_spans(violations: list[dict[str, Any]]) -> list[tuple[float, float, str]]:
+    """(start, end, kind) of every QC flag of a span (SPAN_KINDS) rather than a cue."""
+    return [(float(v["start"]), float(v["end"]), v["kind"]) for v in violations if v.get("kind") in SPAN_KINDS and "end" in v]
+
+
 def cue_colour(kinds: list[str]) -> str:
     if not kinds:
         return "#4c78a8"
@@ -136,10 +145,12 @@ def plot_timeline(
     cues: list[tuple[float, float, str]],
     flags: dict[int, list[str]],
     output: Path,
+    spans: list[tuple[float, float, str]] | None = None,
 ) -> None:
     """Subtitle Edit's waveform view on paper: per row of ROW_SECONDS, the envelope on top with
     speech regions shaded behind it and shot cuts as lines, the cues as bars below it on two
-    alternating levels (so neighbours stay apart), problems red, notes amber."""
+    alternating levels (so neighbours stay apart), problems red, notes amber; `spans` (QC
+    flags of a stretch of film: flagged_spans) hatched over the whole row."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -164,6 +175,10 @@ def plot_timeline(
         for region_start, region_end in speech_regions:
             if region_end > start and region_start < end:
                 axes.axvspan(region_start, region_end, ymin=0.47, ymax=1, color="#54a24b", alpha=0.25, linewidth=0)
+        for span_start, span_end, kind in spans or []:
+            if span_end > start and span_start < end:
+                colour, hatch, _ = SPAN_KINDS[kind]
+                axes.axvspan(span_start, span_end, facecolor=colour, alpha=0.25, hatch=hatch, edgecolor=colour, linewidth=0)
         shown = (times >= start - ENVELOPE_STEP_S) & (times <= end)
         axes.fill_between(times[shown], 0.48, level[shown], color="#333333", linewidth=0)
         for cut in cuts:
@@ -193,8 +208,8 @@ def save_timeline(figure, first_row, output: Path) -> None:
         Patch(color="#e45756", label="cue with a QC problem"),
         Patch(color="#ffb000", label="cue with a QC note"),
         plt.Line2D([], [], color="#b279a2", linestyle="--", label="shot cut"),
-    ]
-    first_row.legend(handles=legend, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=6, fontsize=7, frameon=False)
+    ] + [Patch(facecolor=colour, alpha=0.25, hatch=hatch, edgecolor=colour, label=label) for colour, hatch, label in SPAN_KINDS.values()]
+    first_row.legend(handles=legend, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, fontsize=7, frameon=False)
     figure.supxlabel("film time (s)", fontsize=8)
     figure.tight_layout()
     with atomic_path(output) as tmp:
@@ -259,7 +274,8 @@ def plot_film_timeline(args: argparse.Namespace, cues: list[tuple[float, float, 
     transcript = read_transcript(args.transcript, (SCHEMA, TRANSLATION_SCHEMA))
     cuts = json.loads(args.shots.read_text())["cuts"] if args.shots else []
     flags = flags_by_cue(qc.get("violations", []))
-    plot_timeline(audio_envelope(args.audio), transcript.get("speech_regions") or [], cuts, cues, flags, args.timeline_plot)
+    spans = flagged_spans(qc.get("violations", []))
+    plot_timeline(audio_envelope(args.audio), transcript.get("speech_regions") or [], cuts, cues, flags, args.timeline_plot, spans)
 
 
 def parse_pairs(values: list[str]) -> dict[str, Path]:
@@ -296,7 +312,8 @@ def main(argv: list[str] | None = None) -> None:
     plot_cps(tracks, limits, args.cps_plot)
     plot_durations(tracks, any_limits["min_duration"], any_limits["max_duration"], args.durations_plot)
     plot_film_timeline(args, tracks.get(args.source_language, []), qc.get(args.source_language, {}))
-    qc_rows = [{"language": lang, "cues": r["cues"], "problems": r["problems"], "format violations": r["format_violations"], **r["counts"]} for lang, r in qc.items()]
+    qc_rows = [{"language": lang, "cues": r["cues"], "problems": r["problems"], "format violations": r["format_violations"],
+                "speech under no cue (s)": r.get("uncovered_speech_s", ""), **r["counts"]} for lang, r in qc.items()]  # fmt: skip
     score_rows = scores(tracks, parse_pairs(args.references), args.source_language)
     write_text_atomic(summary_html(args.name, stage_timings(args.benchmarks, args.name), qc_rows, score_rows), args.summary)
     log.info("report for %s: %d tracks, %d references", args.name, len(tracks), len(score_rows))

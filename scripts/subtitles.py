@@ -13,12 +13,14 @@ import functools
 import json
 import logging
 import math
+import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import regex
 
+from subtitles_workflow.coverage import coverage_report, coverage_warning, spoken
 from subtitles_workflow.function_words import FunctionWords, for_language
 from subtitles_workflow.io import StageError, read_json, run_cli, setup_logging, write_json_atomic, write_text_atomic
 from subtitles_workflow.picture import frames_per_second, picture_rate
@@ -744,8 +746,10 @@ def render_ass(cues: list[Cue], st: AssStyle) -> str:
 # and notes that are not faults (speech faster than any timing can show, a cue ended early so
 # the next one can start).
 FORMAT_KINDS = ("line_chars", "line_count", "cps", "duration_short", "duration_long", "gap")
-VIEWER_KINDS = ("loops", "wrong_script", "low_confidence", "off_speech", "function_word_breaks")
-NOTE_KINDS = ("cps_speech_too_fast", "end_cut_by_next", "end_cut_by_max_duration")
+# uncovered_speech: a stretch of speech under no cue (subtitles_workflow/coverage.py); a segment the
+# asr stage dropped is a note, the speech it leaves without a cue is counted as uncovered.
+VIEWER_KINDS = ("loops", "wrong_script", "low_confidence", "off_speech", "uncovered_speech", "function_word_breaks")
+NOTE_KINDS = ("cps_speech_too_fast", "end_cut_by_next", "end_cut_by_max_duration", "dropped_segment")
 MIN_CONFIDENCE = 0.5
 OFF_SPEECH_FRAMES = 3
 
@@ -827,13 +831,16 @@ def quality_report(
     loops: list[Loop] | None = None,
     speech_regions: list[list[float]] | None = None,
     cuts: list[float] | None = None,
+    transcript: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Count each kind of problem, per cue. A reading-speed violation is `cps_speech_too_fast`
     when even the longest time the cue could stay up (to the next cue, or max duration) is too
     short: the speech itself is faster than the limit and no timing can fix it. `loops` are
     those dropped on the way (so a loop is visible even though no cue shows it); `off_speech`
     is only checked when the transcript has `speech_regions`. `problems` counts everything a
-    viewer would notice: format violations and viewer problems; the notes are not counted."""
+    viewer would notice: format violations and viewer problems; the notes are not counted.
+    With the `transcript`, speech under no cue and the segments the asr stage dropped are
+    measured too (subtitles_workflow/coverage.py: uncovered_speech_s, speech_covered_share)."""
     violations: list[dict[str, Any]] = [
         {"cue": None, "kind": "loops", "start": loop.start, "text": f"{loop.text} (x{loop.repeats}, dropped)"}
         for loop in loops or []
@@ -842,6 +849,9 @@ def quality_report(
         following = cues[index + 1] if index + 1 < len(cues) else None
         for kind in cue_problems(cue, following, style, language, speech_regions, cuts):
             violations.append({"cue": index + 1, "kind": kind, "start": cue.start, "text": cue.text})
+    coverage = coverage_report(transcript, [(c.start, c.end) for c in cues]) if transcript is not None else None
+    if coverage:
+        violations += coverage.pop("violations")
     counts = {kind: sum(v["kind"] == kind for v in violations) for kind in FORMAT_KINDS + VIEWER_KINDS + NOTE_KINDS}
     format_violations = sum(counts[kind] for kind in FORMAT_KINDS)
     viewer_problems = sum(counts[kind] for kind in VIEWER_KINDS)
@@ -858,6 +868,7 @@ def quality_report(
         "function_word_break_share": round(counts["function_word_breaks"] / line_ends, 4) if line_ends else 0.0,
         "speech_regions_checked": speech_regions is not None,
         "max_cps_seen": round(max((sum(graphemes(l) for l in c.lines) / max(c.end - c.start, 1e-3) for c in cues), default=0.0), 2),
+        **(coverage or {}),
         "violations": violations,
     }
 
@@ -925,10 +936,16 @@ def main(argv: list[str] | None = None) -> None:
     write_text_atomic(render(cues, args.format, ass_style), args.output)
     log.info("%s: %d cues", args.output, len(cues))
     if args.qc:
-        regions = transcript.get("speech_regions")
-        report = quality_report(cues, style, subtitles.language, subtitles.loops, regions, cuts)
+        # Speech by silero and by the asr stage's own detector (which hears what silero misses).
+        speech = spoken(transcript)
+        regions = [list(span) for span in speech[0]] if speech else None
+        report = quality_report(cues, style, subtitles.language, subtitles.loops, regions, cuts, transcript)
         write_json_atomic(report, args.qc)
         log.info("%s", qc_summary(args.output, report))
+        warning = coverage_warning(args.output.name.rsplit(".", 2)[0], report)
+        if warning:  # one plain line, as a stage's `error: ` line: for the run's summary
+            log.warning("%s", warning)
+            print(f"warning: {warning}", file=sys.stderr)
 
 
 if __name__ == "__main__":

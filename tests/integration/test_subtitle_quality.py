@@ -25,7 +25,7 @@ FILMS = {
 SUBTITLES = [("jfk", "en"), ("sonnet", "en"), ("hindi", "hi"), ("clip", "en")]
 PROBLEM_KINDS = (
     "line_chars", "line_count", "cps", "duration_short", "duration_long", "gap",
-    "loops", "wrong_script", "low_confidence", "off_speech", "function_word_breaks",
+    "loops", "wrong_script", "low_confidence", "off_speech", "uncovered_speech", "function_word_breaks",
 )  # fmt: skip
 VTT_TIME = r"\d{2}:\d{2}:\d{2}\.\d{3}"
 
