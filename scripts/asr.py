@@ -21,9 +21,11 @@ from subtitles_workflow.asr_options import AsrOptions
 from subtitles_workflow.hardware import resolve_backend, resolve_batch_size, resolve_compute_type, resolve_device
 from subtitles_workflow.hub import hub_reachable
 from subtitles_workflow.io import StageError, run_cli, setup_logging
+from subtitles_workflow.missed_speech import keep_missed, missed_stretches, windows_for
 from subtitles_workflow.progress import audio_progress
 from subtitles_workflow.script_prompts import script_prompt
 from subtitles_workflow.script_tokens import tokens_in_other_scripts
+from subtitles_workflow.signal_speech import file_signal_speech
 from subtitles_workflow.transcript import Segment, make_segment, make_transcript, make_word, write_transcript
 from subtitles_workflow.transcript_repair import FALLBACK_DECODING, Window, splice, still_wrong_script, windows_to_redecode
 from subtitles_workflow.word_timing import refine_transcript_timing
@@ -222,6 +224,44 @@ def repair_transcript(
     return records, dropped
 
 
+def decode_missed_speech(
+    model, audio: Path, records: list[dict], signal: list[list[float]], kwargs: dict[str, Any], info
+) -> tuple[list[dict], list[dict]]:
+    """Speech the stage's own detector hears under no segment (silero missed it, or Whisper
+    wrote nothing for it) decoded again without VAD, window by window, and kept where it
+    passes the repair's checks (subtitles_workflow/missed_speech.py); returns the transcript
+    and the segments dropped."""
+    import ctranslate2
+
+    from subtitles_workflow.speech import read_wav
+
+    stretches = missed_stretches(signal, records)
+    if not stretches:
+        return records, []
+    log.info("%.1f s of speech under no segment (%d stretches: %s): decoding it again without VAD",
+             sum(s["seconds"] for s in stretches), len(stretches),
+             ", ".join(f"{s['start']:.2f}-{s['end']:.2f}" for s in stretches[:5]))  # fmt: skip
+    ctranslate2.set_random_seed(REDECODE_SEED)  # the fallback samples: a rebuild gives the same words
+    detect = kwargs["language"] is None and not records  # nothing decoded yet: no language known
+    decode = {**kwargs, **FALLBACK_DECODING, "vad_filter": False, "condition_on_previous_text": False,
+              "language": kwargs["language"] or (None if detect else info.language)}  # fmt: skip
+    redecoded: list[dict] = []
+    for start, end in windows_for(stretches, float(info.duration)):
+        segments, window_info = model.transcribe(read_wav(audio, start, end), **decode)
+        redecoded += [shifted(segment_record(s), start) for s in segments]
+        if detect:
+            info.language, info.language_probability = window_info.language, window_info.language_probability
+            decode["language"], detect = window_info.language, False
+    count = len(records)
+    records, dropped = keep_missed(records, redecoded, stretches)
+    log.info("missed speech: %d segments kept, %d dropped", len(records) - count, len(dropped))
+    for segment in dropped:
+        log.warning("dropped %.2f-%.2f s (%s): %s", segment["start"], segment["end"], segment["reason"], segment["text"][:80])
+    for number, record in enumerate(records, start=1):
+        record["id"] = number
+    return records, dropped
+
+
 def transcribe(
     audio: Path,
     *,
@@ -284,6 +324,9 @@ def transcribe(
         log.info("decoding %d speech regions", len(regions))
         records, info = decode_regions(model, audio, regions, kwargs, batch_size, language)
     records, dropped = repair_transcript(model, audio, records, regions, kwargs, info)
+    signal = file_signal_speech(audio)  # energy over the noise floor, independent of silero
+    records, missed = decode_missed_speech(model, audio, records, signal, kwargs, info)
+    dropped += missed
     elapsed = time.monotonic() - started
     log.info(
         "%d segments, language %s (p=%.2f), %.1f s audio in %.1f s (RTF %.3f)",
@@ -298,12 +341,13 @@ def transcribe(
         "name": model_name, "backend": "faster-whisper", "backend_version": faster_whisper.__version__,
         "device": device, "compute_type": compute_type,
     }  # fmt: skip
-    return refine_transcript_timing(make_transcript(
+    document = refine_transcript_timing(make_transcript(
         audio=audio, duration=info.duration, detected_language=info.language,
         language_probability=info.language_probability, requested_language=language, task=options.task, model=model,
         params={**kwargs, "batch_size": batch_size, "speech_regions": None if regions is None else len(regions)},
         segments=records, dropped_segments=dropped,
     ), audio)  # fmt: skip
+    return {**document, "signal_speech": signal}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -60,6 +60,8 @@ class Transcript(TypedDict):
     segments: list[Segment]
     dropped_segments: NotRequired[list[dict[str, Any]]]  # faster-whisper's repair
     speech_regions: NotRequired[list[dict[str, float]]]  # subtitles_workflow/word_timing.py
+    # [start, end] s of speech by the asr stage's own detector, not silero (subtitles_workflow/signal_speech.py)
+    signal_speech: NotRequired[list[list[float]]]
     word_timing: NotRequired[str]  # "signal" (asr) or "ctc+signal" (align)
     alignment: NotRequired[dict[str, Any]]  # the align stage
 

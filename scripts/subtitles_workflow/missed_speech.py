@@ -1,0 +1,77 @@
+"""Speech no decoding window covered, and what to keep of it decoded again (issue 28).
+
+Silero misses speech under loud noise, at the very start of a film, or after a long pause,
+and Whisper sometimes writes nothing for a window it was given. The asr stage's own detector
+(subtitles_workflow/signal_speech.py) still hears it: every stretch of its speech with at
+least MIN_MISSED_S under no segment (subtitles_workflow/coverage.py's stretches, with its
+tolerance) is decoded again on its own, without VAD, PAD_S of context either side, in
+windows of at most WINDOW_S. What comes back is kept only where it is that missed speech
+(most of a segment's words in the stretch, not under a segment already there), and only if it
+passes the repair's checks (subtitles_workflow/transcript_repair.py: no loop, not too fast to
+be speech); the rest is dropped with its reason, as the repair drops. Whisper's own silence
+check (no_speech_prob over 0.6 with avg_logprob under -1) applies as in any decoding.
+
+Pure logic on segment records (dicts with start, end, text, words), stdlib only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from subtitles_workflow.coverage import TOLERANCE_S, merged, overlap, uncovered_stretches
+from subtitles_workflow.transcript_repair import why_dropped
+
+MIN_MISSED_S = 1.0
+PAD_S = 0.3
+WINDOW_S = 30.0
+REASON = "speech no window covered"
+
+
+def missed_stretches(signal_speech: list[list[float]], segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stretches of signal speech (coverage.uncovered_stretches: start, end, seconds,
+    pieces) with at least MIN_MISSED_S of speech under no segment."""
+    spans = [(float(s["start"]), float(s["end"])) for s in segments if s.get("text", "").strip()]
+    stretches = uncovered_stretches([tuple(r) for r in signal_speech], spans)
+    return [s for s in stretches if s["seconds"] >= MIN_MISSED_S]
+
+
+def windows_for(stretches: list[dict[str, Any]], duration: float) -> list[tuple[float, float]]:
+    """Decoding windows over the stretches' speech pieces, PAD_S of context either side,
+    packed up to WINDOW_S; a piece longer than that is cut into equal windows."""
+    windows: list[list[float]] = []
+    for piece in (p for stretch in stretches for p in stretch["pieces"]):
+        start, end = max(0.0, piece[0] - PAD_S), min(duration, piece[1] + PAD_S)
+        if windows and end - windows[-1][0] <= WINDOW_S and start <= windows[-1][1] + 2 * PAD_S:
+            windows[-1][1] = end
+            continue
+        count = max(1, int(-(-(end - start) // WINDOW_S)))
+        step = (end - start) / count
+        windows += [[start + i * step, start + (i + 1) * step] for i in range(count)]
+    return [(round(a, 3), round(b, 3)) for a, b in windows]
+
+
+def in_missed_speech(segment: dict[str, Any], stretches: list[dict[str, Any]], covered: list[tuple[float, float]]) -> bool:
+    """Whether most of the segment's words (or its span, without words) lie in the missed
+    stretches and outside the segments already there (`covered`, widened by the tolerance)."""
+    spans = [(s["start"], s["end"]) for s in stretches]
+    moments = [(w["start"] + w["end"]) / 2 for w in segment.get("words") or []] or [(segment["start"] + segment["end"]) / 2]
+    inside = sum(overlap((t, t + 1e-6), spans) > 0 and not overlap((t, t + 1e-6), covered) for t in moments)
+    return inside * 2 > len(moments)
+
+
+def keep_missed(
+    segments: list[dict[str, Any]], redecoded: list[dict[str, Any]], stretches: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The transcript with the re-decoded segments that are the missed speech spliced in (in
+    time order, marked `redecoded`), and those dropped by the repair's checks, with why."""
+    covered = merged((s["start"] - TOLERANCE_S, s["end"] + TOLERANCE_S) for s in segments if s.get("text", "").strip())
+    kept, dropped = [], []
+    for segment in redecoded:
+        if not segment.get("text", "").strip() or not in_missed_speech(segment, stretches, covered):
+            continue
+        problem = why_dropped(segment, None)
+        if problem:
+            dropped.append({"start": segment["start"], "end": segment["end"], "text": segment["text"], "reason": f"{REASON}: {problem}"})
+        else:
+            kept.append({**segment, "redecoded": REASON})
+    return sorted(segments + kept, key=lambda s: (s["start"], s["end"])), dropped
