@@ -10,7 +10,9 @@ Snakefile, and rejects any key that is not an identifier, so no workflow code ca
 itself would cost every Python start of the env ~0.7 s); when snakemake.cli is imported, by
 `snakemake` or `python -m snakemake`, it wraps parse_config so that `a.b=value` becomes
 `a={b: value}`. Values are still typed by Snakemake's own parser; the workflow types them
-through its schema (rules/common/config.smk). Every other entry is left to Snakemake.
+through its schema (rules/common/config.smk). Every other entry is left to Snakemake. It also
+names the file, line and column of a YAML mistake in a --configfile in one line (Snakemake
+loads those before the workflow runs, and its message names neither).
 
 It touches Snakemake only on the version it was tested with (TESTED_SNAKEMAKE); on any other,
 dotted keys fail as Snakemake decides, and tests/unit/test_config_overrides.py fails until
@@ -41,8 +43,41 @@ def parse_config_with_dotted_keys(parse_config, entries):
     return config
 
 
+def yaml_mistake(path):
+    """'<file>, line L, column C: <problem>' for a config file that is not valid YAML, or None.
+    Snakemake's own message for it names neither the file nor the line."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            yaml.safe_load(handle)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        return f"{path}, line {mark.line + 1}, column {mark.column + 1}: {err.problem}; fix the YAML"
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None  # Snakemake names a missing file itself
+    return None
+
+
+def check_configfiles_first(args_to_api):
+    """args_to_api that names a --configfile's YAML mistake in one line before Snakemake reads
+    it (its ConfigSettings loads --configfile before the workflow could)."""
+    import functools
+
+    @functools.wraps(args_to_api)
+    def checked(args, parser):
+        for path in getattr(args, "configfile", None) or ():
+            mistake = yaml_mistake(path)
+            if mistake:
+                raise SystemExit(f"error: {mistake}")
+        return args_to_api(args, parser)
+
+    return checked
+
+
 def wrap_parse_config(cli):
-    """Make snakemake.cli (just executed) accept dotted --config keys, on the tested version."""
+    """Make snakemake.cli (just executed) accept dotted --config keys and name a --configfile's
+    YAML mistake, on the tested version."""
     import functools
 
     from snakemake import __version__
@@ -55,8 +90,10 @@ def wrap_parse_config(cli):
     def parse_config(entries):
         return parse_config_with_dotted_keys(original, entries)
 
-    # cli.args_to_api (run by cli.main) looks parse_config up as a module global when it runs.
+    # cli.args_to_api (run by cli.main) looks parse_config up as a module global when it runs,
+    # as cli.main looks up args_to_api.
     cli.parse_config = parse_config
+    cli.args_to_api = check_configfiles_first(cli.args_to_api)
 
 
 class WrapOnImport:

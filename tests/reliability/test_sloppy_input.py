@@ -170,3 +170,12 @@ def test_30_a_film_named_as_shell_code_builds_with_report_and_shots_and_runs_not
     assert (work / "work" / "shots" / f"{name}.json").exists()
     assert (work / "out" / f"{name}.mp4").exists()
     assert not list(work.rglob("PWNED"))
+
+
+def test_29c_a_yaml_mistake_in_a_configfile_names_the_file_and_line(work, tmp_path):
+    extra = tmp_path / "extra.yaml"
+    extra.write_text("asr:\n  beam_size: 3\n  model: [base\n")
+    code, output = plan(work, "--configfile", str(extra))
+    assert code == 1 and "Traceback" not in output, output[-3000:]
+    [line] = error_lines(output)
+    assert line.startswith(f"error: {extra}, line 4, column 1: expected ',' or ']'"), line
