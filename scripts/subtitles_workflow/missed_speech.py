@@ -16,6 +16,7 @@ Pure logic on segment records (dicts with start, end, text, words), stdlib only.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from subtitles_workflow.coverage import TOLERANCE_S, merged, overlap, uncovered_stretches
@@ -36,17 +37,25 @@ def missed_stretches(signal_speech: list[list[float]], segments: list[dict[str, 
 
 
 def windows_for(stretches: list[dict[str, Any]], duration: float) -> list[tuple[float, float]]:
-    """Decoding windows over the stretches' speech pieces, PAD_S of context either side,
-    packed up to WINDOW_S; a piece longer than that is cut into equal windows."""
-    windows: list[list[float]] = []
-    for piece in (p for stretch in stretches for p in stretch["pieces"]):
-        start, end = max(0.0, piece[0] - PAD_S), min(duration, piece[1] + PAD_S)
-        if windows and end - windows[-1][0] <= WINDOW_S and start <= windows[-1][1] + 2 * PAD_S:
-            windows[-1][1] = end
-            continue
-        count = max(1, int(-(-(end - start) // WINDOW_S)))
-        step = (end - start) / count
-        windows += [[start + i * step, start + (i + 1) * step] for i in range(count)]
+    """Decoding windows over each stretch (its speech pieces, PAD_S of context either side),
+    the pieces of one stretch packed together up to WINDOW_S, a longer piece cut into equal
+    windows; never one window over two stretches (a segment lies between them)."""
+    windows: list[tuple[float, float]] = []
+    for stretch in stretches:
+        current: list[float] | None = None
+        for piece in stretch["pieces"]:
+            start, end = max(0.0, piece[0] - PAD_S), min(duration, piece[1] + PAD_S)
+            if current and end - current[0] <= WINDOW_S:
+                current[1] = end
+                continue
+            if current:
+                windows.append((current[0], current[1]))
+            count = max(1, math.ceil((end - start) / WINDOW_S))
+            step = (end - start) / count
+            windows += [(start + i * step, start + (i + 1) * step) for i in range(count - 1)]
+            current = [start + (count - 1) * step, end]
+        if current:
+            windows.append((current[0], current[1]))
     return [(round(a, 3), round(b, 3)) for a, b in windows]
 
 

@@ -59,3 +59,10 @@ def test_text_too_fast_to_be_speech_is_dropped_not_kept():
     crammed = segment(0.0, 0.3, "this is far too many words for a third of a second to hold")
     transcript, dropped = keep_missed([], [crammed], stretches)
     assert transcript == [] and dropped[0]["reason"].startswith(f"{REASON}: too fast to be speech")
+
+
+def test_one_stretch_is_decoded_in_one_window_two_never_share_one():
+    pauses = {"pieces": [(0.0, 2.0), (3.2, 4.0), (5.3, 6.5)]}  # pauses of 1.2 and 1.3 s: one stretch
+    assert windows_for([pauses], duration=60.0) == [(0.0, 6.5 + PAD_S)]
+    apart = [{"pieces": [(0.0, 2.0)]}, {"pieces": [(2.5, 4.0)]}]  # a segment lies between them
+    assert windows_for(apart, duration=60.0) == [(0.0, 2.0 + PAD_S), (2.5 - PAD_S, 4.0 + PAD_S)]
