@@ -203,9 +203,18 @@ def test_quality_report_separates_fixable_from_too_fast_speech():
     slow_enough = [Cue(0.0, 1.0, ["This line is far too long to read in one second"]), Cue(5.0, 6.0, ["Ok."])]
     report = quality_report(slow_enough, style)
     assert report["counts"]["line_chars"] == 1 and report["counts"]["cps"] == 1
-    crowded = [Cue(0.0, 0.9, ["Far too many words here"]), Cue(1.0, 2.0, ["and more."])]
-    assert quality_report(crowded, style)["counts"]["cps_speech_too_fast"] == 1
-    assert quality_report(crowded, style)["format_violations"] == 0
+    # No timing can slow this cue down (the next starts at once), but its words and the next's
+    # read at 16 characters/s over both: another split would fix it, so it is a problem.
+    resplittable = [Cue(0.0, 0.9, ["Far too many words here"]), Cue(1.0, 2.0, ["and more."])]
+    report = quality_report(resplittable, style)
+    assert report["counts"]["cps"] == 1 and report["counts"]["cps_speech_too_fast"] == 0
+    [violation] = [v for v in report["violations"] if v["kind"] == "cps"]
+    assert violation["edge"] == "end" and violation["offset_s"] == round(23 / style.max_cps - 0.9, 3)
+    assert violation["measure"] == f"25.6 characters/s > {style.max_cps}"
+    # Too fast over the neighbours as well: the speech itself is, a note.
+    crowded = [Cue(0.0, 0.9, ["Far too many words here"]), Cue(1.0, 2.0, ["and ever more words here."])]
+    first = [v["kind"] for v in quality_report(crowded, style)["violations"] if v["cue"] == 1]
+    assert first == ["cps_speech_too_fast"]
 
 
 def test_speaker_change_starts_a_new_cue_with_a_dash():
