@@ -55,6 +55,7 @@ report: "report/workflow.rst"
 
 include: "rules/common.smk"
 include: "rules/envs.smk"
+include: "rules/models.smk"
 include: "rules/demux.smk"
 include: "rules/separate.smk"
 include: "rules/vad.smk"
@@ -80,6 +81,7 @@ rule all:
 # The end-of-run summary (built, up to date, failed films) comes from the logger plugin
 # (profiles/default: logger: subtitles), from Snakemake's job events.
 onstart:
+    check_models_fetchable()
     drop_local_job_rate_limit()
     record_active_run()
     announce_films_built_before()

