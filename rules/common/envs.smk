@@ -171,7 +171,9 @@ def translation_envs():
     """The envs of the translation backends the films' (and the config's) language pairs use;
     a film whose language is detected (`auto`) may need any of them."""
     pairs = {(config["source_language"], t) for t in config["target_languages"]}
-    pairs |= {(configured_source_language(n), t) for n in MEDIA for t in target_languages(n)}
+    pairs |= {
+        (configured_source_language(n), t) for n in MEDIA for t in target_languages(n)
+    }
     envs = set()
     for source, target in pairs:
         if source == "auto":
@@ -205,9 +207,11 @@ def get_env_targets(wildcards):
 
 def get_tested_env_targets(wildcards):
     """`snakemake test_envs`: what the test suite runs on."""
-    return env_targets(sorted(set(TESTED_ENVS) | set(configured_envs()))) + [
-        model_manifest(model) for model in BUNDLED_MODELS[:1]
-    ] + asr_model_input()
+    return (
+        env_targets(sorted(set(TESTED_ENVS) | set(configured_envs())))
+        + [model_manifest(model) for model in BUNDLED_MODELS[:1]]
+        + asr_model_input()
+    )
 
 
 def stage_env_for(stage, cfg):
