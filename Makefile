@@ -5,9 +5,10 @@ SHELL := bash
 PYTHON ?= python3
 WORKFLOW_ENV := .venvs/workflow
 SNAKEMAKE := $(WORKFLOW_ENV)/bin/snakemake
-# Lets `--config asr.beam_size=3` through Snakemake's CLI (the file says how); installed into
-# both orchestrator envs.
-DOTTED_CONFIG_HOOK := envs/snakemake_dotted_config.py
+# Lets `--config asr.beam_size=3` through Snakemake's CLI and names a --configfile's YAML mistake
+# (the file says how); beside rules/hooks.smk, under its version check; installed into both
+# orchestrator envs.
+SNAKEMAKE_CLI_HOOK := rules/snakemake_cli_hook.py
 # The workflow's logger plugin, installed from envs/workflow.txt: a changed file reinstalls it.
 LOGGER_PLUGIN := $(wildcard plugins/snakemake-logger-plugin-subtitles/pyproject.toml plugins/snakemake-logger-plugin-subtitles/src/*/*.py)
 
@@ -38,11 +39,11 @@ rulegraph: $(WORKFLOW_ENV)/ready
 	$(WORKFLOW_ENV)/bin/python docs/rulegraph.py
 
 # The orchestrator env; stage envs are Snakemake targets (rules/envs.smk).
-$(WORKFLOW_ENV)/ready: envs/workflow.txt $(DOTTED_CONFIG_HOOK) $(LOGGER_PLUGIN)
+$(WORKFLOW_ENV)/ready: envs/workflow.txt $(SNAKEMAKE_CLI_HOOK) $(LOGGER_PLUGIN)
 	$(PYTHON) -m venv $(WORKFLOW_ENV)
 	$(WORKFLOW_ENV)/bin/python -m pip install -q --disable-pip-version-check uv==0.13.9
 	$(WORKFLOW_ENV)/bin/python -m uv pip install -q --compile-bytecode --python $(WORKFLOW_ENV)/bin/python -r envs/workflow.txt
-	$(WORKFLOW_ENV)/bin/python $(DOTTED_CONFIG_HOOK)
+	$(WORKFLOW_ENV)/bin/python $(SNAKEMAKE_CLI_HOOK)
 	touch $@
 
 # Test-only packages, on pytest's sys.path only (pytest.ini), never on Snakemake's.
@@ -53,9 +54,9 @@ $(TEST_SITE)/ready: $(WORKFLOW_ENV)/ready envs/tests.txt
 
 # The cluster orchestrator: `make slurm-env`, then $(SLURM_ENV)/bin/snakemake --profile profiles/slurm
 slurm-env: $(SLURM_ENV)/ready
-$(SLURM_ENV)/ready: envs/workflow.txt envs/workflow-slurm.txt $(DOTTED_CONFIG_HOOK) $(LOGGER_PLUGIN)
+$(SLURM_ENV)/ready: envs/workflow.txt envs/workflow-slurm.txt $(SNAKEMAKE_CLI_HOOK) $(LOGGER_PLUGIN)
 	$(PYTHON) -m venv $(SLURM_ENV)
 	$(SLURM_ENV)/bin/python -m pip install -q --disable-pip-version-check uv==0.13.9
 	$(SLURM_ENV)/bin/python -m uv pip install -q --compile-bytecode --python $(SLURM_ENV)/bin/python -r envs/workflow-slurm.txt
-	$(SLURM_ENV)/bin/python $(DOTTED_CONFIG_HOOK)
+	$(SLURM_ENV)/bin/python $(SNAKEMAKE_CLI_HOOK)
 	touch $@

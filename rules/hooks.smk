@@ -1,11 +1,14 @@
 # How a run hooks into Snakemake's own process: its jobs stop when it dies, a second run
 # beside a live one is told so, and the workflow learns how Snakemake was called (--config,
-# --configfile, --sdm conda). Every use of Snakemake's internals is in this file (team guide),
-# behind SNAKEMAKE_INTERNALS_TESTED: tests/unit/test_hooks.py fails when Snakemake no longer
-# has them. On an untested version the optional ones are left out and Snakemake's own
+# --configfile, --sdm conda). Every use of Snakemake's internals is in this file or in the CLI
+# hook beside it (rules/snakemake_cli_hook.py, which patches Snakemake's command line before any
+# workflow code runs), behind one version check, SNAKEMAKE_INTERNALS_TESTED:
+# tests/unit/test_hooks.py fails when Snakemake no longer has them, or when another file uses
+# them. On an untested version the optional ones are left out and Snakemake's own
 # behaviour applies (its lock message, its job rate limit); the settings the workflow cannot
 # do without are still read, and a missing one stops the run with one line.
 
+import importlib.util
 import json
 import os
 import shlex
@@ -23,13 +26,27 @@ from subtitles_workflow.io import (  # scripts/ is on sys.path (rules/common/bas
     write_json_atomic,
 )
 
-TESTED_SNAKEMAKE = "9.27"
-SNAKEMAKE_INTERNALS_TESTED = snakemake_version.startswith(f"{TESTED_SNAKEMAKE}.")
+
+def load_cli_hook():
+    """rules/snakemake_cli_hook.py, loaded from its file: its TESTED_SNAKEMAKE and tested() are
+    this file's version check too, one policy for both. (The copy make installs into the
+    orchestrator envs runs before any workflow is read, so the constant lives there.)"""
+    path = PROJECT / "rules" / "snakemake_cli_hook.py"
+    spec = importlib.util.spec_from_file_location("snakemake_cli_hook_source", path)
+    hook = importlib.util.module_from_spec(spec)  # not `module`: a Snakemake keyword
+    spec.loader.exec_module(hook)
+    return hook
+
+
+CLI_HOOK = load_cli_hook()
+TESTED_SNAKEMAKE = CLI_HOOK.TESTED_SNAKEMAKE
+SNAKEMAKE_INTERNALS_TESTED = CLI_HOOK.tested(snakemake_version)
 if not SNAKEMAKE_INTERNALS_TESTED:
     print(
-        f"note: rules/hooks.smk is tested with Snakemake {TESTED_SNAKEMAKE} only; on "
-        f"{snakemake_version} it skips the active-run check, keeps the job rate limit and "
-        "leaves the up-to-date films out of the summary",
+        f"note: rules/hooks.smk and rules/snakemake_cli_hook.py are tested with Snakemake "
+        f"{TESTED_SNAKEMAKE} only; on {snakemake_version} they skip the active-run check, keep "
+        "the job rate limit, leave the up-to-date films out of the summary and let Snakemake "
+        "refuse dotted --config keys",
         file=sys.stderr,
     )
 

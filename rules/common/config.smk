@@ -1,6 +1,6 @@
 # The config, checked before anything reads it: config/config.yaml, then any --configfile,
 # then the --config values (dotted keys such as asr.beam_size=3 get through Snakemake's
-# command line thanks to envs/snakemake_dotted_config.py). How Snakemake was called comes
+# command line thanks to rules/snakemake_cli_hook.py). How Snakemake was called comes
 # from rules/hooks.smk.
 
 import os

@@ -191,3 +191,26 @@ def test_an_interrupted_fetch_leaves_nothing_trusted(workdir, hub):
     assert json.loads((workdir / "work" / "asr" / "a.json").read_text())["model"]["source"] == {
         "hub": REPO, "revision": old, "commit": old, "sha256": json.loads(manifest_path(workdir, slug).read_text())["sha256"],
     }  # fmt: skip
+
+
+def test_a_local_model_directory_is_known_by_content(workdir, hub):
+    local = workdir / "my-whisper"
+    shutil.copytree(tiny_en_files()["model.bin"].parent, local, ignore=shutil.ignore_patterns("__*"))
+    setting = ("--config", "asr.model=my-whisper")
+    done = snakemake(workdir, *setting, env=offline())
+    assert job_counts(done.stdout + done.stderr) == {"asr_transcribe": 2, "subtitles_render": 2, "all": 1}
+    (manifest_file,) = (workdir.parent / "models" / "local").glob("my-whisper-*.json")
+    manifest = json.loads(manifest_file.read_text())
+    assert manifest["source"] == {"local": "my-whisper"} and "model.bin" in manifest["files"]
+    source = json.loads((workdir / "work" / "asr" / "a.json").read_text())["model"]["source"]
+    assert source == {"local": "my-whisper", "sha256": manifest["sha256"]}
+    for path in local.iterdir():  # touched, and copied again without -p: the same content
+        os.utime(path)
+    shutil.copytree(local, workdir / "copy")
+    shutil.rmtree(local)
+    (workdir / "copy").rename(local)
+    assert planned_jobs(workdir, *setting, env=offline()) == {}
+    assert manifest_file.read_text() == json.dumps(manifest, indent=1) + "\n"
+    config = json.loads((local / "config.json").read_text())
+    (local / "config.json").write_text(json.dumps({**config, "note": "changed"}))
+    assert planned_jobs(workdir, *setting, env=offline()) == {"asr_transcribe": 2, "subtitles_render": 2, "all": 1}

@@ -1,9 +1,12 @@
-"""rules/hooks.smk and the job lifetime it sets up: Snakemake still has the internals the
-hooks use, and a stage (or the warm ASR worker) stops within seconds of losing its Snakemake."""
+"""rules/hooks.smk and the CLI hook beside it (rules/snakemake_cli_hook.py), and the job
+lifetime hooks.smk sets up: only those two files use Snakemake's internals, under one version
+check; Snakemake still has the internals hooks.smk uses (the CLI hook's: test_config_overrides.py);
+and a stage (or the warm ASR worker) stops within seconds of losing its Snakemake."""
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import re
 import signal
@@ -12,9 +15,11 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 from pathlib import Path
 
 import snakemake
+from snakemake.parser import parse as compile_snakefile
 
 from conftest import PROJECT, SCRIPTS
 
@@ -23,11 +28,41 @@ DEADLINE = 10  # seconds: "within a few seconds", with room for a busy machine
 
 
 # ------------------------------------------------------------------ Snakemake's internals
+HOOKS = PROJECT / "rules" / "hooks.smk"
+CLI_HOOK = PROJECT / "rules" / "snakemake_cli_hook.py"
+# The only files that may use Snakemake's internals, both under the CLI hook's version check.
+INTERNALS_FILES = {"rules/hooks.smk", "rules/snakemake_cli_hook.py"}
+# What Snakemake documents for workflow code: its version, and snakemake.utils (min_version,
+# update_config, validate). Any other snakemake.* name (snakemake.cli, .workflow, .dag,
+# .scheduling, ...) is an internal.
+DOCUMENTED = {"snakemake.__version__", "snakemake.utils"}
+# Not the workflow's: the logger plugin sends announce_films' record (called by rules/hooks.smk's
+# onstart) through the logger Snakemake attaches every logger plugin's handler to, by its name.
+PLUGIN_LOGGER = ("plugins/snakemake-logger-plugin-subtitles/src/snakemake_logger_plugin_subtitles/__init__.py", "snakemake.logging")
+# Everything but the tests (which read the internals to check them): code, and the folders a
+# module could hide in, the old home of the CLI hook (envs/) included.
+CODE_FOLDERS = ("rules", "scripts", "envs", "plugins", "bench", "docs", "profiles", "config")
+
+
 def test_hooks_are_tested_on_the_installed_snakemake():
-    tested = re.search(r'TESTED_SNAKEMAKE = "([\d.]+)"', (PROJECT / "rules" / "hooks.smk").read_text())[1]
-    assert snakemake.__version__.startswith(f"{tested}."), (
-        f"Snakemake {snakemake.__version__}: check what rules/hooks.smk uses, then set TESTED_SNAKEMAKE"
+    """One version check for both files that use Snakemake's internals: the CLI hook's
+    TESTED_SNAKEMAKE and tested(), which rules/hooks.smk loads from it."""
+    hook = load_cli_hook()
+    assert hook.tested(snakemake.__version__), (
+        f"Snakemake {snakemake.__version__}: check what rules/hooks.smk and rules/snakemake_cli_hook.py "
+        f"use, then set TESTED_SNAKEMAKE in rules/snakemake_cli_hook.py (now {hook.TESTED_SNAKEMAKE})"
     )
+    assert not hook.tested(f"{hook.TESTED_SNAKEMAKE}1.0") and not hook.tested("10.0.0")
+    hooks = HOOKS.read_text()
+    assert "SNAKEMAKE_INTERNALS_TESTED = CLI_HOOK.tested(snakemake_version)" in hooks
+    assert not re.search(r"""TESTED_SNAKEMAKE\s*=\s*["']""", hooks), "hooks.smk keeps its own version"
+
+
+def load_cli_hook() -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location("cli_hook_under_test", CLI_HOOK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_snakemake_still_has_what_the_hooks_use(tmp_path):
@@ -90,6 +125,58 @@ def test_only_rules_hooks_smk_reads_snakemake_s_internals():
         for attribute in re.findall(r"(?<![/\w.])workflow\.(\w+)", path.read_text())
     }
     assert {attribute for _, attribute in used} <= {"basedir"}, sorted(used)
+
+
+def test_only_the_two_hook_files_use_snakemake_s_modules_beyond_its_documented_api():
+    """No file of the project outside rules/hooks.smk and rules/snakemake_cli_hook.py names a
+    snakemake.* module Snakemake does not document for workflows (snakemake.cli, .workflow, ...),
+    whether it imports it, reaches it as an attribute or names it in a string (as an import
+    hook finds snakemake.cli); .smk files are read as the Python Snakemake makes of them."""
+    used = {
+        (str(path.relative_to(PROJECT)), name)
+        for path in workflow_code()
+        for name in snakemake_names(path)
+        if not documented(name)
+    }
+    outside = {(path, name) for path, name in used if path not in INTERNALS_FILES} - {PLUGIN_LOGGER}
+    assert not outside, sorted(outside)
+    # the scan sees what the CLI hook uses (else the check above proves nothing)
+    assert ("rules/snakemake_cli_hook.py", "snakemake.cli") in used, sorted(used)
+
+
+def workflow_code() -> list[Path]:
+    files = [PROJECT / "Snakefile"]
+    for folder in CODE_FOLDERS:
+        files += [path for path in sorted((PROJECT / folder).rglob("*")) if path.suffix in {".py", ".smk"} and "__pycache__" not in path.parts]
+    return files
+
+
+def documented(name: str) -> bool:
+    return any(name == allowed or name.startswith(f"{allowed}.") for allowed in DOCUMENTED)
+
+
+def snakemake_names(path: Path) -> set[str]:
+    """The snakemake.<module> names (two components, `snakemake.cli`) a file uses."""
+    tree = ast.parse(path.read_text() if path.suffix == ".py" else compiled_snakefile(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and re.fullmatch(r"snakemake(\.\w+)+", node.value):
+            names.add(node.value)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "snakemake":
+            names.add(f"snakemake.{node.attr}")
+    return {".".join(name.split(".")[:2]) for name in names if name.split(".")[0] == "snakemake" and "." in name}
+
+
+def compiled_snakefile(path: Path) -> str:
+    """The Python Snakemake makes of a Snakefile (its parser only needs a workflow that can open it)."""
+    source = types.SimpleNamespace(get_path_or_uri=lambda secret_free=False: str(path))
+    workflow = types.SimpleNamespace(sourcecache=types.SimpleNamespace(open=lambda source: open(path)))
+    code, _ = compile_snakefile(source, workflow, {})
+    return code
 
 
 # ------------------------------------------------------------------------- job lifetime

@@ -1,8 +1,12 @@
-"""Dotted keys for Snakemake's --config: `--config asr.beam_size=3 subtitles.max_line_chars=30`.
+"""Snakemake's command line, patched where no workflow code can reach: dotted keys for --config
+(`--config asr.beam_size=3 subtitles.max_line_chars=30`) and a --configfile's YAML mistake in one
+line. With rules/hooks.smk, the only code that uses Snakemake's internals (here: snakemake.cli's
+parse_config and args_to_api); tests/unit/test_hooks.py fails when any other file does.
 
 Part of the orchestrator envs (.venvs/workflow, .venvs/workflow-slurm): the Makefile runs
-`<env>/bin/python envs/snakemake_dotted_config.py`, which copies this file into the env's
-site-packages with a .pth file that imports it at every start of that Python.
+`<env>/bin/python rules/snakemake_cli_hook.py`, which copies this file into the env's
+site-packages as the module snakemake_cli_hook, with a .pth file that imports it at every start
+of that Python. So it is a standalone module: it imports nothing of the project.
 
 Why a hook: Snakemake 9.27 parses --config in snakemake.cli.parse_config before it reads the
 Snakefile, and rejects any key that is not an identifier, so no workflow code can see
@@ -14,14 +18,27 @@ through its schema (rules/common/config.smk). Every other entry is left to Snake
 names the file, line and column of a YAML mistake in a --configfile in one line (Snakemake
 loads those before the workflow runs, and its message names neither).
 
-It touches Snakemake only on the version it was tested with (TESTED_SNAKEMAKE); on any other,
-dotted keys fail as Snakemake decides, and tests/unit/test_config_overrides.py fails until
-parse_config has been checked again.
+One version policy for every internal the project uses: TESTED_SNAKEMAKE and tested() below
+are also rules/hooks.smk's (it loads them from this file). On any other minor release both
+switch themselves off: here dotted keys fail as Snakemake decides and a --configfile's mistake
+gets Snakemake's own message; tests/unit/test_hooks.py and tests/unit/test_config_overrides.py
+fail until the internals have been checked again.
 """
 
 import sys
 
-TESTED_SNAKEMAKE = "9.27.1"
+# The minor release whose internals were checked (any 9.27.x; envs/workflow.txt pins 9.27.1).
+TESTED_SNAKEMAKE = "9.27"
+# The name it is installed under in an orchestrator env's site-packages; the name it had before
+# it moved here (envs/snakemake_dotted_config.py), whose copy an env built then still holds.
+MODULE = "snakemake_cli_hook"
+OLD_MODULE = "snakemake_dotted_config"
+
+
+def tested(version):
+    """Whether Snakemake `version` is the release whose internals this file and rules/hooks.smk
+    were checked against."""
+    return version.startswith(f"{TESTED_SNAKEMAKE}.")
 
 
 def parse_config_with_dotted_keys(parse_config, entries):
@@ -82,7 +99,7 @@ def wrap_parse_config(cli):
 
     from snakemake import __version__
 
-    if __version__ != TESTED_SNAKEMAKE:
+    if not tested(__version__):
         return
     original = cli.parse_config
 
@@ -128,19 +145,22 @@ def install_import_hook():
 
 
 def install_into_this_env():
-    """Copy this file into the running Python's site-packages, with the .pth file loading it."""
+    """Copy this file into the running Python's site-packages, with the .pth file loading it;
+    remove the copy an older checkout installed under the old name (it would wrap twice)."""
     import py_compile
     import shutil
     import sysconfig
     from pathlib import Path
 
     site_packages = Path(sysconfig.get_paths()["purelib"])
-    module = site_packages / "snakemake_dotted_config.py"
+    for old in (f"{OLD_MODULE}.pth", f"{OLD_MODULE}.py"):
+        (site_packages / old).unlink(missing_ok=True)
+    module = site_packages / f"{MODULE}.py"
     shutil.copyfile(__file__, module)
     # Compiled now: with PYTHONDONTWRITEBYTECODE, every start would compile it again.
     py_compile.compile(str(module), doraise=True)
-    (site_packages / "snakemake_dotted_config.pth").write_text(
-        "import snakemake_dotted_config; snakemake_dotted_config.install_import_hook()\n"
+    (site_packages / f"{MODULE}.pth").write_text(
+        f"import {MODULE}; {MODULE}.install_import_hook()\n"
     )
 
 
