@@ -77,7 +77,7 @@ CHAIN = floor_snakefile(
 # logs, asr's benchmark, conda, resources, the four params every stage has, subtitles' QC
 # output, and the workflow's 7 input/param functions per film, each returning a constant. Not
 # a target: it shows how much of the gap to the chain is Snakemake's price for those
-# declarations and how much is the workflow's own (bench/README.md splits the price further).
+# declarations and how much is the workflow's own (docs/decisions.md: what each kind costs).
 DECLARING_CHAIN = """\
 IDS = glob_wildcards("in/{i}.txt").i
 
