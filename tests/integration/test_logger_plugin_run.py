@@ -5,7 +5,9 @@ Last, the workflow's own summary on two short films: it counts only the films as
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -72,10 +74,16 @@ def workflow(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def python_path() -> str:
+    """scripts/ (decode.py imports the package) before this process's PYTHONPATH (a plugin
+    checkout under test)."""
+    return os.pathsep.join(filter(None, [str(SCRIPTS), os.environ.get("PYTHONPATH")]))
+
+
 def run(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     """Snakemake with its output in pipes (no TTY), as in CI or a SLURM job's log."""
     command = [sys.executable, "-m", "snakemake", "--cores", "2", "--keep-going", *args]
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(SCRIPTS))  # decode.py imports the package
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=python_path())
     return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=300, env=env)
 
 
@@ -86,8 +94,9 @@ def test_the_summary_and_the_status_lines_come_from_the_plugin(workflow):
     summary = output[output.index("summary: "):].splitlines()
     assert summary == [
         "summary: 2 built, 1 up to date, 1 failed",
-        "  built:      good",
-        "  built:      slow",
+        "  built:      good -> out/good.txt",
+        "  built:      slow -> out/slow.txt",
+        "  up to date: old",  # out/old.txt is no path of the subtitles workflow's
         "  failed:     bad: in/bad.mp4: not readable as audio/video (log: logs/transcribe/bad.log)",
     ], output[-3000:]
     status = [line for line in output.splitlines() if line.startswith("status: ")]
@@ -119,7 +128,7 @@ def test_a_ctrl_c_calls_the_film_in_flight_interrupted_not_failed(workflow, stop
     (workflow / "decode.py").write_text(DECODE.replace("time.sleep(1.2)", "time.sleep(20)"))
     command = [sys.executable, "-m", "snakemake", "--cores", "2", "--keep-going", "--logger", "subtitles",
                "--logger-subtitles-interval", "0"]  # fmt: skip
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(SCRIPTS))
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=python_path())
     # Its own process group, with SIGINT's default action even if pytest runs where SIGINT is
     # ignored (nohup, &): Python then turns it into KeyboardInterrupt, as in a terminal.
     process = subprocess.Popen(command, cwd=workflow, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -141,7 +150,8 @@ def test_a_ctrl_c_calls_the_film_in_flight_interrupted_not_failed(workflow, stop
     summary = output[output.index("summary: "):].splitlines()
     assert summary == [
         "summary: 1 built, 1 up to date, 1 failed, 1 interrupted (run again to finish)",
-        "  built:      good",
+        "  built:      good -> out/good.txt",
+        "  up to date: old",
         "  failed:     bad: in/bad.mp4: not readable as audio/video (log: logs/transcribe/bad.log)",
         "  interrupted: slow",
     ], output[-3000:]
@@ -156,16 +166,18 @@ def test_the_summary_counts_only_the_films_asked_for(tmp_path):
         shutil.copy2(fixture("en/jfk.flac"), work / "in" / f"{name}.flac")
 
     def summary(*targets: str) -> list[str]:
+        """The summary's first line, then each film's line up to its name."""
         done = snakemake(work, *targets)
         output = done.stdout + done.stderr
-        return output[output.index("summary: "):].splitlines()
+        first, *films = output[output.index("summary: "):].splitlines()
+        return [first, *(re.sub(r"^(  [a-z ]+: +[ab])(:| ->) .*", r"\1", line) for line in films)]
 
     assert summary("out/b.en.srt") == ["summary: 1 built, 0 up to date, 0 failed", "  built:      b"]
     # b is built, but this run does not ask for it: it is not "up to date" in it.
     assert summary("out/a.en.srt") == ["summary: 1 built, 0 up to date, 0 failed", "  built:      a"]
     # A plain `snakemake` asks for every film: b, which gets no job, is.
     (work / "out" / "a.en.srt").unlink()
-    assert summary() == ["summary: 1 built, 1 up to date, 0 failed", "  built:      a"]
+    assert summary() == ["summary: 1 built, 1 up to date, 0 failed", "  built:      a", "  up to date: b"]
 
 
 @requires_fixtures
@@ -197,3 +209,43 @@ def test_a_ctrl_c_during_asr_leaves_both_films_interrupted(tmp_path):
         "  interrupted: a",
         "  interrupted: b",
     ], output[-3000:]
+
+
+@requires_fixtures
+def test_a_film_s_line_gives_its_cues_its_problems_its_language_and_its_out_paths(tmp_path):
+    """A real short film (espeak-ng speech, mp4) whose language is detected: its summary line
+    carries its cue count and its QC problems by kind, as its QC report has them, the language
+    detected, and its paths in out/; the same line once it is up to date."""
+    if not shutil.which("espeak-ng"):
+        pytest.skip("espeak-ng not installed (scripts/install-system-deps.sh)")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
+    import matrix_media
+    from subtitles import NOTE_KINDS
+
+    work = copy_project(tmp_path / "project")
+    (work / "config" / "media.tsv").write_text("name\tsource_language\taudio_stream\nfriday\tauto\t\n")
+    matrix_media.speech(work / "in" / "friday.mp4", "Hello there. How are you today? " + matrix_media.SENTENCE)
+
+    def summary() -> list[str]:
+        done = snakemake(work)
+        output = done.stdout + done.stderr
+        return output[output.index("summary: "):].splitlines()
+
+    first, line = summary()
+    qc = json.loads((work / "work" / "qc" / "friday.en.srt.json").read_text())
+    assert first == "summary: 1 built, 0 up to date, 0 failed"
+    assert line.startswith(f"  built:      friday: {qc['cues']} cues (en), {qc['problems']} problem"), line
+    assert qc["cues"] > 0, qc
+    for kind, count in qc["counts"].items():
+        if count and kind not in NOTE_KINDS:  # the QC's notes are no problems
+            assert f"{kind} {count}" in line, (kind, line)
+    assert re.search(r"; (WARNING )?language( guessed:)? 'en',? \(?p [01]\.\d\d", line), line
+    assert line.endswith(" -> out/friday.en.srt, out/friday.mp4"), line
+    # The next run, for a new film (a run with nothing to do prints no summary; one with a
+    # film whose language is still to be detected knows no film up to date at its start):
+    # friday is up to date, with the same line, from what work/ and out/ hold for it.
+    matrix_media.speech(work / "in" / "saturday.wav", "One, two, three, four.")
+    first, *lines = summary()
+    assert first == "summary: 1 built, 1 up to date, 0 failed"
+    assert lines[0].startswith("  built:      saturday: ") and lines[0].endswith(" -> out/saturday.en.srt"), lines
+    assert lines[1:] == [line.replace("  built:      ", "  up to date: ")]

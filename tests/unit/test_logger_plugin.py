@@ -5,8 +5,10 @@ summary. tests/integration/test_logger_plugin_run.py runs it under a real Snakem
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -107,6 +109,13 @@ def test_the_default_profile_selects_it_and_the_workflow_env_installs_it():
 
 
 # -- job events to status lines and the summary
+@pytest.fixture(autouse=True)
+def in_a_run_folder(tmp_path, monkeypatch):
+    """Each test in a folder of its own, as Snakemake runs in its working directory: the
+    summary reads the films' out/ and work/ there, never this checkout's."""
+    monkeypatch.chdir(tmp_path)
+
+
 def record(event: str | None, **fields) -> SimpleNamespace:
     return SimpleNamespace(event=event, **fields)
 
@@ -134,6 +143,7 @@ def test_the_summary_names_built_up_to_date_and_failed_films_with_the_stage_erro
     assert run.summary_lines() == [
         "summary: 1 built, 1 up to date, 1 failed",
         "  built:      good",
+        "  up to date: old",
         f"  failed:     bad: in/bad.mp4: not readable as audio/video (log: {bad_log})",
     ]
 
@@ -147,7 +157,7 @@ def test_with_quiet_a_film_whose_jobs_made_their_outputs_is_built(tmp_path):
     run = RunState(films=["new", "cut", "old"])
     run.update("job_info", record("job_info", jobid=1, rule_name="subtitles", wildcards={"name": "new"}, log=[], output=[str(made)]), now=0.0)
     run.update("job_info", record("job_info", jobid=2, rule_name="subtitles", wildcards={"name": "cut"}, log=[], output=[str(missing)]), now=0.0)
-    assert run.summary_lines()[:2] == ["summary: 1 built, 1 up to date, 0 failed", "  built:      new"]
+    assert run.summary_lines()[:2] == ["summary: 1 built, 1 up to date, 0 failed", "  built:      new -> out/new.en.srt"]
 
 
 @pytest.mark.parametrize("stop", [CTRL_C, SIGTERM])
@@ -173,6 +183,7 @@ def test_films_whose_jobs_a_stop_cut_short_are_interrupted_not_failed(tmp_path, 
     assert run.summary_lines() == [
         "summary: 1 built, 1 up to date, 1 failed, 2 interrupted (run again to finish)",
         "  built:      good",
+        "  up to date: old",
         f"  failed:     bad: in/bad.mp4: not readable as audio/video (log: {bad_log})",
         "  interrupted: half",
         "  interrupted: slow",
@@ -197,6 +208,7 @@ def test_with_the_plan_a_stop_leaves_unfinished_films_interrupted_not_built():
     assert run.summary_lines() == [
         "summary: 1 built, 1 up to date, 0 failed, 2 interrupted (run again to finish)",
         "  built:      a",
+        "  up to date: old",
         "  interrupted: b",
         "  interrupted: c",
     ]
@@ -259,6 +271,111 @@ def test_a_film_fails_with_its_stage_error_line_even_after_a_bare_failure(tmp_pa
         run.update("job_info", job_info(jobid, rule, [log], name="film"), now=0.0)
         run.update("job_error", record("job_error", jobid=jobid, rule_name=rule, log=[log]))
     assert run.summary_lines()[1] == f"  failed:     film: in/film.mp4: no speech found (log: {tmp_path / 'asr.log'})"
+
+
+# -- each built or up-to-date film's line: its cues and QC problems by kind, its language, its out/ paths
+def write_json(path: Path, document: dict, indent: int | None = 1) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=indent))  # indent 1: as the stages write it
+    return str(path)
+
+
+def qc_report(cues: int, language: str = "en", uncovered_s: float = 0.0, **counts: int) -> dict:
+    """A QC JSON as scripts/subtitles.py writes it (work/qc/<name>.<lang>.<fmt>.json): every kind
+    counted, `problems` their total without the notes."""
+    from subtitles import FORMAT_KINDS, NOTE_KINDS, VIEWER_KINDS
+
+    every = {kind: counts.get(kind, 0) for kind in FORMAT_KINDS + VIEWER_KINDS + NOTE_KINDS}
+    problems = sum(n for kind, n in every.items() if kind not in NOTE_KINDS)
+    return {"cues": cues, "language": language, "counts": every, "problems": problems, "viewer_problems": 0,
+            "uncovered_speech_s": uncovered_s, "speech_covered_share": 0.9, "violations": []}  # fmt: skip
+
+
+def transcript(spoken: str = "en", p: float = 0.98, requested: str = "auto", **extra) -> dict:
+    """work/asr/<name>.json's language fields (scripts/subtitles_workflow/transcript.py)."""
+    return {"schema": "transcript/1", "language": spoken, "source_language": spoken, "language_probability": p,
+            "requested_language": requested, **extra, "segments": []}  # fmt: skip
+
+
+def built(run: RunState, jobid: int, rule: str, outputs: list[str], **wildcards) -> None:
+    run.update("job_info", record("job_info", jobid=jobid, rule_name=rule, wildcards=wildcards, log=[], output=outputs), now=0.0)
+    run.update("job_finished", record("job_finished", job_id=jobid))
+
+
+def test_a_built_film_s_line_gives_its_cues_its_problems_by_kind_its_language_and_its_out_paths(tmp_path):
+    # What the run's jobs wrote: the QC report of its subtitles_render job, its out/ paths.
+    report = qc_report(14, uncovered_s=12.34, cps=2, uncovered_speech=1, cps_speech_too_fast=5)  # a note: not a problem
+    write_json(tmp_path / "work/qc/friday.en.srt.json", report)
+    write_json(tmp_path / "work/asr/friday.json", transcript("en", 0.9812))
+    run = RunState(films=[])
+    built(run, 1, "asr_transcribe", ["work/asr/friday.json"], name="friday")
+    built(run, 2, "subtitles_render", ["out/friday.en.srt", "work/qc/friday.en.srt.json"], tree="", name="friday", lang="en", fmt="srt")
+    built(run, 3, "mux_video", ["out/friday.mp4"], name="friday", video_format="mp4")
+    assert run.summary_lines() == [
+        "summary: 1 built, 0 up to date, 0 failed",
+        "  built:      friday: 14 cues (en), 3 problems (cps 2, uncovered_speech 1: 12.3 s of speech under no cue);"
+        " language 'en' (p 0.98) -> out/friday.en.srt, out/friday.mp4",
+    ]
+
+
+def test_an_up_to_date_film_s_line_reads_what_out_and_work_qc_hold_for_it(tmp_path):
+    # No job: what is on disk for it. Its name holds glob characters; "fri[da]y.cut", another
+    # film, and the variants' folders are not it. The language was given: no detection to show.
+    film, other = "fri[da]y", "fri[da]y.cut"
+    write_json(tmp_path / f"work/qc/{film}.en.srt.json", qc_report(14, off_speech=1))
+    write_json(tmp_path / f"work/qc/{film}.en.vtt.json", qc_report(99))  # the same cues: the srt's counted
+    write_json(tmp_path / f"work/qc/{film}.de.srt.json", qc_report(15, "de", line_chars=2, gap=3))
+    write_json(tmp_path / f"work/qc/{other}.en.srt.json", qc_report(1, gap=1))
+    write_json(tmp_path / f"work/asr/{film}.json", transcript("en", 1.0, requested="en"))
+    for path in (f"{film}.en.srt", f"{film}.en.vtt", f"{film}.de.srt", f"{film}.mkv", f"{other}.en.srt", f"{other}.mkv",
+                 f"variants/small/{film}.en.srt"):  # fmt: skip
+        (tmp_path / "out" / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "out" / path).write_text("1\n")
+    run = RunState(films=[film, "never"])
+    run.update("run_info", record("run_info", stats={"total": 0}), now=0.0)
+    assert run.summary_lines() == [
+        "summary: 0 built, 2 up to date, 0 failed",
+        f"  up to date: {film}: 14 cues (en), 1 problem (off_speech 1); 15 cues (de), 5 problems (gap 3, line_chars 2)"
+        f" -> out/{film}.de.srt, out/{film}.en.srt, out/{film}.en.vtt, out/{film}.mkv",
+        "  up to date: never",
+    ]
+
+
+def test_a_language_guessed_below_the_threshold_is_a_warning_on_the_film_s_line(tmp_path):
+    # source_language auto, English detected as Italian with p 0.28: the stage used the
+    # fallback and said so in the transcript (language_warning); the summary says it too.
+    detection = {"method": "windows", "language": "it", "probability": 0.28, "threshold": 0.5, "fallback": "en", "used": "en"}
+    warning = "work/demux/friday.wav: spoken language detected as 'it' with probability 0.28 (below 0.5; ...)"
+    write_json(tmp_path / "work/asr/friday.json", transcript("en", 0.05, language_detection=detection, language_warning=warning))
+    write_json(tmp_path / "work/qc/friday.en.srt.json", qc_report(3))
+    run = RunState(films=["friday"])
+    assert run.summary_lines()[1] == (
+        "  up to date: friday: 3 cues (en), 0 problems; WARNING language guessed: 'it' p 0.28 (below 0.5),"
+        " subtitled as 'en'"
+    )
+    # Taken as detected (no fallback), and a QC report carrying the warning: the same marker.
+    # (A transcript laid out otherwise is read whole.)
+    write_json(tmp_path / "work/asr/friday.json", transcript("it", 0.28, language_detection={**detection, "used": "it"}), indent=None)
+    write_json(tmp_path / "work/qc/friday.en.srt.json", {**qc_report(3), "language_warning": warning})
+    assert run.summary_lines()[1] == "  up to date: friday: 3 cues (en), 0 problems; WARNING language guessed: 'it' p 0.28 (below 0.5)"
+
+
+def test_a_film_whose_reports_cannot_be_read_still_has_its_line(tmp_path):
+    (tmp_path / "work" / "qc").mkdir(parents=True)
+    (tmp_path / "work" / "qc" / "cut.en.srt.json").write_text('{"cues": 4, "cou')  # half written
+    run = RunState(films=[])
+    built(run, 1, "subtitles_render", ["out/cut.en.srt", "work/qc/cut.en.srt.json"], tree="", name="cut", lang="en", fmt="srt")
+    assert run.summary_lines()[1] == "  built:      cut -> out/cut.en.srt"
+
+
+def test_the_notes_the_summary_leaves_out_are_the_qc_s_notes():
+    # The QC JSON counts notes beside problems; its `problems` total leaves them out, so does
+    # the summary. Fails when scripts/subtitles.py adds a note or makes one a problem: update
+    # films.NOTE_KINDS.
+    from subtitles import FORMAT_KINDS, NOTE_KINDS, VIEWER_KINDS
+    from snakemake_logger_plugin_subtitles.films import NOTE_KINDS as LEFT_OUT
+
+    assert set(NOTE_KINDS) <= LEFT_OUT and not LEFT_OUT & set(FORMAT_KINDS + VIEWER_KINDS)
 
 
 def test_a_status_line_gives_the_share_decoded_and_the_time_left(tmp_path, monkeypatch):

@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from snakemake_logger_plugin_subtitles.films import film_details
+
 # The attributes of the one record the workflow sends at onstart (announce_films): the films
 # asked for that get no job, and the jobs the run plans for each film that gets some.
 FILMS_ATTRIBUTE = "subtitles_films"
@@ -173,6 +175,9 @@ class RunState:
     total: int = 0
     # The jobs running when the run was stopped (Ctrl-C, SIGTERM); None while it was not.
     stopped: set[int] | None = None
+    # The folder the jobs' paths are relative to (Snakemake's working directory; None: the
+    # current one), where the summary reads each film's QC reports and out/ paths.
+    root: Path | None = None
 
     def update(self, event: str | None, record, now: float | None = None) -> None:
         """Take in one log record (`event` is its LogEvent's value, or None)."""
@@ -250,10 +255,26 @@ class RunState:
         (failed, with or without a stage error line, or never heard of again)."""
         return set() if self.stopped is None else self.stopped - self.made()
 
+    def details(self, film: str, made: set[int] | None = None) -> str:
+        """What the summary says after a built or up-to-date film's name (films.film_details):
+        from what its jobs in this run wrote (`made`: the jobs done), or, with no `made`, from
+        what is on disk for it. Nothing when that cannot be read: the summary is always
+        printed."""
+        outputs = None
+        if made is not None:
+            outputs = [path for jobid, job in sorted(self.jobs.items()) if job.film == film and jobid in made
+                       for path in job.outputs]  # fmt: skip
+        try:
+            return film_details(film, outputs, self.root or Path.cwd())
+        except Exception:
+            return ""
+
     def summary_lines(self) -> list[str]:
         """Per film: built in this run, up to date (asked for, no job in this run), failed with
         its reason, or interrupted (a Ctrl-C or a SIGTERM stopped the run before it was built:
-        a job of it cut short, or a job planned for it not run)."""
+        a job of it cut short, or a job planned for it not run). A built or up-to-date film's
+        line gives its cues and QC problems per language, the spoken language where it was
+        detected, and its paths in out/ (details)."""
         films = self.films or []
         order = {name: index for index, name in enumerate(films)}
         made = self.made()
@@ -299,7 +320,8 @@ class RunState:
         if self.stopped is not None:
             counts.append(f"{len(interrupted)} interrupted (run again to finish)")
         lines = [f"summary: {', '.join(counts)}"]
-        lines += [f"  built:      {name}" for name in in_order(built)]
+        lines += [f"  built:      {name}{self.details(name, made)}" for name in in_order(built)]
+        lines += [f"  up to date: {name}{self.details(name)}" for name in current]
         lines += [f"  failed:     {name}: {failed[name]}" for name in in_order(failed)]
         lines += [f"  interrupted: {name}" for name in in_order(interrupted)]
         lines += failed_jobs
