@@ -949,6 +949,7 @@ def quality_report(
         "language": language,
         "limits": asdict(style),
         "counts": counts,
+        "note_kinds": list(NOTE_KINDS),  # counted, not problems (the run's summary leaves them out)
         "format_violations": format_violations,
         "viewer_problems": viewer_problems,
         "problems": format_violations + viewer_problems,

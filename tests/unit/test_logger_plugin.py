@@ -287,8 +287,8 @@ def qc_report(cues: int, language: str = "en", uncovered_s: float = 0.0, **count
 
     every = {kind: counts.get(kind, 0) for kind in FORMAT_KINDS + VIEWER_KINDS + NOTE_KINDS}
     problems = sum(n for kind, n in every.items() if kind not in NOTE_KINDS)
-    return {"cues": cues, "language": language, "counts": every, "problems": problems, "viewer_problems": 0,
-            "uncovered_speech_s": uncovered_s, "speech_covered_share": 0.9, "violations": []}  # fmt: skip
+    return {"cues": cues, "language": language, "counts": every, "note_kinds": list(NOTE_KINDS), "problems": problems,
+            "viewer_problems": 0, "uncovered_speech_s": uncovered_s, "speech_covered_share": 0.9, "violations": []}  # fmt: skip
 
 
 def transcript(spoken: str = "en", p: float = 0.98, requested: str = "auto", **extra) -> dict:
@@ -368,14 +368,15 @@ def test_a_film_whose_reports_cannot_be_read_still_has_its_line(tmp_path):
     assert run.summary_lines()[1] == "  built:      cut -> out/cut.en.srt"
 
 
-def test_the_notes_the_summary_leaves_out_are_the_qc_s_notes():
-    # The QC JSON counts notes beside problems; its `problems` total leaves them out, so does
-    # the summary. Fails when scripts/subtitles.py adds a note or makes one a problem: update
-    # films.NOTE_KINDS.
-    from subtitles import FORMAT_KINDS, NOTE_KINDS, VIEWER_KINDS
-    from snakemake_logger_plugin_subtitles.films import NOTE_KINDS as LEFT_OUT
+def test_the_summary_leaves_out_the_kinds_the_qc_calls_notes():
+    from project import subtitle_style
+    from snakemake_logger_plugin_subtitles.films import problem_kinds
+    from subtitles import Cue, Style, quality_report, trim_to_media_end
 
-    assert set(NOTE_KINDS) <= LEFT_OUT and not LEFT_OUT & set(FORMAT_KINDS + VIEWER_KINDS)
+    cues, trimmed = trim_to_media_end([Cue(0.0, 1.0, ["Far too many words in here"]), Cue(3.0, 9.0, ["Ok."])], 6.0)
+    report = json.loads(json.dumps(quality_report(cues, Style(**subtitle_style()), "en", trimmed=trimmed)))
+    assert report["counts"]["past_end"] == 1 and report["counts"]["cps"] == 1
+    assert problem_kinds(report) == [("cps", 1)]
 
 
 def test_a_status_line_gives_the_share_decoded_and_the_time_left(tmp_path, monkeypatch):

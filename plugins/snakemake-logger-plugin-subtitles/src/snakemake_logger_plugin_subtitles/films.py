@@ -25,21 +25,6 @@ QC_FILE = re.compile(r"([a-z]{2,3})\.(srt|vtt|ass)\.json")
 OUT_FILE = re.compile(r"[a-z]{2,3}\.(?:srt|vtt|ass)|[a-z]{2,3}\.burned\.mp4|mkv|mp4")
 # One QC report per language: the subtitle formats hold the same cues, so the first one made.
 FORMAT_ORDER = ("srt", "vtt", "ass")
-# The QC's notes (scripts/subtitles.py NOTE_KINDS): counted in the QC JSON but not problems
-# (its `problems` total leaves them out), so not listed. tests/unit/test_logger_plugin.py
-# fails when the stage's list changes.
-NOTE_KINDS = frozenset(
-    {
-        "cps_speech_too_fast",
-        "end_cut_by_next",
-        "end_cut_by_max_duration",
-        "dropped_segment",
-        "low_confidence_word",
-        "past_end",
-    }
-)
-
-
 def read_json(path: str | os.PathLike) -> dict[str, Any] | None:
     """A JSON object from `path`, or None (missing, half-written, not an object)."""
     try:
@@ -95,9 +80,10 @@ def qc_language(path: str) -> tuple[str, str] | None:
 
 
 def problem_kinds(report: dict[str, Any]) -> list[tuple[str, int]]:
-    """(kind, count) of each kind of problem the QC found, most first (notes left out)."""
-    counts = report.get("counts") or {}
-    found = [(kind, int(n)) for kind, n in counts.items() if kind not in NOTE_KINDS and isinstance(n, (int, float)) and n]
+    """(kind, count) of each kind of problem the QC found, most first: the notes it names
+    (`note_kinds`: counted beside the problems, left out of its `problems` total) left out."""
+    counts, notes = report.get("counts") or {}, set(report.get("note_kinds") or ())
+    found = [(kind, int(n)) for kind, n in counts.items() if kind not in notes and isinstance(n, (int, float)) and n]
     return sorted(found, key=lambda item: -item[1])
 
 
