@@ -186,14 +186,19 @@ def jobs_to_run(rule_name):
 def announce_films_built_before():
     """onstart: tell the logger plugin (plugins/snakemake-logger-plugin-subtitles) which films
     this run asks for and has no job for (the summary's up-to-date ones), and which jobs it
-    plans for the others (a film is built when all are done). A film is asked for when a job
-    of Snakemake's plan names it (its `name` wildcard), the plan's up-to-date jobs included:
-    every film for a plain `snakemake`, film a alone for `snakemake out/a.en.srt`. On an
+    plans for the others (a film is built when all are done). A film is asked for when the
+    run's target is rule all (a plain `snakemake`: every film), or when a job of Snakemake's plan
+    names it (its `name` wildcard), the plan's up-to-date jobs included: film a alone for
+    `snakemake out/a.en.srt`. On an
     untested Snakemake nothing is announced (the summary leaves the count out)."""
     if not SNAKEMAKE_INTERNALS_TESTED:
         return
     dag = workflow.dag
     asked, plan = set(), {}
+    # The default target asks for every film, whether the plan holds its jobs yet or not (while
+    # a film's language is being detected, the plan holds no job of the films up to date).
+    if any(job.rule.name == "all" for job in dag.targetjobs):
+        asked |= set(MEDIA)
     for job in dag.jobs:  # every job of the plan; needrun: the ones this run executes
         name = job.wildcards_dict.get("name")
         if name is not None:

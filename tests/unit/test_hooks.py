@@ -88,6 +88,7 @@ def test_snakemake_still_has_what_the_hooks_use(tmp_path):
             workflow.scheduler.job_rate_limiter = None
             plan = sorted((job.rule.name, job.wildcards_dict, workflow.dag.needrun(job), job.jobid) for job in workflow.dag.jobs)
             print("plan", plan, file=sys.stderr)
+            print("targets", sorted(job.rule.name for job in workflow.dag.targetjobs), file=sys.stderr)
         """)
     )
     (tmp_path / "extra.yaml").write_text("b: 2\n")
@@ -112,6 +113,7 @@ def test_snakemake_still_has_what_the_hooks_use(tmp_path):
     jobid = int(re.search(r"^\s+jobid: (\d+)$", more.stderr, re.M)[1])  # the one job run: b's
     assert [job[:3] for job in plan] == [("a", {}, False), ("b", {"name": "x"}, True)], more.stderr
     assert plan[1][3] == jobid, more.stderr
+    assert "targets ['a', 'b']" in more.stderr and "targets ['a']" in real.stderr, real.stderr
 
 
 def test_only_rules_hooks_smk_reads_snakemake_s_internals():
