@@ -12,6 +12,10 @@
 # re-runs what loads a model whose content changed, and nothing else.
 
 
+# Every hub model a build names (rules/common/models.smk), read once the films and their
+# languages are known.
+HUB_MODELS = configured_hub_models()
+
 # Before any job: a local model directory's manifest is (re)written while the workflow is
 # parsed, and a model here whose content model_sha256 does not pin stops the run.
 if snakemake_invocation() != "job":
@@ -24,8 +28,9 @@ rule model_fetch:
         manifest=hub_manifest("{hub_model}"),
     log:
         "logs/models/hub/{hub_model}.log",
+    # A configured one, or a translation model a detected language asks for (hub_model_entry).
     wildcard_constraints:
-        hub_model=HUB_MODEL_PATTERN,
+        hub_model=r"[A-Za-z0-9][\w.-]*--[\w.-]+(@[\w.-]+)?",
     localrule: True
     conda:
         "../envs/env_builder.yaml"

@@ -41,6 +41,7 @@ rule translate_transformers:
     input:
         **stage_inputs("translate", env="translate"),
         transcript=TRANSCRIPT,
+        model=get_translation_model_input,
     output:
         translation=f"{WORK_DIR}/{{tree}}translate/{{backend}}/{{name}}.{{lang}}.json",
     log:
@@ -61,7 +62,7 @@ rule translate_transformers:
         options=TRANSLATION_OPTIONS,
     shell:
         "{params.python:q} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
-        " --backend {wildcards.backend:q} --model {params.model:q} --target {wildcards.lang:q}"
+        " --backend {wildcards.backend:q} --model {params.model:q} --model-path={input.model:q} --target {wildcards.lang:q}"
         " --options {params.options:q} > {log:q} 2>&1"
 
 
@@ -69,6 +70,7 @@ rule translate_indictrans2:
     input:
         **stage_inputs("translate", env="indictrans"),
         transcript=TRANSCRIPT,
+        model=get_translation_model_input,
     output:
         translation=f"{WORK_DIR}/{{tree}}translate/{{backend}}/{{name}}.{{lang}}.json",
     log:
@@ -89,5 +91,5 @@ rule translate_indictrans2:
         options=TRANSLATION_OPTIONS,
     shell:
         "{params.python:q} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
-        " --backend {wildcards.backend:q} --model {params.model:q} --target {wildcards.lang:q}"
+        " --backend {wildcards.backend:q} --model {params.model:q} --model-path={input.model:q} --target {wildcards.lang:q}"
         " --options {params.options:q} > {log:q} 2>&1"

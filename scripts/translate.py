@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from subtitles_workflow.hub import hub_reachable
+from subtitles_workflow.model_source import manifest_folder, model_source
 from subtitles_workflow.io import StageError, run_cli, setup_logging
 from subtitles_workflow.languages import backend_codes
 from subtitles_workflow.punctuation import SENTENCE_END
@@ -296,6 +297,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--backend", required=True, choices=["indictrans2", "nllb", "m2m100", "marian"])
     parser.add_argument("--model", required=True, help="hub id or local directory")
+    parser.add_argument("--model-path", default="", help="the model's manifest (rules/models.smk): its folder is loaded")
     parser.add_argument("--source", default=None, help="source language (default: the transcript's)")
     parser.add_argument("--target", required=True)
     parser.add_argument("--options", default="{}", help="JSON: batch_size, num_beams, max_length, threads")
@@ -310,10 +312,12 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as err:
         raise StageError(f"{args.transcript}: cannot translate {source} -> {args.target}: {err}") from None
     log.info("%s %s -> %s with %s", args.backend, source, args.target, args.model)
-    translator = make_translator(args.backend, args.model, source, args.target, options)
+    folder = manifest_folder(args.model_path) if args.model_path else args.model
+    translator = make_translator(args.backend, folder, source, args.target, options)
     document = translate_document(
         transcript, translator, target=args.target, backend=args.backend, model_id=args.model, options=options
     )
+    document["translation"]["source"] = model_source(folder)
     write_transcript(document, args.output)
 
 

@@ -14,6 +14,7 @@ from subtitles_workflow.io import write_text_atomic
 from subtitles_workflow.model_manifest import (
     BUNDLED_WHISPER,
     content_folder,
+    ModelSpec,
     dumps as manifest_text,
     expected_sha256_problem,
     hash_folder,
@@ -53,6 +54,19 @@ def model_spec(model):
     try:
         return parse_model(model)
     except ValueError as err:
+        fail(f"config {err}")
+
+
+@functools.cache
+def translation_spec(model):
+    """What a configured translation model is: a hub repository (owner/name[@revision]) or a
+    local directory (ModelSpec); one line for anything else."""
+    try:
+        return parse_model(model, bundled=(), names={}, where="translate.models")
+    except ValueError as err:
+        if "no such local model directory" in str(err):
+            # Passed by name, as before: the translate job says in one line that it is missing.
+            return ModelSpec(model, "missing", path=model)
         fail(f"config {err}")
 
 
@@ -106,9 +120,40 @@ def asr_file_set(cfg):
     return "all" if asr_backend_of(cfg) == "mlx-whisper" else "faster-whisper"
 
 
+@functools.cache
+def configured_translation_models():
+    """ModelSpec of every translation model the builds name for the known language pairs: the
+    films', and source_language to each of target_languages (default build and variants;
+    Whisper's translate task loads the asr model). A film whose language is detected (`auto`)
+    gets its model once the language is known."""
+    models = {}
+    for cfg in [config, *VARIANT_CONFIGS.values()]:
+        pairs = {
+            (configured_source_language(name), target)
+            for name in MEDIA
+            for target in target_languages(name)
+        } | {
+            (config["source_language"], target) for target in config["target_languages"]
+        }
+        for source, target in sorted(pairs):
+            if source in ("auto", target):
+                continue
+            # A pair no film has may be one no backend takes (a film's is checked before any job).
+            try:
+                backend = translation_backend(source, target, cfg)
+            except SystemExit:
+                continue
+            if backend != "whisper":
+                spec = translation_spec(translation_model(backend, source, target, cfg))
+                if spec.kind != "missing":
+                    models.setdefault(spec.slug, spec)
+    return tuple(models.values())
+
+
 def configured_hub_models():
-    """Slug -> (ModelSpec, file set) of every hub model a build names (the default build's file
-    set first)."""
+    """Slug -> (ModelSpec, file set) of every hub model a build names: Whisper models with the
+    files their backend loads (the default build's first), translation models with what
+    transformers loads."""
     models = {}
     for cfg in [config, *VARIANT_CONFIGS.values()]:
         model = cfg["asr"]["model"]
@@ -116,19 +161,36 @@ def configured_hub_models():
             spec = model_spec(name)
             if spec.kind == "hub":
                 models.setdefault(spec.slug, (spec, asr_file_set(cfg)))
+    for spec in configured_translation_models():
+        if spec.kind == "hub":
+            models.setdefault(spec.slug, (spec, "transformers"))
     return models
 
 
-HUB_MODELS = configured_hub_models()
-# The model_fetch rule's wildcard: exactly the configured hub models (none: a pattern that
-# matches nothing).
-HUB_MODEL_PATTERN = "|".join(re.escape(slug) for slug in HUB_MODELS) or "(?!)"
+def hub_model_entry(slug):
+    """(ModelSpec, file set) of a hub model by its slug: a configured one, or one a detected
+    language asked for later (a translation model, read back from its slug)."""
+    if slug in HUB_MODELS:
+        return HUB_MODELS[slug]
+    owner, _, rest = slug.partition("--")
+    name, _, revision = rest.partition("@")
+    repo = f"{owner}/{name}"
+    return ModelSpec(repo, "hub", repo=repo, revision=revision), "transformers"
+
+
 MODEL_SHA256 = config.get("model_sha256") or {}
+
+
+def configured_specs():
+    """Every model a build names: Whisper's and translation's."""
+    return [model_spec(m) for m in configured_asr_models()] + [
+        spec for spec in configured_translation_models()
+    ]
 
 
 def configured_model_manifests():
     """`snakemake models`: the manifest of every model the config names."""
-    return sorted({spec_manifest(model_spec(m)) for m in configured_asr_models()})
+    return sorted({spec_manifest(spec) for spec in configured_specs()})
 
 
 def expected_model_sha256(spec):
@@ -142,14 +204,20 @@ def expected_model_sha256(spec):
 
 def get_hub_model_param(what):
     def param(wildcards):
-        spec, file_set = HUB_MODELS[wildcards.hub_model]
+        spec, file_set = hub_model_entry(wildcards.hub_model)
         return {"repo": spec.repo, "revision": spec.revision, "files": file_set}[what]
 
     return param
 
 
 def get_hub_model_sha256(wildcards):
-    return expected_model_sha256(HUB_MODELS[wildcards.hub_model][0])
+    return expected_model_sha256(hub_model_entry(wildcards.hub_model)[0])
+
+
+def get_translation_model_input(wildcards):
+    """The translate job's model: its manifest (none for a directory that is not there)."""
+    spec = translation_spec(get_translation_model(wildcards))
+    return [] if spec.kind == "missing" else [spec_manifest(spec)]
 
 
 def get_bundled_model_sha256(wildcards):
@@ -159,8 +227,7 @@ def get_bundled_model_sha256(wildcards):
 def check_model_sha256():
     """Before any job: a model already here whose content is not what model_sha256 pins stops
     the run in one line."""
-    for name in configured_asr_models():
-        spec = model_spec(name)
+    for spec in configured_specs():
         expected = expected_model_sha256(spec)
         manifest = read_manifest(spec_manifest(spec)) if expected else None
         if manifest:
@@ -196,7 +263,7 @@ def record_local_model(spec):
     if manifest is None or stamp != {"fingerprint": fingerprint}:
         files = hash_folder(folder)
         if not files:
-            fail(f"config asr.model {spec.path!r}: the directory holds no files")
+            fail(f"model directory {spec.path!r} holds no files")
         sizes = {name: (folder / name).stat().st_size for name in files}
         sha256 = make_manifest(spec.label, {}, files, {})["sha256"]
         document = make_manifest(
@@ -221,8 +288,7 @@ def record_local_model(spec):
 
 
 def record_local_models():
-    for name in configured_asr_models():
-        spec = model_spec(name)
+    for spec in configured_specs():
         if spec.kind == "local":
             record_local_model(spec)
 
@@ -239,12 +305,12 @@ def check_models_fetchable():
     hub = f"the Hugging Face hub ({os.environ.get('HF_ENDPOINT', 'https://huggingface.co')}) cannot be reached{offline}"
     absent = [slug for slug in jobs if not os.path.exists(hub_manifest(slug))]
     if absent:
-        names = [HUB_MODELS[slug][0].label for slug in absent]
+        names = [hub_model_entry(slug)[0].label for slug in absent]
         fail(
             f"model {', '.join(sorted(names))} is not in {MODEL_DIR} and {hub}; "
             "fetch it where the hub is reachable with: snakemake models"
         )
-    names = [HUB_MODELS[slug][0].label for slug in jobs]
+    names = [hub_model_entry(slug)[0].label for slug in jobs]
     fail(
         f"model {', '.join(sorted(names))} cannot be fetched again: {hub}; the copy in {MODEL_DIR} "
         "is still there, and a run without --forcerun model_fetch uses it"

@@ -27,3 +27,9 @@ def model_source(model_path: str) -> dict[str, Any] | None:
     if not isinstance(manifest, dict) or manifest.get("folder") != folder.name:
         return None  # a manifest that has moved on to other content since: no claim
     return {**manifest.get("source", {}), "sha256": manifest.get("sha256")}
+
+
+def manifest_folder(manifest_path: str) -> str:
+    """The folder a model's manifest names, beside it: what a stage loads."""
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    return str(Path(manifest_path).parent / manifest["folder"])

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT, copy_project, fixture, planned_jobs, requires_fixtures, snakemake
+from conftest import PROJECT, copy_project, fixture, planned_jobs, requires_fixtures, snakemake, update_config
 from project import job_counts
 from tools.local_hub import LocalHub
 
@@ -26,6 +26,8 @@ pytestmark = [requires_fixtures]
 REPO = "Systran/faster-whisper-tiny.en"
 SLUG = "Systran--faster-whisper-tiny.en"
 DEAD_HUB = "http://127.0.0.1:9"  # nothing listens there: a machine with no network
+TOOLS = Path(__file__).resolve().parents[1] / "tools"
+MARIAN = "Helsinki-NLP/opus-mt-en-fr"
 
 
 def tiny_en_files() -> dict[str, Path]:
@@ -214,3 +216,38 @@ def test_a_local_model_directory_is_known_by_content(workdir, hub):
     config = json.loads((local / "config.json").read_text())
     (local / "config.json").write_text(json.dumps({**config, "note": "changed"}))
     assert planned_jobs(workdir, *setting, env=offline()) == {"asr_transcribe": 2, "subtitles_render": 2, "all": 1}
+
+
+@pytest.fixture(scope="module")
+def tiny_marian(tmp_path_factory) -> Path:
+    """A tiny random Marian model (tests/tools/make_tiny_marian.py), served as MARIAN."""
+    python = PROJECT / ".venvs" / "translate" / "bin" / "python"
+    if not python.exists():
+        pytest.skip("translate env not built (snakemake test_envs)")
+    out = tmp_path_factory.mktemp("marian") / "tiny-marian"
+    subprocess.run([str(python), str(TOOLS / "make_tiny_marian.py"), str(out)], check=True, capture_output=True)
+    return out
+
+
+def test_a_translation_model_is_fetched_once_and_used_offline(workdir, hub, tiny_marian):
+    snakemake(workdir, env=online(hub))  # the default build up to date (the tests above tried others)
+    files = {path.name: path for path in tiny_marian.iterdir() if path.is_file()}
+    hub.publish(MARIAN, {**files, "README.md": b"# a model card", "tf_model.h5": b"not for transformers' torch"})
+    update_config(workdir, {"target_languages": ["fr"], "translate": {"backends": {"en-fr": "marian"}}})
+    assert planned_jobs(workdir, env=online(hub)) == {
+        "model_fetch": 1, "translate_transformers": 2, "subtitles_render": 2, "all": 1,
+    }  # fmt: skip
+    snakemake(workdir, env=online(hub))
+    manifest = json.loads(manifest_path(workdir, "Helsinki-NLP--opus-mt-en-fr").read_text())
+    assert manifest["source"] == {"hub": MARIAN, "revision": None, "commit": hub.repos[MARIAN]["main"]}
+    assert sorted(manifest["files"]) == sorted(files)  # no model card, no TensorFlow weights
+    for name in ("a", "b"):
+        translation = json.loads((workdir / "work" / "translate" / "marian" / f"{name}.fr.json").read_text())["translation"]
+        assert translation["model"] == MARIAN
+        assert translation["source"] == {**manifest["source"], "sha256": manifest["sha256"]}
+    (workdir / "work" / "translate" / "marian" / "a.fr.json").unlink()
+    (workdir / "out" / "a.fr.srt").unlink()
+    asked = sum(hub.requests.values())
+    done = snakemake(workdir, env=offline())
+    assert job_counts(done.stdout + done.stderr) == {"translate_transformers": 1, "subtitles_render": 1, "all": 1}
+    assert sum(hub.requests.values()) == asked
