@@ -89,7 +89,7 @@ class ModelSpec:
             return f"faster-whisper-{self.name}"
         if self.kind == "hub":
             return hub_slug(self.repo, self.revision)
-        return local_slug(self.path)
+        return local_slug(str(Path(self.path).expanduser().resolve()))
 
     @property
     def label(self) -> str:
@@ -107,8 +107,9 @@ def hub_slug(repo: str, revision: str = "") -> str:
 
 
 def local_slug(path: str) -> str:
-    """The directory's own name and a digest of the path as configured (two folders named
-    `model` in different places are two models)."""
+    """The directory's own name and a digest of its absolute path: two folders named `model`
+    in different places (or one relative path in two checkouts sharing model_dir) are two
+    models."""
     stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(path).name or "model").lstrip(".") or "model"
     return f"{stem}-{hashlib.sha256(path.encode()).hexdigest()[:12]}"
 

@@ -200,7 +200,8 @@ def test_a_local_model_directory_is_known_by_content(workdir, hub):
     shutil.copytree(tiny_en_files()["model.bin"].parent, local, ignore=shutil.ignore_patterns("__*"))
     setting = ("--config", "asr.model=my-whisper")
     done = snakemake(workdir, *setting, env=offline())
-    assert job_counts(done.stdout + done.stderr) == {"asr_transcribe": 2, "subtitles_render": 2, "all": 1}
+    jobs = job_counts(done.stdout + done.stderr)
+    assert jobs["asr_transcribe"] == 2 and "model_fetch" not in jobs and "model_assemble" not in jobs, jobs
     (manifest_file,) = (workdir.parent / "models" / "local").glob("my-whisper-*.json")
     manifest = json.loads(manifest_file.read_text())
     assert manifest["source"] == {"local": "my-whisper"} and "model.bin" in manifest["files"]

