@@ -24,8 +24,11 @@ rule report_film:
             category="{name}",
             labels={"film": "{name}", "figure": "cue durations"},
         ),
-        timeline=report(
-            f"{WORK_DIR}/report/{{name}}.timeline.png",
+        # In the report as a page that scrolls from its top: Snakemake's report centres an
+        # image in a box one window tall, which hides the top of a long film's timeline.
+        timeline=f"{WORK_DIR}/report/{{name}}.timeline.png",
+        timeline_page=report(
+            f"{WORK_DIR}/report/{{name}}.timeline.html",
             caption="../report/timeline.rst",
             category="{name}",
             labels={"film": "{name}", "figure": "timeline"},
@@ -51,4 +54,5 @@ rule report_film:
         " --subtitles {params.subtitles:q} --qc {params.qc:q} --references {params.references:q}"
         " --cps-plot {output.cps:q} --durations-plot {output.durations:q} --summary {output.summary:q}"
         " --audio {input.audio:q} --transcript {input.transcript:q} --shots {input.shots:q} --timeline-plot {output.timeline:q}"
+        " --timeline-page {output.timeline_page:q}"
         " > {log:q} 2>&1"

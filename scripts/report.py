@@ -479,7 +479,7 @@ def timeline_page_html(name: str, png: bytes) -> str:
     import base64
 
     image = base64.b64encode(png).decode("ascii")
-    style = "body{margin:8px}img{display:block;max-width:100%;height:auto}"
+    style = "body{margin:0}img{display:block;max-width:100%;height:auto}"
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(name)} timeline</title><style>{style}</style></head>"
         f"<body><img alt='{html.escape(name)} timeline' src='data:image/png;base64,{image}'></body></html>\n"

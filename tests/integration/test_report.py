@@ -61,11 +61,21 @@ def test_report_shows_the_plots_in_chromium(report, tmp_path):
         page.get_by_text("jfk").first.click()
         for figure in ("reading speed", "cue durations", "timeline"):
             page.locator("tr", has_text=figure).locator("a").first.click()
-            image = page.locator("img[src^='data:image/png']")
+            image = figure_image(page, figure)
             image.wait_for(timeout=10_000)
             assert image.evaluate("img => img.naturalWidth") >= 600, figure
             page.screenshot(path=str(tmp_path / f"{figure}.png"))
     assert errors == []
+
+
+def figure_image(page, figure: str):
+    """The figure's image: in the report's page, or for the timeline in the frame of its own
+    page (rules/report.smk: the report would centre a tall image out of reach)."""
+    if figure != "timeline":
+        return page.locator("img[src^='data:image/png']")
+    page.wait_for_function("() => [...document.querySelectorAll('iframe')].length > 0", timeout=10_000)
+    frame = next(f for f in page.frames if f != page.main_frame and "timeline" in (f.title() or f.url))
+    return frame.locator("img[src^='data:image/png']")
 
 
 def test_timeline_is_one_row_for_a_short_film(report):
@@ -75,16 +85,16 @@ def test_timeline_is_one_row_for_a_short_film(report):
 
 @requires_chromium
 def test_timeline_is_shown_at_its_own_size_and_the_summary_fits_the_page(report, tmp_path):
-    """In a 1400 px window the report shows the 1400 px timeline 1075 px wide: its 12.5 px cue
-    text (tests/unit/test_report_timeline.py) is 9.6 px there, at its own size in windows from
-    1750 px. The summary page, in its frame, never scrolls sideways (the QC of each language is
+    """In a 1400 px window the report shows the 1400 px timeline in its page's frame, about 1050
+    px wide, from its top: its 12.5 px cue text (tests/unit/test_report_timeline.py) is 9.4 px
+    there, at its own size in windows from about 1870 px. The summary page, in its frame, never scrolls sideways (the QC of each language is
     a column, a long cell wraps)."""
     with report_page(report / "out" / "report.html") as (page, errors):
         page.get_by_text("jfk").first.click()
         page.locator("tr", has_text="timeline").locator("a").first.click()
-        image = page.locator("img[src^='data:image/png']")
+        image = figure_image(page, "timeline")
         image.wait_for(timeout=10_000)
-        natural, shown = image.evaluate("img => [img.naturalWidth, img.getBoundingClientRect().width]")
+        natural, shown, top = image.evaluate("img => [img.naturalWidth, img.getBoundingClientRect().width, img.getBoundingClientRect().top]")
         page.screenshot(path=str(tmp_path / "timeline.png"))
         page.get_by_text("jfk").first.click()
         page.locator("tr", has_text="summary").locator("a").first.click()
@@ -92,7 +102,8 @@ def test_timeline_is_shown_at_its_own_size_and_the_summary_fits_the_page(report,
         frame.get_by_text("Subtitle QC").wait_for(timeout=10_000)
         scroll, client = frame.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         page.screenshot(path=str(tmp_path / "summary.png"))
-    assert natural == 1400 and shown >= 0.76 * natural
+    assert natural == 1400 and shown >= 0.74 * natural  # the frame's width: 1050 px of a 1400 px window
+    assert top >= 0, "the timeline's top is above its frame, out of reach"
     assert scroll <= client, f"the summary is {scroll} px wide in a {client} px frame"
     assert errors == []
 
