@@ -21,14 +21,21 @@ from subtitles_workflow.asr_options import AsrOptions
 from subtitles_workflow.hardware import resolve_backend, resolve_batch_size, resolve_compute_type, resolve_device
 from subtitles_workflow.hub import hub_reachable
 from subtitles_workflow.io import StageError, run_cli, setup_logging
-from subtitles_workflow.missed_speech import keep_missed, missed_stretches, windows_for
+from subtitles_workflow.missed_speech import REASON as MISSED, keep_missed, missed_stretches, windows_for
 from subtitles_workflow.model_source import model_source
 from subtitles_workflow.progress import audio_progress
 from subtitles_workflow.script_prompts import script_prompt
 from subtitles_workflow.script_tokens import tokens_in_other_scripts
 from subtitles_workflow.signal_speech import file_signal_speech
 from subtitles_workflow.transcript import Segment, make_segment, make_transcript, make_word, write_transcript
-from subtitles_workflow.transcript_repair import FALLBACK_DECODING, Window, splice, still_wrong_script, windows_to_redecode
+from subtitles_workflow.transcript_repair import (
+    FALLBACK_DECODING,
+    Window,
+    script_problem,
+    splice,
+    still_wrong_script,
+    windows_to_redecode,
+)
 from subtitles_workflow.word_timing import refine_transcript_timing
 from subtitles_workflow.writing_systems import EXPECTED_SCRIPT
 
@@ -229,32 +236,35 @@ def decode_missed_speech(
     model, audio: Path, records: list[dict], signal: list[list[float]], kwargs: dict[str, Any], info
 ) -> tuple[list[dict], list[dict]]:
     """Speech the stage's own detector hears under no segment (silero missed it, or Whisper
-    wrote nothing for it) decoded again without VAD, window by window, and kept where it
-    passes the repair's checks (subtitles_workflow/missed_speech.py); returns the transcript
-    and the segments dropped."""
-    import ctranslate2
-
-    from subtitles_workflow.speech import read_wav
-
+    wrote nothing for it) decoded again window by window as the repair decodes (redecode: no
+    VAD, temperature fallback; a prompt in the language's script, then other scripts
+    suppressed, when it comes back in another script), and kept where it is that speech and
+    neither loops, echoes the prompt nor is too fast to be speech
+    (subtitles_workflow/missed_speech.py); returns the transcript and the segments dropped."""
     stretches = missed_stretches(signal, records)
     if not stretches:
         return records, []
     log.info("%.1f s of speech under no segment (%d stretches: %s): decoding it again without VAD",
              sum(s["seconds"] for s in stretches), len(stretches),
              ", ".join(f"{s['start']:.2f}-{s['end']:.2f}" for s in stretches[:5]))  # fmt: skip
-    ctranslate2.set_random_seed(REDECODE_SEED)  # the fallback samples: a rebuild gives the same words
-    detect = kwargs["language"] is None and not records  # nothing decoded yet: no language known
-    decode = {**kwargs, **FALLBACK_DECODING, "vad_filter": False, "condition_on_previous_text": False,
-              "language": kwargs["language"] or (None if detect else info.language)}  # fmt: skip
-    redecoded: list[dict] = []
-    for start, end in windows_for(stretches, float(info.duration)):
-        segments, window_info = model.transcribe(read_wav(audio, start, end), **decode)
-        redecoded += [shifted(segment_record(s), start) for s in segments]
-        if detect:
-            info.language, info.language_probability = window_info.language, window_info.language_probability
-            decode["language"], detect = window_info.language, False
-    count = len(records)
-    records, dropped = keep_missed(records, redecoded, stretches)
+    windows = windows_for(stretches, float(info.duration))
+    if kwargs["language"] is None and not records:  # nothing decoded yet: no language known
+        from subtitles_workflow.speech import read_wav
+
+        found = model.transcribe(read_wav(audio, *windows[0]), **{**kwargs, "vad_filter": False})[1]
+        info.language, info.language_probability = found.language, found.language_probability
+    spoken = kwargs["language"] or info.language
+    written = "en" if kwargs["task"] == "translate" else spoken
+    count, dropped = len(records), []
+    for start, end in windows:
+        window = Window(start, end, [MISSED])
+        segments, prompt = redecode(model, audio, window, kwargs, spoken, written)
+        problem = any(s["text"].strip() for s in segments) and script_problem(" ".join(s["text"] for s in segments), written)
+        if problem:
+            window.reasons.append(problem)
+            segments, prompt = redecode(model, audio, window, kwargs, spoken, written)
+        records, removed = keep_missed(records, segments, stretches, prompt, "; ".join(window.reasons))
+        dropped += removed
     log.info("missed speech: %d segments kept, %d dropped", len(records) - count, len(dropped))
     for segment in dropped:
         log.warning("dropped %.2f-%.2f s (%s): %s", segment["start"], segment["end"], segment["reason"], segment["text"][:80])
@@ -325,7 +335,9 @@ def transcribe(
         log.info("decoding %d speech regions", len(regions))
         records, info = decode_regions(model, audio, regions, kwargs, batch_size, language)
     records, dropped = repair_transcript(model, audio, records, regions, kwargs, info)
-    signal = file_signal_speech(audio)  # energy over the noise floor, independent of silero
+    # Speech no window covered (silero missed it, or Whisper wrote nothing for it), heard by
+    # the stage's own detector: decoded again, as the repair decodes (script prompt if needed).
+    signal = file_signal_speech(audio)
     records, missed = decode_missed_speech(model, audio, records, signal, kwargs, info)
     dropped += missed
     elapsed = time.monotonic() - started

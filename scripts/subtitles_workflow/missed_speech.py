@@ -4,11 +4,13 @@ Silero misses speech under loud noise, at the very start of a film, or after a l
 and Whisper sometimes writes nothing for a window it was given. The asr stage's own detector
 (subtitles_workflow/signal_speech.py) still hears it: every stretch of its speech with at
 least MIN_MISSED_S under no segment (subtitles_workflow/coverage.py's stretches, with its
-tolerance) is decoded again on its own, without VAD, PAD_S of context either side, in
-windows of at most WINDOW_S. What comes back is kept only where it is that missed speech
+tolerance) is decoded again on its own, as the repair decodes (no VAD, temperature fallback,
+a prompt in the language's script if it comes back in another), PAD_S of context either side,
+in windows of at most WINDOW_S. What comes back is kept only where it is that missed speech
 (most of a segment's words in the stretch, not under a segment already there), and only if it
 passes the repair's checks (subtitles_workflow/transcript_repair.py: no loop, not too fast to
-be speech); the rest is dropped with its reason, as the repair drops. Whisper's own silence
+be speech, not the prompt written back); the rest is dropped with its reason, as the repair
+drops. Whisper's own silence
 check (no_speech_prob over 0.6 with avg_logprob under -1) applies as in any decoding.
 
 Pure logic on segment records (dicts with start, end, text, words), stdlib only.
@@ -20,7 +22,7 @@ import math
 from typing import Any
 
 from subtitles_workflow.coverage import TOLERANCE_S, merged, overlap, uncovered_stretches
-from subtitles_workflow.transcript_repair import why_dropped
+from subtitles_workflow.transcript_repair import why_dropped, without_prompt_echo
 
 MIN_MISSED_S = 1.0
 PAD_S = 0.3
@@ -69,18 +71,24 @@ def in_missed_speech(segment: dict[str, Any], stretches: list[dict[str, Any]], c
 
 
 def keep_missed(
-    segments: list[dict[str, Any]], redecoded: list[dict[str, Any]], stretches: list[dict[str, Any]]
+    segments: list[dict[str, Any]],
+    redecoded: list[dict[str, Any]],
+    stretches: list[dict[str, Any]],
+    prompt: str | None = None,
+    reason: str = REASON,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The transcript with the re-decoded segments that are the missed speech spliced in (in
-    time order, marked `redecoded`), and those dropped by the repair's checks, with why."""
+    """The transcript with the re-decoded segments (decoded with `prompt`, if any) that are the
+    missed speech spliced in (in time order, `redecoded`: `reason`), and those dropped by the
+    repair's checks (a loop, too fast to be speech, the prompt written back), with why."""
     covered = merged((s["start"] - TOLERANCE_S, s["end"] + TOLERANCE_S) for s in segments if s.get("text", "").strip())
     kept, dropped = [], []
     for segment in redecoded:
+        segment = without_prompt_echo(segment, prompt)
         if not segment.get("text", "").strip() or not in_missed_speech(segment, stretches, covered):
             continue
-        problem = why_dropped(segment, None)
+        problem = why_dropped(segment, prompt)
         if problem:
             dropped.append({"start": segment["start"], "end": segment["end"], "text": segment["text"], "reason": f"{REASON}: {problem}"})
         else:
-            kept.append({**segment, "redecoded": REASON})
+            kept.append({**segment, "redecoded": reason})
     return sorted(segments + kept, key=lambda s: (s["start"], s["end"])), dropped

@@ -83,7 +83,7 @@ def smoothed(power: np.ndarray, seconds: float = SMOOTH_S) -> np.ndarray:
     width = max(1, round(seconds / HOP_S))
     padded = np.pad(power, ((width // 2, width - 1 - width // 2), (0, 0)), mode="edge")
     summed = np.concatenate([np.zeros((1, power.shape[1])), np.cumsum(padded, axis=0)])
-    return (summed[width:] - summed[:-width]) / width
+    return np.maximum((summed[width:] - summed[:-width]) / width, 0.0)  # cumulative sums cancel to -0
 
 
 def noise_floor(power: np.ndarray) -> np.ndarray:
@@ -145,7 +145,7 @@ def speech_evidence(samples: np.ndarray) -> dict[str, np.ndarray]:
     whitened = power / floor
     mean = whitened.mean(axis=1)
     rise = 10 * np.log10(np.maximum(mean, 1e-6))
-    flatness = np.exp(np.log(whitened).mean(axis=1)) / np.maximum(mean, 1e-12)
+    flatness = np.exp(np.log(np.maximum(whitened, 1e-12)).mean(axis=1)) / np.maximum(mean, 1e-12)
     held = stability(10 * np.log10(raw / floor))  # frame by frame: smoothing would hold shapes
     speech = (rise > RISE_DB) & (flatness < MAX_FLATNESS) & (held < MAX_STABILITY)
     return {"rise": rise, "flatness": flatness, "stability": held, "voicing": voicing(samples), "speech": speech}

@@ -66,3 +66,14 @@ def test_one_stretch_is_decoded_in_one_window_two_never_share_one():
     assert windows_for([pauses], duration=60.0) == [(0.0, 6.5 + PAD_S)]
     apart = [{"pieces": [(0.0, 2.0)]}, {"pieces": [(2.5, 4.0)]}]  # a segment lies between them
     assert windows_for(apart, duration=60.0) == [(0.0, 2.0 + PAD_S), (2.5 - PAD_S, 4.0 + PAD_S)]
+
+
+def test_the_prompt_written_back_is_dropped_and_the_reason_kept():
+    stretches = missed_stretches([[0.0, 6.0]], [])
+    prompt = "नमस्ते, आज हम हिंदी में बात करेंगे।"
+    echo = segment(0.0, 2.0, "आज हम हिंदी में बात करेंगे।")
+    speech = segment(2.5, 5.5, "स्वास्थ्य विभाग के कर्मी आज से हड़ताल पर")
+    transcript, dropped = keep_missed([], [echo, speech], stretches, prompt, f"{REASON}; not in DEVANAGARI script")
+    assert [s["text"] for s in transcript] == [speech["text"]]
+    assert transcript[0]["redecoded"] == f"{REASON}; not in DEVANAGARI script"
+    assert dropped[0]["reason"] == f"{REASON}: echoes the prompt"
