@@ -75,6 +75,7 @@ rule all:
     default_target: True
     input:
         get_final_outputs,
+        *AUTO_FILM_OUTPUTS,
     localrule: True
 
 

@@ -174,8 +174,9 @@ def schema_defaults(section: str) -> dict[str, Any]:
 
 
 # Keys of the asr block that are no decoding option: the model is its own argument, the worker
-# a resource (rules/common/params.smk, asr_decoding_options).
-NOT_ASR_OPTIONS = ("model", "worker")
+# a resource, the language policy a param of `auto` films only (rules/common/params.smk,
+# asr_decoding_options; rules/common/languages.smk, get_language_policy).
+NOT_ASR_OPTIONS = ("model", "worker", "language_threshold", "language_fallback")
 
 
 def asr_options(config: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:

@@ -29,11 +29,12 @@ rule translate_whisper:
         **variant_stage_params("asr"),
         model=ASR_MODEL,
         language=get_asr_language,
+        language_policy=get_language_policy,
         vocabulary=ASR_VOCABULARY,
         options=WHISPER_TRANSLATE_OPTIONS,
     shell:
         "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.translation:q}"
-        " --model {params.model:q} --model-path {input.model:q} --language {params.language:q}"
+        " --model {params.model:q} --model-path {input.model:q} --language {params.language:q} --language-policy {params.language_policy:q}"
         " --options {params.options:q} --vocabulary {params.vocabulary:q} --threads {threads:q} --speech-regions {input.regions:q} > {log:q} 2>&1"
 
 

@@ -21,6 +21,7 @@ from subtitles_workflow.asr_options import AsrOptions
 from subtitles_workflow.hardware import resolve_backend, resolve_batch_size, resolve_compute_type, resolve_device
 from subtitles_workflow.hub import hub_reachable
 from subtitles_workflow.io import StageError, run_cli, setup_logging
+from subtitles_workflow.language_id import identify
 from subtitles_workflow.missed_speech import REASON as MISSED, keep_missed, missed_stretches, windows_for
 from subtitles_workflow.model_source import model_source
 from subtitles_workflow.progress import audio_progress
@@ -282,9 +283,12 @@ def transcribe(
     options: AsrOptions,
     threads: int,
     speech_regions: list[dict[str, float]] | None = None,
+    language_policy: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run faster-whisper on `audio`; return the transcript document. With `speech_regions`
-    (from the vad stage), only those spans are decoded."""
+    (from the vad stage), only those spans are decoded. `auto`: the language is detected over
+    windows spread across the film first, and `language_policy` says what to do when unsure
+    (subtitles_workflow/language_id.py)."""
     backend = resolve_backend(options.backend)
     if backend != "faster-whisper":  # the rule runs asr_whisperx.py or asr_mlx.py for those
         raise StageError(f"scripts/asr.py runs faster-whisper, not asr.backend {backend}; see rules/asr.smk")
@@ -327,13 +331,19 @@ def transcribe(
     elif regions is not None:
         log_spans("VAD regions (the vad stage's), decoded as they are", regions)
     started = time.monotonic()
+    # Detected over the whole film's speech, not the first 30 s only; then decoded as known.
+    identified = identify(model, audio, regions, language_policy) if language == "auto" else None
+    if identified:
+        kwargs["language"] = identified.language
     if regions is None:  # VAD switched off: the whole file in one pass
         log.debug("no VAD (asr.vad_filter off, no vad stage): the whole file in one pass")
         segments, info = model.transcribe(str(audio), **kwargs)
         records = [segment_record(s) for s in audio_progress(segments, info.duration)]  # the generator decodes
     else:
         log.info("decoding %d speech regions", len(regions))
-        records, info = decode_regions(model, audio, regions, kwargs, batch_size, language)
+        records, info = decode_regions(model, audio, regions, kwargs, batch_size, kwargs["language"] or language)
+    if identified:  # faster-whisper says p=1 for a language it is given
+        info.language_probability = identified.probability
     records, dropped = repair_transcript(model, audio, records, regions, kwargs, info)
     # Speech no window covered (silero missed it, or Whisper wrote nothing for it), heard by
     # the stage's own detector: decoded again, as the repair decodes (script prompt if needed).
@@ -358,7 +368,8 @@ def transcribe(
         audio=audio, duration=info.duration, detected_language=info.language,
         language_probability=info.language_probability, requested_language=language, task=options.task, model=model,
         params={**kwargs, "batch_size": batch_size, "speech_regions": None if regions is None else len(regions)},
-        segments=records, dropped_segments=dropped,
+        segments=records, dropped_segments=dropped, language_detection=identified and identified.record,
+        language_warning=identified and identified.warning,
     ), audio)  # fmt: skip
     return {**document, "signal_speech": signal}
 
@@ -374,7 +385,8 @@ def main(argv: list[str] | None = None) -> None:
         document = request(
             {
                 "audio": str(job.audio.absolute()), "model_name": job.model_name, "model_path": job.model_path,
-                "language": job.language, "options": job.options.as_dict(), "threads": job.threads,
+                "language": job.language, "language_policy": job.language_policy,
+                "options": job.options.as_dict(), "threads": job.threads,
                 "speech_regions": job.speech_regions, "debug": log.isEnabledFor(logging.DEBUG),
             }
         )  # fmt: skip
@@ -383,6 +395,7 @@ def main(argv: list[str] | None = None) -> None:
     document = transcribe(
         job.audio, model_name=job.model_name, model_path=job.model_path, language=job.language,
         options=job.options, threads=job.threads, speech_regions=job.speech_regions,
+        language_policy=job.language_policy,
     )  # fmt: skip
     write_transcript(document, job.output)
 

@@ -211,6 +211,7 @@ def handle(request: dict[str, Any], stream: Any) -> dict[str, Any]:
             options=AsrOptions.from_mapping(request["options"]),
             threads=request["threads"],
             speech_regions=request["speech_regions"],
+            language_policy=request.get("language_policy"),
         )
         # The job writes it: a job killed while the worker decodes leaves no transcript behind.
         return {"ok": True, "document": document}

@@ -41,6 +41,9 @@ def read_config():
     check_language(config["source_language"], "config source_language")
     for code in config["target_languages"]:
         check_language(code, "config target_languages", allow_auto=False)
+    fallback = config["asr"]["language_fallback"]
+    if fallback != "stop":
+        check_language(fallback, "config asr.language_fallback", allow_auto=False)
     pass_debug_to_jobs()
 
 

@@ -21,14 +21,36 @@ def get_source_language(name):
 
 def write_detected_language(transcript, output, log):
     """The transcript's detected language as a one-line file (the checkpoint's output)."""
-    language = json.loads(Path(transcript).read_text())["language"]
+    document = json.loads(Path(transcript).read_text())
+    language = document["language"]
     # Written in place: Snakemake removes a failed job's output.
     Path(output).write_text(f"{language}\n")
-    Path(log).write_text(f"{transcript}: detected language {language}\n")
+    # Below asr.language_threshold: the asr job's warning line (and the fallback it used).
+    warning = document.get("language_warning")
+    Path(log).write_text(
+        f"{transcript}: detected language {language}\n"
+        + (f"warning: {warning}\n" if warning else "")
+    )
 
 
 def get_asr_language(wildcards):
     return configured_source_language(wildcards.name)
+
+
+# What the asr stage does with an `auto` film whose detection is unsure (asr.language_threshold,
+# asr.language_fallback; scripts/subtitles_workflow/language_id.py). Not decoding options: a
+# param of `auto` films only, so changing them re-runs no film whose language is known.
+LANGUAGE_POLICY_KEYS = ("language_threshold", "language_fallback")
+
+
+def get_language_policy(wildcards):
+    if configured_source_language(wildcards.name) != "auto":
+        return ""
+    asr = config_for(wildcards)["asr"]
+    return json.dumps(
+        {"fallback": asr["language_fallback"], "threshold": asr["language_threshold"]},
+        sort_keys=True,
+    )
 
 
 def target_languages(name):

@@ -5,23 +5,46 @@ import re
 
 
 def get_final_outputs(wildcards):
+    """The outputs of the films whose spoken language is known (`auto` films: below)."""
     outputs = []
     for name in MEDIA:
-        for lang in subtitle_languages(name):
-            outputs += [
-                f"out/{name}.{lang}.{fmt}" for fmt in config["subtitle_formats"]
-            ]
-        video_format = muxed_video_format(name)
-        if video_format:
-            outputs.append(f"out/{name}.{video_format}")
-            if config["burn_in_language"]:
-                outputs.append(f"out/{name}.{burn_in_language(name)}.burned.mp4")
-        if config["qc_report"]:
-            # the timeline too, so a film reported before it existed gets one
-            outputs += [
-                f"{WORK_DIR}/report/{name}.{kind}"
-                for kind in ("summary.html", "timeline.png")
-            ]
+        if configured_source_language(name) != "auto":
+            outputs += film_outputs(name)
+    return outputs
+
+
+def auto_film_outputs(name):
+    """An `auto` film's outputs, as an input function of its own: each waits for its own
+    detected_language checkpoint, so all of them are planned and run at once, and a film that
+    stops (asr.language_fallback: stop) stops no other. In one function, the first film whose
+    language was not yet known hid every later one until its asr was done, and its failure
+    ended the run for them all."""
+    return lambda wildcards: film_outputs(name)
+
+
+# rule all's inputs besides get_final_outputs (Snakefile).
+AUTO_FILM_OUTPUTS = [
+    auto_film_outputs(name)
+    for name in MEDIA
+    if configured_source_language(name) == "auto"
+]
+
+
+def film_outputs(name):
+    outputs = []
+    for lang in subtitle_languages(name):
+        outputs += [f"out/{name}.{lang}.{fmt}" for fmt in config["subtitle_formats"]]
+    video_format = muxed_video_format(name)
+    if video_format:
+        outputs.append(f"out/{name}.{video_format}")
+        if config["burn_in_language"]:
+            outputs.append(f"out/{name}.{burn_in_language(name)}.burned.mp4")
+    if config["qc_report"]:
+        # the timeline too, so a film reported before it existed gets one
+        outputs += [
+            f"{WORK_DIR}/report/{name}.{kind}"
+            for kind in ("summary.html", "timeline.png")
+        ]
     return outputs
 
 

@@ -17,7 +17,7 @@ def asr_decoding_options(cfg=None):
     options = {
         k: v
         for k, v in cfg["asr"].items()
-        if k not in ("model", "worker") + VOCABULARY_KEYS
+        if k not in ("model", "worker") + VOCABULARY_KEYS + LANGUAGE_POLICY_KEYS
     }
     return resolve_options_here(options, asr_backend_of(cfg))
 

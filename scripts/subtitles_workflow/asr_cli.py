@@ -4,9 +4,11 @@ their command line: rules/asr.smk passes the same arguments whichever backend ru
 from __future__ import annotations
 
 import argparse
+import json
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from subtitles_workflow.asr_options import AsrOptions
 from subtitles_workflow.io import read_json
@@ -20,6 +22,9 @@ def argument_parser(description: str) -> argparse.ArgumentParser:
     # nargs="?": the rule passes the bundled model's manifest, or nothing for any other model.
     parser.add_argument("--model-path", nargs="?", help="model manifest or directory to load (default: --model itself)")
     parser.add_argument("--language", default="auto")
+    # JSON {"threshold", "fallback"} for an `auto` film (asr.language_threshold/_fallback); the
+    # flag with no value for the others, which do not re-run when those change.
+    parser.add_argument("--language-policy", nargs="?", default="", help="what to do when `auto` detection is unsure")
     parser.add_argument("--options", required=True, help="JSON object: the asr config block (AsrOptions)")
     parser.add_argument("--vocabulary", default="{}", help="JSON: the film's initial_prompt and hotwords")
     parser.add_argument("--threads", type=int, default=4)
@@ -39,6 +44,7 @@ class AsrJob:
     model_name: str
     model_path: str
     language: str
+    language_policy: dict[str, Any] | None  # subtitles_workflow/language_id.py LanguagePolicy
     options: AsrOptions
     threads: int
     speech_regions: list[dict[str, float]] | None
@@ -54,6 +60,7 @@ def parse_job(argv: list[str] | None, description: str) -> AsrJob:
         model_name=args.model,
         model_path=model_to_load(args.model_path, args.model),
         language=args.language,
+        language_policy=json.loads(args.language_policy) if args.language_policy else None,
         options=AsrOptions.from_json(args.options, args.vocabulary),
         threads=args.threads,
         speech_regions=read_json(args.speech_regions, "speech regions")["regions"] if args.speech_regions else None,

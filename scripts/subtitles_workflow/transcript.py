@@ -53,8 +53,13 @@ class Transcript(TypedDict):
     duration: float
     language: str  # the language the text is written in
     source_language: str  # the language spoken
-    language_probability: float | None  # None where the backend does not say
-    requested_language: str
+    language_probability: float | None  # of `source_language`; None where the backend does not say
+    requested_language: str  # "auto": detected (faster-whisper: subtitles_workflow/language_id.py)
+    # `auto` on faster-whisper: how the language was found (method, language, probability,
+    # ranked, windows, threshold, fallback, used), and the one warning line when its probability
+    # was below asr.language_threshold and the fallback was used (absent when confident).
+    language_detection: NotRequired[dict[str, Any]]
+    language_warning: NotRequired[str]
     model: dict[str, Any]  # name, backend, backend_version (faster-whisper), device, compute_type
     params: dict[str, Any]  # every option that shaped the decoding
     segments: list[Segment]
@@ -108,6 +113,8 @@ def make_transcript(
     params: dict[str, Any],
     segments: list[Segment],
     dropped_segments: list[dict[str, Any]] | None = None,
+    language_detection: dict[str, Any] | None = None,
+    language_warning: str | None = None,
 ) -> Transcript:
     document: dict[str, Any] = {
         "schema": SCHEMA,
@@ -118,6 +125,8 @@ def make_transcript(
         "source_language": detected_language,
         "language_probability": None if language_probability is None else round(float(language_probability), 4),
         "requested_language": requested_language,
+        **({"language_detection": language_detection} if language_detection is not None else {}),
+        **({"language_warning": language_warning} if language_warning else {}),
         "model": model,
         "params": params,
         "segments": segments,

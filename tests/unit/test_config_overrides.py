@@ -157,7 +157,7 @@ def test_error_names_an_unknown_key_and_the_known_ones():
     assert config_problem(with_change(command_line), SCHEMA, command_line) == (
         "config key asr.beem_size, set on the command line (--config asr.beem_size=3): unknown key; "
         "allowed under asr: backend, model, initial_prompt, hotwords, device, compute_type, beam_size, "
-        "vad_filter, condition_on_previous_text, worker, batch_size"
+        "vad_filter, condition_on_previous_text, worker, batch_size, language_threshold, language_fallback"
     )
 
 
