@@ -748,7 +748,17 @@ def render_ass(cues: list[Cue], st: AssStyle) -> str:
 FORMAT_KINDS = ("line_chars", "line_count", "cps", "duration_short", "duration_long", "gap")
 # uncovered_speech: a stretch of speech under no cue (subtitles_workflow/coverage.py); a segment the
 # asr stage dropped is a note, the speech it leaves without a cue is counted as uncovered.
-VIEWER_KINDS = ("loops", "wrong_script", "low_confidence", "off_speech", "uncovered_speech", "function_word_breaks")
+# language_guessed: the spoken language was detected below asr.language_threshold and the film
+# decoded in asr.language_fallback (the transcript's language_warning).
+VIEWER_KINDS = (
+    "loops",
+    "wrong_script",
+    "low_confidence",
+    "off_speech",
+    "uncovered_speech",
+    "function_word_breaks",
+    "language_guessed",
+)
 # low_confidence_word: a word Whisper gave less than MIN_WORD_PROBABILITY (likely misheard);
 # past_end: a cue that ran past the end of the film, trimmed to it (trim_to_media_end).
 NOTE_KINDS = (
@@ -937,6 +947,9 @@ def quality_report(
             if word.probability < MIN_WORD_PROBABILITY
         ]  # fmt: skip
     violations += trimmed or []
+    warning = (transcript or {}).get("language_warning")
+    if warning:
+        violations.append({"cue": None, "kind": "language_guessed", "start": 0.0, "text": "", "edge": None, "offset_s": None, "measure": warning})
     coverage = coverage_report(transcript, [(c.start, c.end) for c in cues]) if transcript is not None else None
     if coverage:
         violations += coverage.pop("violations")
@@ -950,6 +963,7 @@ def quality_report(
         "limits": asdict(style),
         "counts": counts,
         "note_kinds": list(NOTE_KINDS),  # counted, not problems (the run's summary leaves them out)
+        "language_warning": warning or None,
         "format_violations": format_violations,
         "viewer_problems": viewer_problems,
         "problems": format_violations + viewer_problems,

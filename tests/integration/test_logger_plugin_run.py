@@ -218,7 +218,6 @@ def test_a_film_s_line_gives_its_cues_its_problems_its_language_and_its_out_path
     detected, and its paths in out/; the same line once it is up to date."""
     if not shutil.which("espeak-ng"):
         pytest.skip("espeak-ng not installed (scripts/install-system-deps.sh)")
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
     import matrix_media
     from subtitles import NOTE_KINDS
 

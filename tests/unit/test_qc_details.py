@@ -58,3 +58,11 @@ def test_the_picture_lasts_what_its_stream_declares(tmp_path):
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=duration=1", str(audio)], check=True)
     assert picture_duration(audio, "x", "y") is None
     assert clock_seconds("00:01:06.170000000") == 66.17 and clock_seconds(None) is None
+
+
+def test_a_guessed_language_is_a_problem_the_qc_names():
+    warning = "in/friday.mp4: spoken language detected as 'it' with probability 0.28 (below 0.6); decoded as 'en'"
+    report = quality_report([Cue(1.0, 2.0, ["Hello."])], STYLE, "en", transcript={"segments": [], "language_warning": warning})
+    assert report["counts"]["language_guessed"] == 1 and report["problems"] >= 1
+    assert report["language_warning"] == warning
+    assert quality_report([Cue(1.0, 2.0, ["Hello."])], STYLE, "en", transcript={"segments": []})["language_warning"] is None
