@@ -187,10 +187,10 @@ def announce_films_built_before():
     """onstart: tell the logger plugin (plugins/snakemake-logger-plugin-subtitles) which films
     this run asks for and has no job for (the summary's up-to-date ones), and which jobs it
     plans for the others (a film is built when all are done). A film is asked for when the
-    run's target is the default one, `all` (a plain `snakemake`: every film), or when a job of Snakemake's plan
-    names it (its `name` wildcard), the plan's up-to-date jobs included: film a alone for
-    `snakemake out/a.en.srt`. On an
-    untested Snakemake nothing is announced (the summary leaves the count out)."""
+    run's target is the default one, `all` (a plain `snakemake`: every film), or when a job of
+    Snakemake's plan names it (its `name` wildcard), the plan's up-to-date jobs included: film
+    a alone for `snakemake out/a.en.srt`. On an untested Snakemake nothing is announced (the
+    summary leaves the count out)."""
     if not SNAKEMAKE_INTERNALS_TESTED:
         return
     dag = workflow.dag
