@@ -22,7 +22,7 @@ from subtitles_workflow.hardware import resolve_backend, resolve_batch_size, res
 from subtitles_workflow.hub import hub_reachable
 from subtitles_workflow.io import StageError, run_cli, setup_logging
 from subtitles_workflow.language_id import identify
-from subtitles_workflow.missed_speech import REASON as MISSED, keep_missed, missed_stretches, windows_for
+from subtitles_workflow.missed_speech import REASON as MISSED, ROUNDS as MISSED_ROUNDS, keep_missed, missed_stretches, windows_for
 from subtitles_workflow.model_source import model_source
 from subtitles_workflow.progress import audio_progress
 from subtitles_workflow.script_prompts import script_prompt
@@ -248,24 +248,28 @@ def decode_missed_speech(
     log.info("%.1f s of speech under no segment (%d stretches: %s): decoding it again without VAD",
              sum(s["seconds"] for s in stretches), len(stretches),
              ", ".join(f"{s['start']:.2f}-{s['end']:.2f}" for s in stretches[:5]))  # fmt: skip
-    windows = windows_for(stretches, float(info.duration))
     if kwargs["language"] is None and not records:  # nothing decoded yet: no language known
         from subtitles_workflow.speech import read_wav
 
-        found = model.transcribe(read_wav(audio, *windows[0]), **{**kwargs, "vad_filter": False})[1]
+        first = windows_for(stretches, float(info.duration))[0]
+        found = model.transcribe(read_wav(audio, *first), **{**kwargs, "vad_filter": False})[1]
         info.language, info.language_probability = found.language, found.language_probability
     spoken = kwargs["language"] or info.language
     written = "en" if kwargs["task"] == "translate" else spoken
-    count, dropped = len(records), []
-    for start, end in windows:
-        window = Window(start, end, [MISSED])
-        segments, prompt = redecode(model, audio, window, kwargs, spoken, written)
-        problem = any(s["text"].strip() for s in segments) and script_problem(" ".join(s["text"] for s in segments), written)
-        if problem:
-            window.reasons.append(problem)
+    count, dropped, tried = len(records), [], set()
+    for _ in range(MISSED_ROUNDS):  # Whisper may stop short of a window's end: the rest once more
+        windows = [w for w in windows_for(stretches, float(info.duration)) if w not in tried]
+        for start, end in windows:
+            tried.add((start, end))
+            window = Window(start, end, [MISSED])
             segments, prompt = redecode(model, audio, window, kwargs, spoken, written)
-        records, removed = keep_missed(records, segments, stretches, prompt, "; ".join(window.reasons))
-        dropped += removed
+            problem = any(s["text"].strip() for s in segments) and script_problem(" ".join(s["text"] for s in segments), written)
+            if problem:
+                window.reasons.append(problem)
+                segments, prompt = redecode(model, audio, window, kwargs, spoken, written)
+            records, removed = keep_missed(records, segments, stretches, prompt, "; ".join(window.reasons))
+            dropped += removed
+        stretches = missed_stretches(signal, records)
     log.info("missed speech: %d segments kept, %d dropped", len(records) - count, len(dropped))
     for segment in dropped:
         log.warning("dropped %.2f-%.2f s (%s): %s", segment["start"], segment["end"], segment["reason"], segment["text"][:80])

@@ -119,8 +119,9 @@ def coverage_report(
     Fields: speech_s, uncovered_speech_s (the speech in stretches of at least `min_stretch`
     under no cue), speech_covered_share (1 - uncovered / speech), speech_dropped_s (uncovered
     speech inside a segment the asr stage dropped), speech_covered_or_dropped_share, and
-    `violations`: one `uncovered_speech` per stretch (start, end, seconds, and `dropped`: the
-    reasons of the dropped segments it overlaps), one `dropped_segment` per dropped segment."""
+    `violations`: one `uncovered_speech` per stretch (start, end, seconds, `dropped`: the
+    reasons of the dropped segments it overlaps, `decoded`: the text of transcript segments in
+    it that no cue shows), one `dropped_segment` per dropped segment."""
     found = spoken(transcript)
     if found is None:
         return None
@@ -144,6 +145,12 @@ def coverage_report(
         }  # fmt: skip
         if reasons:
             violation["dropped"] = reasons
+        # What the transcript has there that no cue shows (the subtitles stage drops loops and
+        # text without words): the stretch was decoded, not missed.
+        decoded = [seg["text"] for seg in transcript.get("segments") or []
+                   if seg.get("text", "").strip() and span[0] <= (seg["start"] + seg["end"]) / 2 <= span[1]]  # fmt: skip
+        if decoded:
+            violation["decoded"] = decoded
         violations.append(violation)
     for segment in dropped:
         violations.append({

@@ -6,7 +6,8 @@ and Whisper sometimes writes nothing for a window it was given. The asr stage's 
 least MIN_MISSED_S under no segment (subtitles_workflow/coverage.py's stretches, with its
 tolerance) is decoded again on its own, as the repair decodes (no VAD, temperature fallback,
 a prompt in the language's script if it comes back in another), PAD_S of context either side,
-in windows of at most WINDOW_S. What comes back is kept only where it is that missed speech
+in windows of at most WINDOW_S, and what a window's decoding stopped short of once more
+(ROUNDS). What comes back is kept only where it is that missed speech
 (most of a segment's words in the stretch, not under a segment already there), and only if it
 passes the repair's checks (subtitles_workflow/transcript_repair.py: no loop, not too fast to
 be speech, not the prompt written back); the rest is dropped with its reason, as the repair
@@ -27,6 +28,7 @@ from subtitles_workflow.transcript_repair import why_dropped, without_prompt_ech
 MIN_MISSED_S = 1.0
 PAD_S = 0.3
 WINDOW_S = 30.0
+ROUNDS = 2  # what is still missed after a window (Whisper stopped short of its end) gets one more
 REASON = "speech no window covered"
 
 

@@ -166,3 +166,11 @@ def test_report_timeline_marks_uncovered_speech_and_dropped_windows():
     ]
     assert report.flagged_spans(violations) == [(30.5, 49.5, "uncovered_speech"), (35.0, 40.0, "dropped_segment")]
     assert set(report.SPAN_KINDS) == {"uncovered_speech", "dropped_segment"}
+
+
+def test_a_stretch_names_the_text_decoded_there_that_no_cue_shows():
+    document = transcript(signal=[[0.0, 10.0]])
+    document["segments"] = [{"start": 0.0, "end": 4.0, "text": "Shown."}, {"start": 5.0, "end": 9.0, "text": "۔۔۔ ۔ 。 ۔。"}]
+    report = coverage_report(document, [(0.0, 4.0)])
+    [stretch] = [v for v in report["violations"] if v["kind"] == "uncovered_speech"]
+    assert stretch["decoded"] == ["۔۔۔ ۔ 。 ۔。"]
