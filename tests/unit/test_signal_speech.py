@@ -22,6 +22,22 @@ def seconds_found(samples: np.ndarray) -> float:
     return sum(end - start for start, end in detect_speech(samples))
 
 
+def bursts(n: int, floor: np.ndarray, noise) -> np.ndarray:
+    """1 s of another noise than the floor's, 20 dB over it, every 3 s (a door, traffic)."""
+    for start in range(SR, n - SR, 3 * SR):
+        floor[start : start + SR] += noise(SR) * 0.03 * np.hanning(SR)
+    return floor
+
+
+def applause(n: int) -> np.ndarray:
+    """200 decaying 5 ms clicks a second for 20 s, over quiet room tone."""
+    out = pink_noise(n, RNG) * 0.002
+    click = np.exp(-np.arange(80) / 30)
+    for at in RNG.integers(20 * SR, 40 * SR, size=200 * 20):
+        out[at : at + 80] += RNG.standard_normal(80) * 0.05 * click
+    return out
+
+
 @pytest.mark.parametrize(
     "name,make",
     [
@@ -32,6 +48,9 @@ def seconds_found(samples: np.ndarray) -> float:
         ("a held organ chord", lambda n: sum(note(f, n / SR, 100, 8) for f in (220.0, 277.2, 329.6)) * 0.1),
         ("a music bed (arpeggios, bass, pad, hi-hat)", lambda n: music_bed(n, RNG) * 0.1),
         ("mains hum", lambda n: sum(np.sin(2 * np.pi * 50 * k * np.arange(n) / SR) / k for k in range(1, 8)) * 0.1),
+        ("bursts of white noise over pink room tone", lambda n: bursts(n, pink_noise(n, RNG) * 0.003, RNG.standard_normal)),
+        ("bursts of pink noise over white room tone", lambda n: bursts(n, RNG.standard_normal(n) * 0.003, lambda k: pink_noise(k, RNG))),
+        ("applause: dense clicks over room tone", applause),
     ],
 )  # fmt: skip
 def test_no_speech_in_noise_music_hum_or_silence(name, make):
