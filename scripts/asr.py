@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import resource
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -375,7 +376,10 @@ def transcribe(
         segments=records, dropped_segments=dropped, language_detection=identified and identified.record,
         language_warning=identified and identified.warning,
     ), audio)  # fmt: skip
-    return {**document, "signal_speech": signal}
+    # The peak memory of the process that decoded, whichever it is (the job, or the warm worker
+    # another job started): Snakemake's benchmark counts the worker in the job that started it.
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {**document, "signal_speech": signal, "decoder_peak_rss_mb": round(peak_mb)}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -139,7 +139,19 @@ def score_row(row: dict[str, Any], default_text: dict[str, str]) -> dict[str, An
         timing = benchmark(row["benchmarks"].get(stage, []))
         out[f"{stage}_s"] = f"{timing[0]:.2f}" if timing else ""
         out[f"{stage}_max_rss_mb"] = f"{timing[1]:.0f}" if timing else ""
+    decoder = decoder_peak(row["qc"].get(source))
+    if decoder is not None and (row["variant"] == "default" or "asr" in row["stages"]):
+        out["asr_max_rss_mb"] = f"{decoder:.0f}"
     return out
+
+
+def decoder_peak(qc_path: str | None) -> float | None:
+    """The peak memory of the process that decoded the film (the asr job, or the warm worker
+    that served it), as the transcript records it: the benchmark of the job that started a
+    worker counts the worker, the others' do not."""
+    report = json.loads(Path(qc_path).read_text(encoding="utf-8")) if qc_path else {}
+    peak = report.get("decoder_peak_rss_mb")
+    return float(peak) if peak is not None else None
 
 
 def overlapping_groups(default: list, other: list) -> list[tuple[list[int], list[int]]]:

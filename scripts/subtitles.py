@@ -964,6 +964,7 @@ def quality_report(
         "counts": counts,
         "note_kinds": list(NOTE_KINDS),  # counted, not problems (the run's summary leaves them out)
         "language_warning": warning or None,
+        "decoder_peak_rss_mb": (transcript or {}).get("decoder_peak_rss_mb"),
         "format_violations": format_violations,
         "viewer_problems": viewer_problems,
         "problems": format_violations + viewer_problems,

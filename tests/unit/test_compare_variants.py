@@ -56,6 +56,25 @@ def test_cues_that_overlap_nothing_are_added_or_removed():
     ]
 
 
+def test_asr_memory_is_the_decoding_process_s_whichever_job_started_the_worker(tmp_path):
+    """The benchmark of the job that started the warm worker counts the worker (500 MB), the
+    others' do not (38 MB): the transcript's decoder peak is the same measure for both."""
+    (tmp_path / "a.srt").write_text(SRT.format(a="one", b="two"))
+    (tmp_path / "asr.tsv").write_text("s\th:m:s\tmax_rss\n2.0\t0:00:02\t38.1\n")
+    for name, peak in (("default", 512), ("v", 498)):
+        (tmp_path / f"{name}.qc.json").write_text(json.dumps({"counts": {}, "problems": 0, "decoder_peak_rss_mb": peak}))
+
+    def row(variant):
+        return {
+            "variant": variant, "film": "f", "source_language": "en", "stages": ["asr", "subtitles"] if variant == "v" else [],
+            "subtitles": {"en": str(tmp_path / "a.srt")}, "qc": {"en": str(tmp_path / f"{variant}.qc.json")},
+            "references": {}, "benchmarks": {"asr": [str(tmp_path / "asr.tsv")]},
+        }  # fmt: skip
+
+    table, _ = compare_variants.compare([row("default"), row("v")])
+    assert [r["asr_max_rss_mb"] for r in table[:2]] == ["512", "498"]
+
+
 def test_the_better_build_of_each_column_is_named_and_losing_speech_is_worse():
     rows = [
         {"variant": "default", "wer": 0.1, "chrf": "fr=50.0", "problems": 7, "uncovered_speech_s": 0.0,
