@@ -121,6 +121,23 @@ def test_a_dry_run_has_no_summary(workflow):
     assert "summary: " not in done.stdout + done.stderr
 
 
+def stopped_run_summary(process: subprocess.Popen, stop: int, ready, timeout: float, what: str) -> list[str]:
+    """Send `stop` to the run's process group once `ready()`, and return its summary lines."""
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            assert time.monotonic() < deadline and process.poll() is None, what
+            time.sleep(0.05)
+        os.killpg(process.pid, stop)
+        output, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode != 0, output[-3000:]
+    return output[output.index("summary: "):].splitlines()
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=lambda stop: stop.name)
 def test_a_ctrl_c_calls_the_film_in_flight_interrupted_not_failed(workflow, stop):
     """Ctrl-C in a terminal sends SIGINT to the whole process group (Snakemake and its jobs);
@@ -135,26 +152,18 @@ def test_a_ctrl_c_calls_the_film_in_flight_interrupted_not_failed(workflow, stop
                                text=True, start_new_session=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     log = workflow / "logs" / "transcribe" / "slow.log"
-    try:
-        deadline = time.monotonic() + 120
-        while not (log.exists() and "progress: " in log.read_text() and (workflow / "out" / "good.txt").exists()):
-            assert time.monotonic() < deadline and process.poll() is None, "slow never started decoding"
-            time.sleep(0.1)
-        os.killpg(process.pid, stop)
-        output, _ = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    assert process.returncode != 0, output[-3000:]
-    summary = output[output.index("summary: "):].splitlines()
+
+    def decoding() -> bool:
+        return log.exists() and "progress: " in log.read_text() and (workflow / "out" / "good.txt").exists()
+
+    summary = stopped_run_summary(process, stop, decoding, 120, "slow never started decoding")
     assert summary == [
         "summary: 1 built, 1 up to date, 1 failed, 1 interrupted (run again to finish)",
         "  built:      good -> out/good.txt",
         "  up to date: old",
         "  failed:     bad: in/bad.mp4: not readable as audio/video (log: logs/transcribe/bad.log)",
         "  interrupted: slow",
-    ], output[-3000:]
+    ], summary
     assert not (workflow / "out" / "slow.txt").exists()
 
 
@@ -191,24 +200,14 @@ def test_a_ctrl_c_during_asr_leaves_both_films_interrupted(tmp_path):
                                stderr=subprocess.STDOUT, text=True, start_new_session=True,
                                env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"),
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
-    try:
-        deadline = time.monotonic() + 300
-        while not list(work.glob("logs/asr/*.log")):
-            assert time.monotonic() < deadline and process.poll() is None, "no asr job started"
-            time.sleep(0.05)
-        os.killpg(process.pid, signal.SIGINT)
-        output, _ = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    assert process.returncode != 0, output[-3000:]
-    summary = output[output.index("summary: "):].splitlines()
+    summary = stopped_run_summary(
+        process, signal.SIGINT, lambda: bool(list(work.glob("logs/asr/*.log"))), 300, "no asr job started"
+    )
     assert summary == [
         "summary: 0 built, 0 up to date, 0 failed, 2 interrupted (run again to finish)",
         "  interrupted: a",
         "  interrupted: b",
-    ], output[-3000:]
+    ], summary
 
 
 @requires_fixtures
