@@ -211,11 +211,13 @@ def test_13_missing_model_is_a_clear_error(work):
     update_config(work, {"asr": {"model": "/nonexistent/whisper-model"}})
     code, output = run(work)
     assert code != 0
-    assert_failed_cleanly(work, output, "Whisper model directory /nonexistent/whisper-model does not exist", "work/asr/a.json")
+    # a model is an artifact (rules/models.smk): one that cannot be had stops the run before any job
+    assert_failed_cleanly(work, output, "error: config asr.model '/nonexistent/whisper-model': no such local model directory", "work/asr/a.json")
+    assert "Job stats" not in output
     update_config(work, {"asr": {"model": "large-v9"}})
     started = time.monotonic()
     code, output = run(work)
-    assert code != 0 and "Whisper model 'large-v9' is not available locally" in output
+    assert code != 0 and "error: config asr.model 'large-v9' is not a model name (base, tiny.en" in output
     assert time.monotonic() - started < 60
 
 
