@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from subtitles_workflow.io import StageError, run_cli, setup_logging, write_text_atomic
-from subtitles_workflow.model_manifest import content_folder, dumps, file_sha256, make_manifest
+from subtitles_workflow.model_manifest import content_folder, dumps, file_sha256, make_manifest, move_into_place
 
 # model name -> (package holding the files, their folder inside it)
 BUNDLED = {
@@ -64,12 +64,6 @@ def stage_files(name: str, staging: Path) -> None:
         raise StageError(f"bundled model {name!r} has no model.bin; rebuild the asr env")
 
 
-def umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def point_link(link: Path, target_name: str) -> None:
     """Make `link` point to `target_name` (a sibling) in one rename. A folder left at `link` by
     an older layout is moved aside first."""
@@ -108,13 +102,7 @@ def assemble(name: str, link: Path, expected: str | None = None) -> dict:
                 "model_sha256 expects; refusing it. Install the packages you trust, or correct model_sha256"
             )
         folder = link.with_name(content_folder(link.name, sha256))
-        if not folder.is_dir():
-            staging.chmod(0o777 & ~umask())  # mkdtemp makes 0700; a shared model_dir needs 0755
-            try:
-                staging.rename(folder)
-            except OSError:  # another process put the same content there first
-                if not folder.is_dir():
-                    raise
+        move_into_place(staging, folder)
         point_link(link, folder.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

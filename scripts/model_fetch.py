@@ -39,7 +39,7 @@ from typing import Any
 from subtitles_workflow.io import StageError, run_cli, write_text_atomic
 from subtitles_workflow.model_manifest import (
     FILE_SETS, content_folder, dumps, file_sha256, hash_folder, is_safe_relative, make_manifest,
-    read_manifest, selected_files,
+    move_into_place, read_manifest, selected_files,
 )  # fmt: skip
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -250,12 +250,6 @@ def remove_stale_staging(where: Path, slug: str) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-def umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def index_path(where: Path, slug: str, commit: str, file_set: str) -> Path:
     """Where the manifest of one commit's files is kept, to fetch the same commit again without
     downloading it (the manifest itself is Snakemake's output: removed before the job runs)."""
@@ -341,13 +335,7 @@ def download_model(repo: str, commit: str, names: list[str], entries: dict[str, 
         if expected and sha256 != expected.lower():
             return make_manifest(label, source, files, sizes)  # refused by the caller; staging removed below
         folder = where / content_folder(slug, sha256)
-        if not folder.is_dir():
-            staging.chmod(0o777 & ~umask())  # mkdtemp makes 0700; a shared model_dir needs 0755
-            try:
-                staging.rename(folder)
-            except OSError:  # another fetch put the same content there first
-                if not folder.is_dir():
-                    raise
+        move_into_place(staging, folder)
         return make_manifest(label, source, files, sizes, folder.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -173,6 +173,21 @@ def content_folder(slug: str, sha256: str) -> str:
     return f"{slug}.{sha256[:16]}"
 
 
+def move_into_place(staging: Path, folder: Path) -> None:
+    """Rename a staged model folder to its content folder, readable by all (mkdtemp makes 0700;
+    a model_dir shared by checkouts needs 0755). The same content already there wins."""
+    if folder.is_dir():
+        return
+    mask = os.umask(0)
+    os.umask(mask)
+    staging.chmod(0o777 & ~mask)
+    try:
+        staging.rename(folder)
+    except OSError:  # another process put the same content there first
+        if not folder.is_dir():
+            raise
+
+
 def make_manifest(model: str, source: dict[str, Any], files: dict[str, str], sizes: dict[str, int],
                   folder: str | None = None) -> dict[str, Any]:  # fmt: skip
     """The manifest document: the same model and content give the same bytes (dumps)."""
