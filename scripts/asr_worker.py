@@ -330,7 +330,9 @@ def claim_slot(base: Path) -> tuple[Path, Slot]:
             try:
                 lock = open(path, "a")
             except FileNotFoundError:  # the run's folder: not made yet, or just removed as empty
-                path.parent.mkdir(parents=True, exist_ok=True)
+                # made and removed again by other jobs meanwhile (pathlib then raises either): again
+                with contextlib.suppress(FileNotFoundError, FileExistsError):
+                    path.parent.mkdir(parents=True, exist_ok=True)
                 continue
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from asr_worker import socket_path
-from conftest import PROJECT, SCRIPTS
+from conftest import PROJECT, SCRIPTS, wait_until
 from project import asr_options
 
 
@@ -160,15 +160,6 @@ def workers(parent: int) -> list[int]:
                 if b"asr_worker.py" in (stat.parent / "cmdline").read_bytes():
                     found.append(int(stat.parent.name))
     return found
-
-
-def wait_until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def left_in(folder: Path) -> list[str]:

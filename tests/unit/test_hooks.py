@@ -21,7 +21,7 @@ from pathlib import Path
 import snakemake
 from snakemake.parser import parse as compile_snakefile
 
-from conftest import PROJECT, SCRIPTS
+from conftest import PROJECT, SCRIPTS, wait_until
 
 VARIABLE = "SUBTITLES_SNAKEMAKE_PROCESS"  # named by rules/hooks.smk, read by scripts/subtitles_workflow/io.py
 DEADLINE = 10  # seconds: "within a few seconds", with room for a busy machine
@@ -193,15 +193,6 @@ def gone(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
     except FileNotFoundError:
         return True
-
-
-def wait_until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 STAGE = """
