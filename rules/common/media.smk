@@ -3,6 +3,7 @@
 # is parsed besides reading config. The frame rate is not planned: the subtitles job reads it
 # from the film (scripts/subtitles.py). Functions and constants only.
 
+import functools
 import hashlib
 import os
 import re
@@ -93,13 +94,19 @@ def split_languages(cell):
     return [code for code in re.split(r"[,\s]+", cell or "") if code]
 
 
-def media_sheet_row_problem(row, where):
-    """The first problem with one media sheet row's cells (schema, language codes), or None."""
+@functools.cache
+def media_sheet_validator():
+    """The media sheet schema's validator, read once however many rows the sheet has."""
     from jsonschema import Draft202012Validator
 
     from subtitles_workflow.config_check import load_yaml
 
-    for error in Draft202012Validator(load_yaml(MEDIA_SCHEMA)).iter_errors(row):
+    return Draft202012Validator(load_yaml(MEDIA_SCHEMA))
+
+
+def media_sheet_row_problem(row, where):
+    """The first problem with one media sheet row's cells (schema, language codes), or None."""
+    for error in media_sheet_validator().iter_errors(row):
         column = error.path[0] if error.path else "name"
         return f"{where}, column {column!r}: {error.message}; see config/README.md"
     for column in ("source_language", "target_languages"):
