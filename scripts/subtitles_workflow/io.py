@@ -106,19 +106,25 @@ def run_cli(main, argv: list[str] | None = None) -> int:
     the stage also stops within seconds of losing it (watch_snakemake)."""
     watch_snakemake()
     try:
-        main(argv)
-    except StageError as err:
-        message = str(err)
-    except OSError as err:
-        where = err.filename or "output"
-        message = f"{where}: {err.strerror or err}; check that its folder is writable and the disk has free space"
+        message = None
+        try:
+            main(argv)
+        except StageError as err:
+            message = str(err)
+        except OSError as err:
+            where = err.filename or "output"
+            message = f"{where}: {err.strerror or err}; check that its folder is writable and the disk has free space"
+        # A lost Snakemake is the cause whatever the stage says: a worker or child that noticed
+        # first made the stage fail before the watchdog's next look.
+        if snakemake_lost():
+            signal.signal(signal.SIGUSR1, signal.SIG_IGN)  # the watchdog has nothing left to break off
+            report_lost_snakemake()
+            terminate_children()
+            return 1
     except LostSnakemake:
         terminate_children()  # before exiting: the watchdog thread dies with the process
         return 1  # the watchdog has said why
-    else:
-        if LOST.is_set():
-            terminate_children()
-            return 1
+    if message is None:
         return 0
     logging.getLogger("stage").error("%s", message)
     print(f"error: {message}", file=sys.stderr)
@@ -166,8 +172,11 @@ class LostSnakemake(BaseException):
     BaseException, so that no `except Exception` in a stage holds it up."""
 
 
-# Set once the watchdog has found the Snakemake gone: the stage then fails whatever it returns.
+# Set once the Snakemake is known to be gone: the stage then fails whatever it returns.
 LOST = threading.Event()
+# What watch_snakemake() watches: the Snakemake's identity and the line that says it is gone.
+_watched: tuple[str, str] | None = None
+_lost_said = threading.Lock()  # held by whichever thread said it: the line is written once
 
 
 def _raise_lost_snakemake(signum, frame) -> None:
@@ -177,14 +186,31 @@ def _raise_lost_snakemake(signum, frame) -> None:
 LOST_SNAKEMAKE = "error: this job lost its Snakemake (pid {pid} ended) and stopped; the next run redoes it"
 
 
+def snakemake_lost() -> bool:
+    """Whether the watched Snakemake is gone, looked at now (not at the watchdog's next poll)."""
+    return LOST.is_set() or (_watched is not None and not process_alive(_watched[0]))
+
+
+def report_lost_snakemake() -> bool:
+    """Mark the Snakemake lost and say so, once per process; True for the caller that said it."""
+    LOST.set()
+    if not _lost_said.acquire(blocking=False):
+        return False
+    identity, message = _watched
+    print(message.format(pid=identity.split()[1]), file=sys.stderr, flush=True)
+    return True
+
+
 def watch_snakemake(message: str = LOST_SNAKEMAKE, poll_seconds: float = 1.0, grace_seconds: float = 3.0) -> None:
     """Under Snakemake (the variable names it), watch it from a daemon thread; once it is gone,
     write `message`, stop this process's children, raise LostSnakemake in the main thread
     (atomic writes then remove their temp files) and exit 1 at the latest `grace_seconds`
     later. Without the variable (a script run by hand), nothing. Call from the main thread."""
+    global _watched
     snakemake_process = os.environ.get(SNAKEMAKE_PROCESS_VARIABLE)
     if not snakemake_process or process_alive(snakemake_process) is None:
         return
+    _watched = (snakemake_process, message)
     # A signal of its own, delivered to the main thread: it also breaks off a blocking wait,
     # and works where SIGINT is ignored (a run started with nohup or &).
     signal.signal(signal.SIGUSR1, _raise_lost_snakemake)
@@ -192,8 +218,8 @@ def watch_snakemake(message: str = LOST_SNAKEMAKE, poll_seconds: float = 1.0, gr
     def watch() -> None:
         while process_alive(snakemake_process):
             time.sleep(poll_seconds)
-        print(message.format(pid=snakemake_process.split()[1]), file=sys.stderr, flush=True)
-        LOST.set()
+        if not report_lost_snakemake():
+            return  # the main thread saw it first and is on its way out
         # The main thread first: stopped children would let a wait on them return, and the
         # stage could then finish as if nothing happened.
         signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)

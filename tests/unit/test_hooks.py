@@ -235,6 +235,41 @@ def test_a_stage_stops_within_seconds_of_losing_its_snakemake(tmp_path):
         fake_snakemake.wait()
 
 
+FAILS_AS_ITS_SNAKEMAKE_DIES = """
+import os, time
+from pathlib import Path
+from subtitles_workflow.io import StageError, run_cli
+
+def main(argv):
+    pid = os.environ["SUBTITLES_SNAKEMAKE_PROCESS"].split()[1]
+    while Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        time.sleep(0.01)
+    raise StageError("the ASR worker ended before serving")  # as a worker that lost the run too
+
+raise SystemExit(run_cli(main))
+"""
+
+
+def test_a_stage_failing_because_its_snakemake_died_names_that_cause(tmp_path):
+    # CI: the warm worker noticed first and the job said "the ASR worker ended before serving".
+    script = tmp_path / "stage.py"
+    script.write_text(FAILS_AS_ITS_SNAKEMAKE_DIES)
+    fake_snakemake = subprocess.Popen(["sleep", "300"])
+    stage = subprocess.Popen([sys.executable, script], env={**os.environ, "PYTHONPATH": str(SCRIPTS), VARIABLE: identity(fake_snakemake.pid)},
+                             stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        time.sleep(0.5)
+        fake_snakemake.kill()  # not reaped: a zombie, as a killed Snakemake is to its parent
+        assert wait_until(lambda: stage.poll() is not None, DEADLINE), "the stage outlived its Snakemake"
+        errors = [line for line in stage.stderr.read().splitlines() if line.startswith("error: ")]
+        assert stage.returncode == 1
+        assert errors == [f"error: this job lost its Snakemake (pid {fake_snakemake.pid} ended) and stopped; the next run redoes it"]
+    finally:
+        for process in (stage, fake_snakemake):
+            process.kill()
+            process.wait()
+
+
 def test_a_stage_run_by_hand_has_no_watchdog(tmp_path):
     script = tmp_path / "stage.py"
     script.write_text(
