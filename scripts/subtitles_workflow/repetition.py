@@ -22,6 +22,9 @@ LOOP_REPEATS = 5
 SPEAKING_RATE_LIMIT = 20.0
 # Whisper's segment times are coarse: any text gets this long before it counts as crammed.
 MIN_SAYING_SECONDS = 0.5
+# A vowel sign or other mark with no letter to sit on is written by no language; a decoder
+# listing a script's signs writes many ("ू ु ी ृ ॉ ..."). A stray one or two is a typo.
+LONE_MARKS = 3
 
 
 def compression_ratio(text: str) -> float:
@@ -80,4 +83,14 @@ def crammed_reason(text: str, seconds: float) -> str | None:
     characters = sum(1 for c in text if not c.isspace())
     if characters > 2 * SPEAKING_RATE_LIMIT * max(seconds, MIN_SAYING_SECONDS):
         return f"{characters} characters in {seconds:.2f} s"
+    return None
+
+
+def not_words_reason(text: str) -> str | None:
+    """'not words: 17 of 30 tokens are lone vowel signs or marks' when at least LONE_MARKS
+    tokens, and a third of them, are marks with no letter; None otherwise."""
+    tokens = normalised_words(text)
+    lone = sum(all(unicodedata.category(c).startswith("M") for c in token) for token in tokens)
+    if lone >= LONE_MARKS and lone * 3 >= len(tokens):
+        return f"not words: {lone} of {len(tokens)} tokens are lone vowel signs or marks"
     return None

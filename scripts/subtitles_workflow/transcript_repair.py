@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from subtitles_workflow.punctuation import CLAUSE_END, SENTENCE_END
-from subtitles_workflow.repetition import crammed_reason, looping_reason, normalised_words
+from subtitles_workflow.repetition import crammed_reason, looping_reason, normalised_words, not_words_reason
 from subtitles_workflow.writing_systems import EXPECTED_SCRIPT, in_expected_script, script_shares
 
 # Whisper decodes 30 s at a time: a speech region up to this long is re-decoded whole.
@@ -51,8 +51,9 @@ def segment_loop(segment: dict) -> str | None:
 
 
 def segment_problems(segment: dict, language: str) -> list[str]:
-    """Why a segment should be decoded again: a loop, the wrong script, both or neither."""
-    return [reason for reason in (segment_loop(segment), script_problem(segment["text"], language)) if reason]
+    """Why a segment should be decoded again: a loop, not words, the wrong script, or none."""
+    reasons = (segment_loop(segment), not_words_reason(segment["text"]), script_problem(segment["text"], language))
+    return [reason for reason in reasons if reason]
 
 
 def is_script_problem(reason: str) -> bool:
@@ -161,6 +162,9 @@ def why_dropped(segment: dict, prompt: str | None) -> str | None:
     crammed = crammed_reason(segment["text"], segment["end"] - segment["start"])
     if crammed:
         return f"too fast to be speech: {crammed}"
+    not_words = not_words_reason(segment["text"])
+    if not_words:
+        return not_words
     return "echoes the prompt" if echoes_prompt(segment["text"], prompt) else None
 
 

@@ -222,3 +222,20 @@ def test_a_prompt_written_back_misspelt_is_cut_up_to_its_sentence_or_clause_end(
     # ("बाद" and "बात"), stays whole.
     for said in ("आज सम्वीदा पर काम करेंगे।", "बाद में, हम आज से हड़ताल पर हैं।"):
         assert without_prompt_echo(spoken(said), prompt)["text"] == said
+
+
+# What the base model wrote for the last 1.7 s of the joined Hindi clips (bench/quality.py
+# --coverage): the script's letters and vowel signs listed, no word of the speech.
+LETTER_LIST = "ू ु ी ृ ॉ े ॊ ॆ ॅ । ४ ॒ ॖ ॹ ॓ क़ ग़ ख़ ॔ ॐ ॑ ड़ ॕ ० १ ौ ॣ ॵ २ ॶ"
+
+
+def test_a_list_of_a_scripts_signs_is_no_speech_it_is_redecoded_then_dropped():
+    listed = segment(53.888, 55.548, LETTER_LIST)
+    assert [w.reasons for w in windows_to_redecode([listed], "hi", None, 56.0)] == [["not words: 17 of 29 tokens are lone vowel signs or marks"]]
+    kept, dropped = splice([listed], Window(53.4, 56.0, ["x"]), [listed])
+    assert kept == [] and dropped[0]["reason"] == "not words: 17 of 29 tokens are lone vowel signs or marks"
+
+
+def test_words_with_vowel_signs_and_a_stray_sign_or_two_are_speech():
+    assert windows_to_redecode([segment(0.0, 3.0, "। ूप्विवागे, अन्दर्गा, समवीदा पर काम करे हे")], "hi", None, 3.0) == []
+    assert windows_to_redecode([segment(0.0, 3.0, "नमस्ते ू आप कैसे हैं ि")], "hi", None, 3.0) == []
