@@ -11,7 +11,7 @@ and German fixtures, clean and mixed with ffmpeg's anoisesrc (white, pink, brown
 
 One row per clip and condition: truth, old language and probability, new language and
 probability, windows. The last lines summarise, per threshold, how many right and wrong
-detections fall below it (README.md, "Spoken language detection").
+detections fall below it (docs/languages.md, "Spoken language detection").
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ rule compare_variants:
 
 
 # Writes the chosen variant's override into config/config.yaml; the default build then adopts
-# the variant's artifacts (README.md: "Trying a new model or library version safely").
+# the variant's artifacts (docs/variants.md: "Trying a new model or library version safely").
 rule promote_variant:
     log:
         "logs/variants/promote.log",

@@ -1,7 +1,7 @@
 """shots: find the film's shot cuts with ffmpeg's scdet filter, as {"fps", "cuts"} JSON.
 
 Subtitles snap cue edges near a cut onto it. ffmpeg streams the decode, so memory stays flat
-however long the film is; scdet was chosen over PySceneDetect for speed (README, Shot changes).
+however long the film is; scdet was chosen over PySceneDetect for speed (docs/quality.md, Shot changes).
 """
 
 from __future__ import annotations

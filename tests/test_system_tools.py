@@ -89,7 +89,7 @@ USED_IF_PRESENT = {
     ("bench/machine.py", "nvidia-smi"): "records the GPU where the NVIDIA driver is installed",
     ("bench/machine.py", "scontrol"): "times the SLURM plugin's start-up probe where a SLURM client is installed",
     ("tests/conftest.py", "chromium-browser"): "Ubuntu's name, tried after Debian's chromium",
-    ("tests/integration/test_cli_config.py", "conda"): "README's --sdm conda commands, for conda users only",
+    ("tests/integration/test_cli_config.py", "conda"): "docs/reproducibility.md's --sdm conda commands, for conda users only",
 }
 
 # Calls of programs that nothing installs yet: each one is a bug to fix (install the package or

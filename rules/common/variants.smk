@@ -208,7 +208,7 @@ def get_variant_targets(wildcards):
     if not VARIANT_CONFIGS:
         fail(
             "snakemake variants: config variants is empty; declare one, e.g. "
-            "--config 'variants={tiny: {asr: {model: tiny.en}}}' (README.md: Trying a new "
+            "--config 'variants={tiny: {asr: {model: tiny.en}}}' (docs/variants.md: Trying a new "
             "model or library version safely)"
         )
     return [

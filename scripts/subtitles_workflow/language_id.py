@@ -13,7 +13,7 @@ Below the threshold (asr.language_threshold, 0.6) the stage follows asr.language
 set; a language code decodes the film in that language instead, with one warning line in the
 job log and the transcript's `language_warning`. Every transcript of an `auto` film records
 the detection (`language_detection`). How the threshold and the default were chosen:
-bench/language_id.py and the README ("Spoken language detection").
+bench/language_id.py and docs/languages.md ("Spoken language detection").
 
 The window choice, the combining and the decision are plain functions (tests/unit/
 test_language_id.py); only `detect` and `window_distribution` touch the model.

@@ -79,7 +79,7 @@ def demo_media(tmp_path_factory) -> Path:
     deps = run([str(PROJECT / "scripts" / "install-system-deps.sh")], timeout=900)
     assert deps.returncode == 0, deps.stderr[-3000:]
     media = tmp_path_factory.mktemp("media") / "demo.mp4"
-    # sys.executable is the workflow venv's python when pytest runs as the README says.
+    # sys.executable is the workflow venv's python when pytest runs as `make test` runs it.
     done = run([sys.executable, str(PROJECT / "scripts" / "make_demo_media.py"), str(media)], timeout=300)
     assert done.returncode == 0 and media.is_file(), done.stderr[-3000:]
     return media

@@ -1,4 +1,4 @@
-"""Settings on the command line: every snakemake command in README.md runs, --config takes
+"""Settings on the command line: every snakemake command in README.md and docs/ runs, --config takes
 dotted keys with values typed through the schema, and a bad value fails with one line naming
 the key and the command line. All dry runs on a copy of the project with one short film."""
 
@@ -26,7 +26,7 @@ NO_JOBS = ("--unlock", "--report")
 
 def why_not_run_here(command: str) -> str | None:
     if "--executor kubernetes" in command:
-        return "needs a Kubernetes cluster and its plugins (README: on paper only)"
+        return "needs a Kubernetes cluster and its plugins (docs/running.md: on paper only)"
     if "--profile profiles/slurm" in command and not SLURM_PYTHON.exists():
         return "needs the SLURM executor in .venvs/workflow-slurm (make slurm-env)"
     if "--sdm conda" in command and not shutil.which("conda"):
@@ -40,15 +40,16 @@ def why_not_run_here(command: str) -> str | None:
 def project(tmp_path_factory) -> Path:
     workdir = copy_project(tmp_path_factory.mktemp("cli-config"))
     shutil.copy(fixture("en/jfk.flac"), workdir / "in" / "movie.flac")  # README's out/movie.en.srt
-    # README's variants (Trying a new model or library version safely); they leave the default
+    # docs/variants.md's variants (Trying a new model or library version safely); they leave the default
     # build's plan as it is (tests/integration/test_variants.py)
     update_config(workdir, {"variants": {"tiny": {"asr": {"model": "tiny.en"}}, "narrow": {"subtitles": {"max_line_chars": 32}}}})
     return workdir
 
 
 def readme_snakemake_commands() -> list[str]:
-    """Every snakemake command line in README.md: code block lines and inline code."""
-    text = PROJECT.joinpath("README.md").read_text().replace("\\\n", " ")
+    """Every snakemake command line in README.md and docs/*.md: code block lines and inline code."""
+    pages = [PROJECT / "README.md", *sorted((PROJECT / "docs").glob("*.md"))]
+    text = "\n".join(page.read_text() for page in pages).replace("\\\n", " ")
     blocks = re.findall(r"^```sh\n(.*?)^```", text, flags=re.M | re.S)
     candidates = [line.split(" #")[0] for block in blocks for line in block.splitlines()]
     candidates += re.findall(r"`([^`\n]+)`", text)

@@ -14,7 +14,7 @@ import pytest
 from conftest import PROJECT
 from subtitles_workflow import io as stage_io
 
-DEBUG_VARIABLE = "SUBTITLES_DEBUG"  # what the workflow sets (rules/common/config.smk), README's word
+DEBUG_VARIABLE = "SUBTITLES_DEBUG"  # what the workflow sets (rules/common/config.smk), docs/configuration.md's word (the schema's debug)
 
 
 @pytest.fixture
