@@ -1,10 +1,11 @@
 """4. Orchestration: a catalogue of 1000 up-to-date films; wall time of a no-op `snakemake` and
 of `snakemake -n`, next to Snakemake's own floors measured in the same run: a trivial
-Snakefile over 1000 up-to-date files, and a 4-rule chain of the workflow's shape. Targets
-(issues 17 and 19): no-op and -n <= 1.6 x the 4-rule chain's, and the first `snakemake -n` over
-the 1000 new films (every one probed) <= 15 s. Beside them, not a target, the same chain declaring
-what the workflow's rules declare, which splits the gap into Snakemake's price for those
-declarations and the workflow's own Python.
+Snakefile over 1000 up-to-date files, a 4-rule chain of the workflow's shape, and the same chain
+declaring what the workflow's rules declare. Targets: no-op and -n <= 1.2 x the declaring chain's
+(issue 30), and the first `snakemake -n` over the 1000 new films (every one probed) <= 15 s
+(issues 17 and 19). The bare chain's ratio (the goal until issue 30, 1.6) is kept for the record:
+with the declaring chain's, it splits the gap into Snakemake's price for the declarations and
+the workflow's own Python.
 
 The films are 1 s stub videos (testsrc2 + tone); every output is made and recorded by a first
 `snakemake --touch` (outputs created empty, metadata written, the media probe cache filled), so
@@ -27,7 +28,9 @@ import measured
 import timing
 from project import make_outputs, private_envs, touch_build  # shared with the tests
 
-TARGET_RATIO = 1.6  # x the 4-rule chain floor, no-op and -n each
+# x the 4-rule chain that declares what the workflow's rules declare, no-op and -n each (decided
+# in issue 30: the declarations themselves are required; the bare chain's ratio is kept, for the record)
+TARGET_RATIO = 1.2
 FIRST_PLAN_TARGET_S = 15.0  # the first `snakemake -n` over the new catalogue (full mode)
 
 # Snakemake's floors: Snakefiles over in/{i}.txt without the workflow's Python, as snakefmt lays them out.
@@ -434,15 +437,16 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
     result.figure("declaring chain / chain, median of the rounds (no-op, -n)",
                   f"{timing.paired_ratio(runs['declaring_noop'], runs['chain_noop']):.2f}, "
                   f"{timing.paired_ratio(runs['declaring_dry'], runs['chain_dry']):.2f}", unit="")  # fmt: skip
-    result.figure("workflow / declaring chain, median of the rounds (no-op, -n)",
-                  f"{timing.paired_ratio(runs['noop'], runs['declaring_noop']):.2f}, "
-                  f"{timing.paired_ratio(runs['dry'], runs['declaring_dry']):.2f}", unit="")  # fmt: skip
-    result.ratio = max(noop_ratio, dry_ratio)
+    result.figure("workflow / bare 4-rule chain, median of the rounds (no-op, -n; the goal until issue 30)",
+                  f"{noop_ratio:.2f}, {dry_ratio:.2f}", unit="")  # fmt: skip
+    declaring_noop = timing.paired_ratio(runs["noop"], runs["declaring_noop"])
+    declaring_dry = timing.paired_ratio(runs["dry"], runs["declaring_dry"])
+    result.ratio = max(declaring_noop, declaring_dry)
     result.ratio_label = (
-        f"workflow / 4-rule chain floor, median of the rounds (no-op {noop_ratio:.2f}, -n {dry_ratio:.2f}; the larger shown)"
+        f"workflow / declaring 4-rule chain, median of the rounds (no-op {declaring_noop:.2f}, -n {declaring_dry:.2f}; the larger shown)"
     )
     result.target = TARGET_RATIO
-    result.target_label = f"no-op and -n <= {TARGET_RATIO:g} x the 4-rule chain floor"
+    result.target_label = f"no-op and -n <= {TARGET_RATIO:g} x the declaring 4-rule chain"
     result.met = result.ratio <= TARGET_RATIO
     if not quick:
         result.target_label += f"; first `snakemake -n` over {films} new films <= {FIRST_PLAN_TARGET_S:g} s"
