@@ -67,15 +67,10 @@ import scripts_on_path  # noqa: E402,F401
 from subtitles_workflow.function_words import for_language  # noqa: E402
 from subtitles_workflow.writing_systems import script_shares  # noqa: E402
 from subtitles_workflow.wer import word_error_rate  # noqa: E402
-from subtitles import (  # noqa: E402
-    Cue,
-    Style,
-    build_subtitles,
-    find_loop,
-    function_word_breaks,
-    loop_key,
-    quality_report,
-)
+from subtitles_workflow.cue_words import find_loop, loop_key  # noqa: E402
+from subtitles_workflow.cues import Cue, Style  # noqa: E402
+from subtitles_workflow.subtitle_qc import function_word_breaks, quality_report  # noqa: E402
+from subtitles_workflow.subtitling import build_subtitles  # noqa: E402
 
 FILLERS = {"uh", "um", "er", "ah", "hmm", "mm"}
 EARLY_START_S = 0.5

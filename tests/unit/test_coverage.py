@@ -9,7 +9,9 @@ import json
 import pytest
 
 from project import subtitle_style
-from subtitles import Cue, Style, main, qc_summary, quality_report
+from subtitles import main
+from subtitles_workflow.cues import Cue, Style
+from subtitles_workflow.subtitle_qc import qc_summary, quality_report
 from subtitles_workflow.coverage import (
     MIN_STRETCH_S,
     TOLERANCE_S,

@@ -10,24 +10,13 @@ import pysrt
 import pytest
 
 from project import schema_defaults, subtitle_style
-from subtitles import (
-    AssStyle,
-    Cue,
-    Style,
-    Word,
-    build_cues,
-    build_subtitles,
-    film_frame_rate,
-    graphemes,
-    main,
-    quality_report,
-    render_ass,
-    render_srt,
-    render_vtt,
-    segment_words,
-    split_lines,
-    time_cues,
-)
+from subtitles import film_frame_rate, main
+from subtitles_workflow.cue_timing import time_cues
+from subtitles_workflow.cues import Cue, Style, Word, graphemes
+from subtitles_workflow.renderers import AssStyle, render_ass, render_srt, render_vtt
+from subtitles_workflow.segmentation import segment_words, split_lines
+from subtitles_workflow.subtitle_qc import quality_report
+from subtitles_workflow.subtitling import build_cues, build_subtitles
 from subtitles_workflow.transcript import SCHEMA
 
 ASS_STYLE = AssStyle(**schema_defaults("ass_style"))
@@ -357,7 +346,8 @@ def test_qc_counts_what_a_viewer_sees():
     hindi_in_urdu = Cue(1.0, 3.0, ["یہ ہندی نہیں ہے"], words=(Word("یہ", 1.0, 1.5, 0.9),))
     mumbled = Cue(4.0, 6.0, ["the river is wide"], words=(Word("the", 4.0, 4.5, 0.2), Word("river", 4.5, 5.5, 0.3)))
     over_silence = Cue(20.0, 22.0, ["Over the"], words=(Word("Over", 20.0, 20.5), Word("the", 20.5, 21.0)))
-    from subtitles import Loop, qc_summary
+    from subtitles_workflow.cues import Loop
+    from subtitles_workflow.subtitle_qc import qc_summary
 
     report = quality_report(
         [hindi_in_urdu, mumbled, over_silence],

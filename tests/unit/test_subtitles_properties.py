@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from project import schema_defaults, subtitle_style
-from subtitles import AssStyle, Style, build_subtitles, render_ass, render_srt, render_vtt
+from subtitles_workflow.cues import Style
+from subtitles_workflow.renderers import AssStyle, render_ass, render_srt, render_vtt
+from subtitles_workflow.subtitling import build_subtitles
 
 STYLE = Style(**subtitle_style())
 VOCABULARY = ["the", "sun", "is", "up", "and", "to", "Right", "fast,", "home.", "दिवा", "के", "नहीं", "है।", "Paris", "a"]

@@ -1,0 +1,125 @@
+"""The words the subtitles show, from the transcript: in time order, without what Whisper
+hallucinated (a segment repeating the one before, decoder loops, near-random non-speech),
+with sentence ends recovered and times a renderer can rely on."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import replace
+from typing import Any
+
+import regex
+
+from subtitles_workflow.cues import Loop, Style, Word
+from subtitles_workflow.punctuation import CLAUSE_END, SENTENCE_END
+from subtitles_workflow.sentence_ends import mark_sentence_ends
+from subtitles_workflow.words_as_written import words_of_segment
+
+log = logging.getLogger("stage")
+
+
+PUNCTUATION = regex.compile(r"[\p{P}\p{S}]+")
+
+
+def loop_key(text: str) -> str:
+    """What a repeat is compared on: the words without punctuation or case."""
+    return PUNCTUATION.sub("", text).lower()
+
+
+def repeat_count(keys: list[str], at: int, size: int) -> int:
+    """How many times the `size` words from `at` occur in a row there (1: no repeat)."""
+    unit = keys[at : at + size]
+    count = 1
+    while keys[at + count * size : at + (count + 1) * size] == unit:
+        count += 1
+    return count
+
+
+def find_loop(keys: list[str], at: int, min_repeats: int, longest: int) -> tuple[int, int] | None:
+    """(size, repeats) of the shortest word sequence said `min_repeats` or more times in a row
+    from `at`, or None."""
+    for size in range(1, longest + 1):
+        if at + size * min_repeats > len(keys):
+            return None
+        if not all(keys[at : at + size]):
+            continue  # punctuation alone ("...") is not a loop of words
+        repeats = repeat_count(keys, at, size)
+        if repeats >= min_repeats:
+            return size, repeats
+    return None
+
+
+def drop_loops(words: list[Word], loops: list[Loop], min_repeats: int = 3, longest: int = 8) -> list[Word]:
+    """Cut every word or n-gram said `min_repeats` or more times in a row to one occurrence
+    (Whisper's decoder loops: "दिवा" 15 times). The kept copy takes the last copy's final
+    punctuation, so a sentence end survives. What was dropped goes to `loops`."""
+    words = list(words)
+    keys = [loop_key(w.text) for w in words]
+    at = 0
+    while at < len(words):
+        found = find_loop(keys, at, min_repeats, longest)
+        if found is None:
+            at += 1
+            continue
+        size, repeats = found
+        kept_end, dropped_end = at + size, at + repeats * size
+        text = " ".join(w.text for w in words[at:kept_end])
+        loops.append(Loop(words[at].start, text, repeats))
+        log.info("dropped a loop at %.2f s: %r said %d times in a row", words[at].start, text, repeats)
+        last_kept, last_dropped = words[kept_end - 1], words[dropped_end - 1]
+        tail = last_dropped.text[len(last_dropped.text.rstrip("".join(SENTENCE_END + CLAUSE_END))) :]
+        if tail and not last_kept.text.endswith(SENTENCE_END + CLAUSE_END):
+            words[kept_end - 1] = replace(last_kept, text=last_kept.text + tail)
+        del words[kept_end:dropped_end], keys[kept_end:dropped_end]
+    return words
+
+
+def repair_timeline(words: list[Word], style: Style) -> list[Word]:
+    """Word times a renderer can rely on, whatever upstream sent: no negative times, each word
+    starting at least `min_word_step` after the one before (words stacked at one instant or
+    out of order are spread forward), and no word ending before it starts."""
+    repaired: list[Word] = []
+    for word in words:
+        start = max(word.start, 0.0)
+        if repaired:
+            start = max(start, repaired[-1].start + style.min_word_step)
+        start = round(start, 3)
+        end = round(max(word.end, start + style.min_word_step), 3)
+        repaired.append(replace(word, start=start, end=end))
+    return repaired
+
+
+def words_from_transcript(transcript: dict[str, Any], style: Style, loops: list[Loop] | None = None) -> list[Word]:
+    """All words in time order, after dropping what Whisper hallucinated, with times repaired.
+
+    Dropped (and listed in `loops` where they are loops): a segment repeating the previous one
+    verbatim, words or phrases said 3 times or more in a row (within or across segments), and a segment Whisper itself
+    thinks is not speech while its words are near-random (music, noise). Segments are taken
+    in order of their first word (translations can come back overlapping or out of order).
+    """
+    loops = loops if loops is not None else []
+    language = transcript.get("language")
+    segments = [(segment, words_of_segment(segment, language)) for segment in transcript.get("segments", [])]
+    segments.sort(key=lambda pair: pair[1][0].start if pair[1] else math.inf)
+    words: list[Word] = []
+    previous_text = None
+    for segment, seg_words in segments:
+        text = segment.get("text", "").strip()
+        if not seg_words:
+            continue
+        if text == previous_text:
+            if loops and loops[-1].text == text:
+                loops[-1] = replace(loops[-1], repeats=loops[-1].repeats + 1)
+            else:
+                loops.append(Loop(seg_words[0].start, text, 2))
+            log.info("dropped a segment repeating the one before at %.2f s: %r", seg_words[0].start, text)
+            continue
+        mean_probability = sum(w.probability for w in seg_words) / len(seg_words)
+        if segment.get("no_speech_prob", 0.0) > 0.6 and mean_probability < 0.3:
+            log.info("dropped likely non-speech segment at %.2f s: %r", seg_words[0].start, text)
+            continue
+        previous_text = text
+        words.extend(mark_sentence_ends(seg_words, style))
+    # Loops are cut across segment ends too: a window can end inside one.
+    return repair_timeline(drop_loops(words, loops), style)
