@@ -9,56 +9,30 @@ import math
 from dataclasses import replace
 from typing import Any
 
-import regex
-
 from subtitles_workflow.cues import Loop, Style, Word
 from subtitles_workflow.punctuation import CLAUSE_END, SENTENCE_END
+from subtitles_workflow.repetition import find_loop, is_loop, word_key
 from subtitles_workflow.sentence_ends import mark_sentence_ends
 from subtitles_workflow.words_as_written import words_of_segment
 
 log = logging.getLogger("stage")
 
 
-PUNCTUATION = regex.compile(r"[\p{P}\p{S}]+")
-
-
-def loop_key(text: str) -> str:
-    """What a repeat is compared on: the words without punctuation or case."""
-    return PUNCTUATION.sub("", text).lower()
-
-
-def repeat_count(keys: list[str], at: int, size: int) -> int:
-    """How many times the `size` words from `at` occur in a row there (1: no repeat)."""
-    unit = keys[at : at + size]
-    count = 1
-    while keys[at + count * size : at + (count + 1) * size] == unit:
-        count += 1
-    return count
-
-
-def find_loop(keys: list[str], at: int, min_repeats: int, longest: int) -> tuple[int, int] | None:
-    """(size, repeats) of the shortest word sequence said `min_repeats` or more times in a row
-    from `at`, or None."""
-    for size in range(1, longest + 1):
-        if at + size * min_repeats > len(keys):
-            return None
-        if not all(keys[at : at + size]):
-            continue  # punctuation alone ("...") is not a loop of words
-        repeats = repeat_count(keys, at, size)
-        if repeats >= min_repeats:
-            return size, repeats
-    return None
-
-
-def drop_loops(words: list[Word], loops: list[Loop], min_repeats: int = 3, longest: int = 8) -> list[Word]:
-    """Cut every word or n-gram said `min_repeats` or more times in a row to one occurrence
-    (Whisper's decoder loops: "दिवा" 15 times). The kept copy takes the last copy's final
-    punctuation, so a sentence end survives. What was dropped goes to `loops`."""
+def drop_loops(words: list[Word], loops: list[Loop]) -> list[Word]:
+    """Cut every word or n-gram said again and again to one occurrence where
+    repetition.is_loop calls it a loop (Whisper's decoder loops: "दिवा" 15 times; "Words, words,
+    words." said at a speaking rate stays, as the asr stage keeps it). The kept copy takes the
+    last copy's final punctuation, so a sentence end survives. What was dropped goes to `loops`."""
     words = list(words)
-    keys = [loop_key(w.text) for w in words]
+    keys = [word_key(w.text) for w in words]
     at = 0
+
+    def run_loops(size: int, repeats: int) -> bool:
+        run = words[at : at + size * repeats]
+        return is_loop(repeats, " ".join(w.text for w in run), run[-1].end - run[0].start)
+
     while at < len(words):
-        found = find_loop(keys, at, min_repeats, longest)
+        found = find_loop(keys, at, accept=run_loops)
         if found is None:
             at += 1
             continue
@@ -94,8 +68,8 @@ def words_from_transcript(transcript: dict[str, Any], style: Style, loops: list[
     """All words in time order, after dropping what Whisper hallucinated, with times repaired.
 
     Dropped (and listed in `loops` where they are loops): a segment repeating the previous one
-    verbatim, words or phrases said 3 times or more in a row (within or across segments), and a segment Whisper itself
-    thinks is not speech while its words are near-random (music, noise). Segments are taken
+    verbatim, words or phrases repetition.is_loop calls a loop (within or across segments), and
+    a segment Whisper itself thinks is not speech while its words are near-random (music, noise). Segments are taken
     in order of their first word (translations can come back overlapping or out of order).
     """
     loops = loops if loops is not None else []

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import logging
 
-from subtitles_workflow.cue_words import loop_key
 from subtitles_workflow.cues import Loop, Style, Word, graphemes
 from subtitles_workflow.function_words import FunctionWords, for_language
 from subtitles_workflow.punctuation import CLAUSE_END, SENTENCE_END
+from subtitles_workflow.repetition import is_loop, normalised_words
 from subtitles_workflow.sentence_ends import ends_sentence, is_name_pair
 
 log = logging.getLogger("stage")
@@ -162,18 +162,20 @@ def cue_break(span: list[Word], next_word: Word | None, style: Style) -> str:
     return "ends mid-clause: the cheapest cut (line lengths, reading speed, the cues around)"
 
 
-def drop_repeated_spans(spans: list[list[Word]], loops: list[Loop], min_repeats: int = 3) -> list[list[Word]]:
-    """Keep one of `min_repeats` or more cues in a row with the same text (a loop across
-    segments, the last safety net after the asr stage's own re-decoding)."""
+def drop_repeated_spans(spans: list[list[Word]], loops: list[Loop]) -> list[list[Word]]:
+    """Keep one of the cues in a row with the same text where repetition.is_loop calls the run a
+    loop (a loop across segments, the last safety net after the asr stage's own re-decoding; a
+    sentence said three times at a speaking rate stays)."""
     kept: list[list[Word]] = []
     at = 0
     while at < len(spans):
-        key = loop_key(" ".join(w.text for w in spans[at]))
+        key = normalised_words(" ".join(w.text for w in spans[at]))
         run = 1
-        while at + run < len(spans) and loop_key(" ".join(w.text for w in spans[at + run])) == key:
+        while at + run < len(spans) and normalised_words(" ".join(w.text for w in spans[at + run])) == key:
             run += 1
         kept.append(spans[at])
-        if run >= min_repeats:
+        said = [word for span in spans[at : at + run] for word in span]
+        if is_loop(run, " ".join(w.text for w in said), said[-1].end - said[0].start):
             text = " ".join(w.text for w in spans[at])
             loops.append(Loop(spans[at][0].start, text, run))
             log.info("dropped a cue repeated %d times in a row at %.2f s: %r", run, spans[at][0].start, text)

@@ -17,6 +17,7 @@ from subtitles_workflow.renderers import AssStyle, render_ass, render_srt, rende
 from subtitles_workflow.segmentation import segment_words, split_lines
 from subtitles_workflow.subtitle_qc import quality_report
 from subtitles_workflow.subtitling import build_cues, build_subtitles
+from subtitles_workflow.repetition import looping_reason
 from subtitles_workflow.transcript import SCHEMA
 
 ASS_STYLE = AssStyle(**schema_defaults("ass_style"))
@@ -268,10 +269,31 @@ def test_a_word_said_again_and_again_is_shown_once():
     assert [(loop.text, loop.repeats) for loop in subtitles.loops] == [("दिवा", 15)]
 
 
-def test_a_phrase_said_three_times_in_a_row_is_shown_once():
-    words = words_at("वह आई ती नहीं है। ती नहीं है। ती नहीं है।", seconds_per_word=0.5, gap=0.6)
-    cues = build_cues(transcript_of_segments(words, language="hi"), Style(**subtitle_style(max_cps=22)))
-    assert " ".join(c.text.replace("\n", " ") for c in cues) == "वह आई ती नहीं है।"
+def test_a_phrase_said_three_times_faster_than_anyone_speaks_is_shown_once():
+    """repetition.is_loop: three times in a row is a loop when crammed (27 letters in 1.3 s),
+    speech when said at a speaking rate, as the asr stage judges it."""
+    said = "वह आई ती नहीं है। ती नहीं है। ती नहीं है।"
+    style = Style(**subtitle_style(max_cps=22))
+    crammed = build_cues(transcript_of_segments(words_at(said, seconds_per_word=0.1, gap=0.02), language="hi"), style)
+    assert " ".join(c.text.replace("\n", " ") for c in crammed) == "वह आई ती नहीं है।"
+    spoken = build_cues(transcript_of_segments(words_at(said, seconds_per_word=0.5, gap=0.6), language="hi"), style)
+    assert " ".join(c.text.replace("\n", " ") for c in spoken) == said
+
+
+def test_a_word_said_three_times_at_a_speaking_rate_reaches_the_srt(tmp_path):
+    """MFA's test monologue says "Words, words, words.": the asr stage keeps it as speech
+    (repetition.looping_reason), and before, the subtitles stage dropped it as a loop."""
+    said, start, end = "And here's some more words. Words, words, words.", 19.05, 22.03
+    assert looping_reason(said, seconds=end - start) is None  # what the asr stage keeps
+    tokens = said.split()
+    step = (end - start) / len(tokens)
+    words = [{"word": token, "start": round(start + i * step, 3), "end": round(start + (i + 0.8) * step, 3),
+              "probability": 0.9} for i, token in enumerate(tokens)]  # fmt: skip
+    transcript, srt = tmp_path / "t.json", tmp_path / "t.srt"
+    segment = {"text": said, "start": start, "end": end, "words": words}
+    transcript.write_text(json.dumps({"schema": SCHEMA, "language": "en", "segments": [segment]}))
+    main(["--transcript", str(transcript), "--output", str(srt), "--format", "srt", "--style", json.dumps(subtitle_style())])
+    assert " ".join(item.text.replace("\n", " ") for item in pysrt.open(str(srt))) == said
 
 
 def test_the_same_sentence_over_several_segments_is_shown_once():
@@ -281,11 +303,15 @@ def test_the_same_sentence_over_several_segments_is_shown_once():
     assert [c.text for c in cues] == ["The sun is up."]
 
 
-def test_a_long_cue_repeated_three_times_is_shown_once():
+def test_a_long_cue_repeated_five_times_is_shown_once():
+    """Five times in a row is a loop at any rate (repetition.LOOP_REPEATS); three times, said at a
+    speaking rate, is speech (a refrain, a sentence read out again), as the asr stage keeps it."""
     sentence = "We will meet again at the old harbour when the boats come home"
-    segments = [words_at(sentence + end, start=6.0 * i, seconds_per_word=0.25) for i, end in enumerate(".!.")]
+    segments = [words_at(sentence + end, start=6.0 * i, seconds_per_word=0.25) for i, end in enumerate(".!.!.")]
     subtitles = build_subtitles(transcript_of_segments(*segments), STYLE)
-    assert len(subtitles.cues) == 1 and [loop.repeats for loop in subtitles.loops] == [3]
+    assert len(subtitles.cues) == 1 and [loop.repeats for loop in subtitles.loops] == [5]
+    subtitles = build_subtitles(transcript_of_segments(*segments[:3]), STYLE)
+    assert len(subtitles.cues) == 3 and subtitles.loops == []
 
 
 def test_line_does_not_end_on_infinitive_to():

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from project import subtitle_style
-from subtitles_workflow.cue_words import PUNCTUATION
 from subtitles_workflow.cues import Style
+from subtitles_workflow.repetition import word_key
 from subtitles_workflow.subtitling import build_cues
 from subtitles_workflow.words_as_written import words_of_segment
 from subtitles_workflow.transcript import SCHEMA, make_segment, make_word
@@ -205,8 +205,7 @@ def written_word(draw, fallback: bool = False) -> str:
 
 def written_text(fallback: bool = False):
     """Words no loop check can mistake for a repeat (each differs, punctuation and case aside)."""
-    key = lambda word: PUNCTUATION.sub("", word).lower()  # noqa: E731
-    return st.lists(written_word(fallback), min_size=1, max_size=24, unique_by=key)
+    return st.lists(written_word(fallback), min_size=1, max_size=24, unique_by=word_key)
 
 
 @st.composite
