@@ -70,7 +70,7 @@ def output_digests(commit: str | None, fixtures: Path = FIXTURES, keep: Path | N
         for path in sorted((work / "work").rglob("*.qc.json")):
             digests[str(path.relative_to(work))] = digest(path)
         if keep:  # the project as run, to look into or to run again with other code
-            shutil.copytree(work, keep, symlinks=True)
+            shutil.copytree(work, keep, symlinks=True, ignore=shutil.ignore_patterns("*.sock"))  # a warm worker's socket
         return digests
 
 
