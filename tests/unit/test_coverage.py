@@ -1,5 +1,5 @@
 """Speech coverage (scripts/subtitles_workflow/coverage.py) and how the QC counts it
-(scripts/subtitles.py quality_report): every stretch of speech is under a cue or flagged,
+(subtitles_workflow/subtitle_qc.py quality_report): every stretch of speech is under a cue or flagged,
 with its span; a build that loses speech never counts fewer problems than one that keeps it."""
 
 from __future__ import annotations
