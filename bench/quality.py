@@ -65,17 +65,12 @@ from project import MODELS, PROJECT, asr_options, subtitle_style  # noqa: E402
 
 import scripts_on_path  # noqa: E402,F401
 from subtitles_workflow.function_words import for_language  # noqa: E402
+from subtitles_workflow.repetition import find_loop, normalised_words, word_key  # noqa: E402
 from subtitles_workflow.writing_systems import script_shares  # noqa: E402
 from subtitles_workflow.wer import word_error_rate  # noqa: E402
-from subtitles import (  # noqa: E402
-    Cue,
-    Style,
-    build_subtitles,
-    find_loop,
-    function_word_breaks,
-    loop_key,
-    quality_report,
-)
+from subtitles_workflow.cues import Cue, Style  # noqa: E402
+from subtitles_workflow.subtitle_qc import function_word_breaks, quality_report  # noqa: E402
+from subtitles_workflow.subtitling import build_subtitles  # noqa: E402
 
 FILLERS = {"uh", "um", "er", "ah", "hmm", "mm"}
 EARLY_START_S = 0.5
@@ -328,8 +323,9 @@ def renderer_before(scratch: Path):
 
 
 def loops_left(cues: list[Cue]) -> int:
-    """Word or n-gram runs said 3+ times in a row in the output (scripts/subtitles.py find_loop)."""
-    keys = [loop_key(word) for cue in cues for word in cue.text.split()]
+    """Word or n-gram runs said 3+ times in a row in the output (subtitles_workflow/repetition.py
+    find_loop), speech or loop."""
+    keys = [word_key(word) for cue in cues for word in cue.text.split()]
     count, at = 0, 0
     while at < len(keys):
         found = find_loop(keys, at, min_repeats=3, longest=8)
@@ -341,7 +337,7 @@ def loops_left(cues: list[Cue]) -> int:
 
 def repeated_cue_runs(cues: list[Cue]) -> int:
     """Runs of 3+ cues in a row with the same words."""
-    keys = [loop_key(cue.text.replace("\n", " ")) for cue in cues]
+    keys = [normalised_words(cue.text) for cue in cues]
     return sum(1 for at in range(2, len(keys)) if keys[at] == keys[at - 1] == keys[at - 2] and (at < 3 or keys[at - 3] != keys[at]))
 
 

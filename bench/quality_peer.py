@@ -56,7 +56,8 @@ from quality import (  # noqa: E402  (quality imports scripts_on_path)
     summary,
     word_errors,
 )
-from subtitles import Cue, Style, Word, build_subtitles, graphemes  # noqa: E402
+from subtitles_workflow.cues import Cue, Style, Word, graphemes  # noqa: E402
+from subtitles_workflow.subtitling import build_subtitles  # noqa: E402
 
 PEER_RUNNER = Path(__file__).resolve().parent / "peer_stable_ts.py"
 DEFAULT_PEER_PYTHON = os.environ.get("PEER_PYTHON", "/tmp/stablets-venv/bin/python")

@@ -33,7 +33,7 @@ CHARS = re.compile(r"\S")
 ENVELOPE_STEP_S = 0.05  # one RMS value per 50 ms: finer than any cue edge a viewer can see
 ROW_SECONDS = 60.0  # one row per minute keeps a 2 s cue about 30 px wide
 ROW_HEIGHT_IN = 1.5
-# scripts/subtitles.py NOTE_KINDS: noted in the QC, not problems (drawn amber, not red)
+# subtitles_workflow/subtitle_qc.py NOTE_KINDS: noted in the QC, not problems (drawn amber, not red)
 NOTE_KINDS = ("cps_speech_too_fast", "end_cut_by_next", "end_cut_by_max_duration", "dropped_segment",
               "low_confidence_word", "past_end")  # fmt: skip
 # QC flags of a span of the film rather than a cue (subtitles_workflow/coverage.py), hatched

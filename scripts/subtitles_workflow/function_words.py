@@ -13,11 +13,13 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from subtitles_workflow.punctuation import CLAUSE_END, SENTENCE_END
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "function_words"
 # Punctuation a word may carry that says nothing about its role ("(the", "-- and", '"my').
 WRAPPING = "\"'“”‘’«»()[]¿¡-–—"
 # A word ending in these closes a phrase, whatever it is ("It is." / "the one, and").
-PHRASE_END = (".", "?", "!", "…", "।", "。", "？", "！", ",", ";", ":", "—", "–", "、", "，")
+PHRASE_END = SENTENCE_END + CLAUSE_END
 
 
 @dataclass(frozen=True)

@@ -218,7 +218,7 @@ def test_a_film_s_line_gives_its_cues_its_problems_its_language_and_its_out_path
     if not shutil.which("espeak-ng"):
         pytest.skip("espeak-ng not installed (scripts/install-system-deps.sh)")
     import matrix_media
-    from subtitles import NOTE_KINDS
+    from subtitles_workflow.subtitle_qc import NOTE_KINDS
 
     work = copy_project(tmp_path / "project")
     (work / "config" / "media.tsv").write_text("name\tsource_language\taudio_stream\nfriday\tauto\t\n")

@@ -4,6 +4,9 @@ commit or this checkout: the proof that a restructuring left every output byte-i
     PYTHONPATH=bench .venvs/workflow/bin/python tests/tools/output_digests.py [--commit REV] > digests.json
     PYTHONPATH=bench .venvs/workflow/bin/python tests/tools/output_digests.py --compare before.json after.json
 
+The fixtures are ../shared/fixtures beside the checkout; a worktree elsewhere names them with
+--fixtures (or OUTPUT_DIGESTS_FIXTURES).
+
 Films: English (flac, mp3 with a German part), Hindi (media sheet), a video (muxed). Every
 subtitle format, the QC JSON and the muxed video's subtitle streams are digested; logs, and
 what the run measured of itself (the decoder's peak memory), are not outputs.
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -22,7 +26,7 @@ from pathlib import Path
 
 from project import PROJECT, copy_project, snakemake
 
-FIXTURES = PROJECT.parent / "shared" / "fixtures"
+FIXTURES = Path(os.environ.get("OUTPUT_DIGESTS_FIXTURES", PROJECT.parent / "shared" / "fixtures"))
 
 FILMS = {
     "jfk.flac": "en/jfk.flac",
@@ -51,11 +55,11 @@ def subtitle_streams(video: Path) -> str:
     return hashlib.sha256(b"\0".join(tracks)).hexdigest()
 
 
-def output_digests(commit: str | None) -> dict[str, str]:
+def output_digests(commit: str | None, fixtures: Path = FIXTURES, keep: Path | None = None) -> dict[str, str]:
     with tempfile.TemporaryDirectory() as tmp:
         work = copy_project(Path(tmp) / "project", commit, subtitle_formats=["srt", "vtt", "ass"])
         for name, source in FILMS.items():
-            shutil.copy(FIXTURES / source, work / "in" / name)
+            shutil.copy(fixtures / source, work / "in" / name)
         (work / "config" / "media.tsv").write_text(MEDIA_SHEET)
         snakemake(work, timeout=3600)
         digests = {}
@@ -67,6 +71,8 @@ def output_digests(commit: str | None) -> dict[str, str]:
             report = json.loads(path.read_text().replace(str(work), "<project>"))
             report.pop("decoder_peak_rss_mb", None)  # a measurement of the run, not of the subtitles
             digests[str(path.relative_to(work))] = hashlib.sha256(json.dumps(report, sort_keys=True).encode()).hexdigest()
+        if keep:  # the project as run, to look into or to run again with other code
+            shutil.copytree(work, keep, symlinks=True, ignore=shutil.ignore_patterns("*.sock"))  # a warm worker's socket
         return digests
 
 
@@ -74,6 +80,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commit", help="a revision of this checkout (default: the files as they are)")
     parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"), type=Path)
+    parser.add_argument("--fixtures", type=Path, default=FIXTURES, help=f"the shared fixtures (default {FIXTURES})")
+    parser.add_argument("--keep", type=Path, help="copy the project as run here (a new folder)")
     args = parser.parse_args()
     if args.compare:
         before, after = (json.loads(path.read_text()) for path in args.compare)
@@ -82,7 +90,7 @@ def main() -> int:
             print(f"differs: {name}")
         print(f"{len(before)} outputs before, {len(after)} after, {len(differ)} differ")
         return 1 if differ else 0
-    json.dump(output_digests(args.commit), sys.stdout, indent=1)
+    json.dump(output_digests(args.commit, args.fixtures, args.keep), sys.stdout, indent=1)
     print()
     return 0
 

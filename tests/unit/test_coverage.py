@@ -1,5 +1,5 @@
 """Speech coverage (scripts/subtitles_workflow/coverage.py) and how the QC counts it
-(scripts/subtitles.py quality_report): every stretch of speech is under a cue or flagged,
+(subtitles_workflow/subtitle_qc.py quality_report): every stretch of speech is under a cue or flagged,
 with its span; a build that loses speech never counts fewer problems than one that keeps it."""
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ import json
 import pytest
 
 from project import subtitle_style
-from subtitles import Cue, Style, main, qc_summary, quality_report
+from subtitles import main
+from subtitles_workflow.cues import Cue, Style
+from subtitles_workflow.subtitle_qc import qc_summary, quality_report
 from subtitles_workflow.coverage import (
     MIN_STRETCH_S,
     TOLERANCE_S,

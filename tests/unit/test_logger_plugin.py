@@ -283,7 +283,7 @@ def write_json(path: Path, document: dict, indent: int | None = 1) -> str:
 def qc_report(cues: int, language: str = "en", uncovered_s: float = 0.0, **counts: int) -> dict:
     """A QC JSON as scripts/subtitles.py writes it (work/qc/<name>.<lang>.<fmt>.json): every kind
     counted, `problems` their total without the notes."""
-    from subtitles import FORMAT_KINDS, NOTE_KINDS, VIEWER_KINDS
+    from subtitles_workflow.subtitle_qc import FORMAT_KINDS, NOTE_KINDS, VIEWER_KINDS
 
     every = {kind: counts.get(kind, 0) for kind in FORMAT_KINDS + VIEWER_KINDS + NOTE_KINDS}
     problems = sum(n for kind, n in every.items() if kind not in NOTE_KINDS)
@@ -371,7 +371,9 @@ def test_a_film_whose_reports_cannot_be_read_still_has_its_line(tmp_path):
 def test_the_summary_leaves_out_the_kinds_the_qc_calls_notes():
     from project import subtitle_style
     from snakemake_logger_plugin_subtitles.films import problem_kinds
-    from subtitles import Cue, Style, quality_report, trim_to_media_end
+    from subtitles_workflow.cue_timing import trim_to_media_end
+    from subtitles_workflow.cues import Cue, Style
+    from subtitles_workflow.subtitle_qc import quality_report
 
     cues, trimmed = trim_to_media_end([Cue(0.0, 1.0, ["Far too many words in here"]), Cue(3.0, 9.0, ["Ok."])], 6.0)
     report = json.loads(json.dumps(quality_report(cues, Style(**subtitle_style()), "en", trimmed=trimmed)))

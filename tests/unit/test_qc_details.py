@@ -7,10 +7,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from subtitles import MIN_WORD_PROBABILITY, Cue, Word, quality_report, trim_to_media_end
+from subtitles_workflow.cue_timing import trim_to_media_end
+from subtitles_workflow.cues import Cue, Style, Word
+from subtitles_workflow.subtitle_qc import MIN_WORD_PROBABILITY, quality_report
 from subtitles_workflow.picture import clock_seconds, picture_duration
 from project import subtitle_style
-from subtitles import Style
 
 STYLE = Style(**subtitle_style())
 

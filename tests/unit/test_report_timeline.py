@@ -20,9 +20,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import report
-import subtitles
 from conftest import FIXTURES, SCRIPTS, fixture
 from project import PROJECT
+from subtitles_workflow import subtitle_qc
 from subtitles_workflow.writing_systems import EXPECTED_SCRIPT
 
 REPORT_PYTHON = PROJECT / ".venvs" / "report" / "bin" / "python"
@@ -156,7 +156,7 @@ def test_flags_go_to_their_cue_and_dropped_loops_to_none():
 
 
 def test_report_knows_the_same_note_kinds_as_the_qc():
-    assert report.NOTE_KINDS == subtitles.NOTE_KINDS
+    assert report.NOTE_KINDS == subtitle_qc.NOTE_KINDS
 
 
 def test_the_fonts_cover_every_script_the_project_writes():
@@ -269,7 +269,7 @@ def test_lanes_place_problems_first():
 
 
 def test_summary_qc_is_a_column_per_language_and_every_table_scrolls_in_its_own_box():
-    counts = {kind: 0 for kind in subtitles.FORMAT_KINDS + subtitles.VIEWER_KINDS + subtitles.NOTE_KINDS}
+    counts = {kind: 0 for kind in subtitle_qc.FORMAT_KINDS + subtitle_qc.VIEWER_KINDS + subtitle_qc.NOTE_KINDS}
     qc_rows = [{"language": lang, "cues": 12, "problems": 1, **counts} for lang in ("hi", "en")]
     timings = [{"job": "translate/indictrans/a_film_with_a_very_long_name_that_would_widen_the_page.en", "seconds": 1.0, "max_rss_mb": 10}]
     page = report.summary_html("film", timings, qc_rows, [])

@@ -6,7 +6,8 @@ import pytest
 
 from project import subtitle_style
 from shots import parse_cuts
-from subtitles import Cue, Style, snap_to_cuts
+from subtitles_workflow.cue_timing import snap_to_cuts
+from subtitles_workflow.cues import Cue, Style
 
 STYLE = Style(**subtitle_style(fps=25.0))  # 12 frames = 0.48 s, the minimum gap (2 frames) = 0.08 s
 FRAME = 1 / 25
@@ -109,7 +110,8 @@ def test_the_nearest_cut_wins():
 
 
 def test_qc_accepts_a_start_snapped_onto_a_cut_before_the_speech():
-    from subtitles import Word, quality_report
+    from subtitles_workflow.cues import Word
+    from subtitles_workflow.subtitle_qc import quality_report
 
     # Speech from 10.3 s; the cue starts on the cut at 10.0 s (0.3 s early, 7.5 frames).
     spoken = cue(10.0, 12.0)

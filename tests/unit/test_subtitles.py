@@ -10,24 +10,14 @@ import pysrt
 import pytest
 
 from project import schema_defaults, subtitle_style
-from subtitles import (
-    AssStyle,
-    Cue,
-    Style,
-    Word,
-    build_cues,
-    build_subtitles,
-    film_frame_rate,
-    graphemes,
-    main,
-    quality_report,
-    render_ass,
-    render_srt,
-    render_vtt,
-    segment_words,
-    split_lines,
-    time_cues,
-)
+from subtitles import film_frame_rate, main
+from subtitles_workflow.cue_timing import time_cues
+from subtitles_workflow.cues import Cue, Style, Word, graphemes
+from subtitles_workflow.renderers import AssStyle, render_ass, render_srt, render_vtt
+from subtitles_workflow.segmentation import segment_words, split_lines
+from subtitles_workflow.subtitle_qc import quality_report
+from subtitles_workflow.subtitling import build_cues, build_subtitles
+from subtitles_workflow.repetition import looping_reason
 from subtitles_workflow.transcript import SCHEMA
 
 ASS_STYLE = AssStyle(**schema_defaults("ass_style"))
@@ -279,24 +269,46 @@ def test_a_word_said_again_and_again_is_shown_once():
     assert [(loop.text, loop.repeats) for loop in subtitles.loops] == [("दिवा", 15)]
 
 
-def test_a_phrase_said_three_times_in_a_row_is_shown_once():
-    words = words_at("वह आई ती नहीं है। ती नहीं है। ती नहीं है।", seconds_per_word=0.5, gap=0.6)
-    cues = build_cues(transcript_of_segments(words, language="hi"), Style(**subtitle_style(max_cps=22)))
-    assert " ".join(c.text.replace("\n", " ") for c in cues) == "वह आई ती नहीं है।"
+def test_a_phrase_said_three_times_faster_than_anyone_speaks_is_shown_once():
+    """repetition.is_loop: three times in a row is a loop when crammed (27 letters in 1.3 s),
+    speech when said at a speaking rate, as the asr stage judges it."""
+    said = "वह आई ती नहीं है। ती नहीं है। ती नहीं है।"
+    style = Style(**subtitle_style(max_cps=22))
+    crammed = build_cues(transcript_of_segments(words_at(said, seconds_per_word=0.1, gap=0.02), language="hi"), style)
+    assert " ".join(c.text.replace("\n", " ") for c in crammed) == "वह आई ती नहीं है।"
+    spoken = build_cues(transcript_of_segments(words_at(said, seconds_per_word=0.5, gap=0.6), language="hi"), style)
+    assert " ".join(c.text.replace("\n", " ") for c in spoken) == said
 
 
-def test_the_same_sentence_over_several_segments_is_shown_once():
-    """ "the sun is up" came back for 25 s, one segment after another, each a little different."""
-    segments = [words_at(text, start=5.0 * i) for i, text in enumerate(["The sun is up.", "the sun is up", "The sun is up!"] * 2)]
-    cues = build_cues(transcript_of_segments(*segments), STYLE)
-    assert [c.text for c in cues] == ["The sun is up."]
+@pytest.mark.parametrize("repeats_s", [1.5, 0.6])
+def test_a_word_said_three_times_at_a_speaking_rate_reaches_the_srt(tmp_path, repeats_s):
+    """MFA's test monologue says "Words, words, words.": the asr stage keeps it as speech, judged
+    on its segment (repetition.looping_reason), even when the three come quickly; before, the
+    subtitles stage dropped it as a loop."""
+    said, start, end = "And here's some more words. Words, words, words.", 19.05, 22.03
+    assert looping_reason(said, seconds=end - start) is None  # what the asr stage keeps
+    tokens = said.split()
+    repeats_at = end - repeats_s  # the five words before are spread over the rest of the segment
+    first = [start + i * (repeats_at - start) / 5 for i in range(5)]
+    last = [repeats_at + i * repeats_s / 3 for i in range(3)]
+    words = [{"word": token, "start": round(at, 3), "end": round(at + 0.15, 3), "probability": 0.9}
+             for token, at in zip(tokens, first + last)]  # fmt: skip
+    transcript, srt = tmp_path / "t.json", tmp_path / "t.srt"
+    segment = {"text": said, "start": start, "end": end, "words": words}
+    transcript.write_text(json.dumps({"schema": SCHEMA, "language": "en", "segments": [segment]}))
+    main(["--transcript", str(transcript), "--output", str(srt), "--format", "srt", "--style", json.dumps(subtitle_style())])
+    assert " ".join(item.text.replace("\n", " ") for item in pysrt.open(str(srt))) == said
 
 
-def test_a_long_cue_repeated_three_times_is_shown_once():
+def test_a_long_cue_repeated_five_times_is_shown_once():
+    """Five times in a row is a loop at any rate (repetition.LOOP_REPEATS); three times, said at a
+    speaking rate, is speech (a refrain, a sentence read out again), as the asr stage keeps it."""
     sentence = "We will meet again at the old harbour when the boats come home"
-    segments = [words_at(sentence + end, start=6.0 * i, seconds_per_word=0.25) for i, end in enumerate(".!.")]
+    segments = [words_at(sentence + end, start=6.0 * i, seconds_per_word=0.25) for i, end in enumerate(".!.!.")]
     subtitles = build_subtitles(transcript_of_segments(*segments), STYLE)
-    assert len(subtitles.cues) == 1 and [loop.repeats for loop in subtitles.loops] == [3]
+    assert len(subtitles.cues) == 1 and [loop.repeats for loop in subtitles.loops] == [5]
+    subtitles = build_subtitles(transcript_of_segments(*segments[:3]), STYLE)
+    assert len(subtitles.cues) == 3 and subtitles.loops == []
 
 
 def test_line_does_not_end_on_infinitive_to():
@@ -357,7 +369,8 @@ def test_qc_counts_what_a_viewer_sees():
     hindi_in_urdu = Cue(1.0, 3.0, ["یہ ہندی نہیں ہے"], words=(Word("یہ", 1.0, 1.5, 0.9),))
     mumbled = Cue(4.0, 6.0, ["the river is wide"], words=(Word("the", 4.0, 4.5, 0.2), Word("river", 4.5, 5.5, 0.3)))
     over_silence = Cue(20.0, 22.0, ["Over the"], words=(Word("Over", 20.0, 20.5), Word("the", 20.5, 21.0)))
-    from subtitles import Loop, qc_summary
+    from subtitles_workflow.cues import Loop
+    from subtitles_workflow.subtitle_qc import qc_summary
 
     report = quality_report(
         [hindi_in_urdu, mumbled, over_silence],

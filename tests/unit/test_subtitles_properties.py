@@ -1,7 +1,7 @@
 """Whatever word times upstream sends (segments overlapping or out of order, words of no length,
 many words at one instant, words out of order, loops, words lasting half a minute), the cues are
 in order, never overlap, keep the minimum gap, stay within the duration limits, are never empty
-and lose no word except a dropped loop."""
+and lose no word except a dropped loop (what repetition.is_loop calls one)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from project import schema_defaults, subtitle_style
-from subtitles import AssStyle, Style, build_subtitles, render_ass, render_srt, render_vtt
+from subtitles_workflow.cues import Style
+from subtitles_workflow.repetition import LOOP_REPEATS, find_loop, normalised_words, word_key
+from subtitles_workflow.renderers import AssStyle, render_ass, render_srt, render_vtt
+from subtitles_workflow.subtitling import build_subtitles
 
 STYLE = Style(**subtitle_style())
 VOCABULARY = ["the", "sun", "is", "up", "and", "to", "Right", "fast,", "home.", "दिवा", "के", "नहीं", "है।", "Paris", "a"]
@@ -77,15 +80,17 @@ def test_every_cue_is_legal_whatever_the_word_times(transcript):
 @settings(max_examples=100, deadline=None)
 @given(transcript())
 def test_no_word_or_cue_loop_reaches_the_screen(transcript):
+    """A word, phrase or cue said LOOP_REPEATS times in a row is a loop at any rate
+    (repetition.is_loop); fewer, said at a speaking rate, is speech and may stay."""
     cues = build_subtitles(transcript, STYLE).cues
-    for a, b, c in zip(cues, cues[1:], cues[2:]):
-        assert not (a.text.lower() == b.text.lower() == c.text.lower()), (a, b, c)
+    texts = [normalised_words(cue.text) for cue in cues]
+    for at in range(len(texts) - LOOP_REPEATS + 1):
+        assert any(text != texts[at] for text in texts[at : at + LOOP_REPEATS]), cues[at]
     for cue in cues:
-        words = [w.text.lower().strip(".,।") for w in cue.words]
-        for size in (1, 2, 3):
-            for at in range(len(words) - 3 * size + 1):
-                unit = words[at : at + size]
-                assert not (unit == words[at + size : at + 2 * size] == words[at + 2 * size : at + 3 * size]), cue.text
+        keys = [word_key(w.text) for w in cue.words]
+        for at in range(len(keys)):
+            found = find_loop(keys, at, min_repeats=LOOP_REPEATS, longest=3)
+            assert found is None, cue.text
 
 
 @settings(max_examples=100, deadline=None)

@@ -15,7 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from project import subtitle_style
-from subtitles import PUNCTUATION, Style, build_cues, words_of_segment
+from subtitles_workflow.cues import Style
+from subtitles_workflow.repetition import word_key
+from subtitles_workflow.subtitling import build_cues
+from subtitles_workflow.words_as_written import words_of_segment
 from subtitles_workflow.transcript import SCHEMA, make_segment, make_word
 
 STYLE = Style(**subtitle_style())
@@ -144,7 +147,7 @@ def test_spaces_whisper_wrote_stay():
 
 
 def test_the_rules_alone_keep_dashes_and_quotations_apart():
-    from subtitles import continues_word
+    from subtitles_workflow.words_as_written import continues_word
 
     assert not continues_word("yes", "- no")
     assert not continues_word("a", "'special'")
@@ -202,8 +205,7 @@ def written_word(draw, fallback: bool = False) -> str:
 
 def written_text(fallback: bool = False):
     """Words no loop check can mistake for a repeat (each differs, punctuation and case aside)."""
-    key = lambda word: PUNCTUATION.sub("", word).lower()  # noqa: E731
-    return st.lists(written_word(fallback), min_size=1, max_size=24, unique_by=key)
+    return st.lists(written_word(fallback), min_size=1, max_size=24, unique_by=word_key)
 
 
 @st.composite
