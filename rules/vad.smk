@@ -5,6 +5,7 @@ rule vad_segments:
     input:
         **stage_inputs("vad"),
         wav=ASR_AUDIO,
+        model=VAD_MODEL_INPUT,
     output:
         regions=f"{WORK_DIR}/vad/{{name}}.json",
     log:
@@ -26,4 +27,5 @@ rule vad_segments:
     shell:
         "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.regions:q}"
         " --backend {params.backend:q} --pyannote-model={params.pyannote_model:q}"
+        " --pyannote-model-path={input.model:q}"
         " --options {params.options:q} > {log:q} 2>&1"
