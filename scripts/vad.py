@@ -1,10 +1,10 @@
 """vad: speech regions of a 16 kHz WAV, as JSON for the asr stage to decode (and nothing else).
 
 silero VAD, the ONNX model that ships inside faster-whisper (no download; regions padded and
-merged as faster-whisper's own `vad_filter` would), or a pyannote VAD pipeline (on the pyannote
-env): `vad.pyannote_model`, a hub repository or local directory fetched (or recorded) once as a
-model artifact (rules/models.smk), loaded from the folder its manifest (`--pyannote-model-path`)
-names, never from the hub (subtitles_workflow/pyannote_pipeline.py).
+merged as faster-whisper's own `vad_filter` would). The pyannote backend runs
+scripts/vad_pyannote.py, which loads its model artifact (rules/models.smk); the pyannote branch
+below is no longer reached from the workflow, and stays only because removing it would change
+this script's code digest and make every silero VAD artifact again.
 """
 
 from __future__ import annotations
@@ -14,19 +14,23 @@ import json
 import logging
 from pathlib import Path
 
-from subtitles_workflow.io import run_cli, setup_logging, write_json_atomic
-from subtitles_workflow.model_source import manifest_folder
+from subtitles_workflow.io import StageError, run_cli, setup_logging, write_json_atomic
 from subtitles_workflow.speech import file_speech_regions, wav_seconds
 
 SCHEMA = "subtitles-workflow/vad/v1"
 log = logging.getLogger("stage")
 
 
-def pyannote_regions(audio: Path, model: str, folder: str = "") -> list[dict[str, float]]:
-    """`folder` is what is loaded (the model artifact's); `model` the pipeline as configured."""
-    from subtitles_workflow.pyannote_pipeline import load_pipeline
+def pyannote_regions(audio: Path, model: str) -> list[dict[str, float]]:
+    path = Path(model).expanduser()
+    if not model or not path.exists():
+        raise StageError(
+            f"pyannote VAD pipeline {model or '(unset)'} not found; its weights are not on PyPI: set "
+            "vad.pyannote_model to a local pipeline directory, or use vad.backend: silero"
+        )
+    from pyannote.audio import Pipeline
 
-    result = load_pipeline(model, folder, "pyannote VAD pipeline", "vad.pyannote_model")(str(audio))
+    result = Pipeline.from_pretrained(str(path))(str(audio))
     return [{"start": round(s.start, 3), "end": round(s.end, 3)} for s in result.get_timeline().support()]
 
 
@@ -35,16 +39,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--audio", type=Path, required=True)
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--backend", choices=["silero", "pyannote"], default="silero")
-    parser.add_argument("--pyannote-model", default="", help="pyannote VAD pipeline as configured (backend pyannote)")
-    parser.add_argument("--pyannote-model-path", default="", help="its manifest (rules/models.smk): what it names is loaded")
+    parser.add_argument("--pyannote-model", default="", help="local pyannote VAD pipeline (backend pyannote)")
     parser.add_argument("--options", default="{}", help="JSON: silero VadOptions (threshold, min_silence_duration_ms, ...)")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
     options = json.loads(args.options)
     if args.backend == "pyannote":
-        folder = manifest_folder(args.pyannote_model_path) if args.pyannote_model_path else ""
-        regions = pyannote_regions(args.audio, args.pyannote_model, folder)
+        regions = pyannote_regions(args.audio, args.pyannote_model)
     else:
         log.debug("silero options (the rest faster-whisper's defaults): %s", options)
         regions = file_speech_regions(args.audio, options)

@@ -19,6 +19,7 @@ from subtitles_workflow.model_manifest import (
     ModelSpec,
     dumps as manifest_text,
     expected_sha256_problem,
+    file_sha256,
     hash_folder,
     make_manifest,
     parse_model,
@@ -107,10 +108,17 @@ def stage_model_spec(stage, value):
     """What an optional stage's configured model is (ModelSpec): a hub repository or a local
     path; one line for anything else."""
     key, _, files, what = STAGE_MODELS[stage]
+    if files and Path(value).expanduser().is_file():
+        return ModelSpec(value, "local", path=value)
     try:
-        return parse_model(value, bundled=(), names={}, where=key, files=files)
+        return parse_model(value, bundled=(), names={}, where=key)
     except ValueError as err:
-        fail(f"config {err} ({what})")
+        problem = str(err)
+        if files:
+            problem = problem.replace(
+                "local model directory", "local model file or directory"
+            )
+        fail(f"config {problem} ({what})")
 
 
 def stage_model_names(stage, cfg=None):
@@ -331,6 +339,15 @@ def local_fingerprint(folder):
     }
 
 
+def local_files(folder):
+    """Relative path -> sha256 of a local model's files (a model that is one file: that file,
+    by its name). Here, not in model_manifest.py: a change there is a change of model_assemble's
+    code, which re-assembles the bundled model and re-runs every asr job."""
+    if folder.is_file():
+        return {folder.name: file_sha256(folder)}
+    return hash_folder(folder)
+
+
 def local_file(folder, name):
     """A file of a local model: in its directory, or the model itself (one file)."""
     return folder if folder.is_file() else folder / name
@@ -349,7 +366,7 @@ def record_local_model(spec):
     manifest = read_manifest(manifest_path)
     stamp = read_manifest(stamp_path)
     if manifest is None or stamp != {"fingerprint": fingerprint}:
-        files = hash_folder(folder)
+        files = local_files(folder)
         if not files:
             fail(f"model {spec.path!r} holds no files")
         sizes = {name: local_file(folder, name).stat().st_size for name in files}

@@ -115,23 +115,22 @@ def local_slug(path: str) -> str:
 
 
 def parse_model(value: str, bundled: tuple[str, ...] = BUNDLED_WHISPER, names: dict[str, str] | None = None,
-                where: str = "asr.model", files: bool = False) -> ModelSpec:  # fmt: skip
-    """What a configured model name means. A local directory (or, with `files`, a local file: a
-    demucs checkpoint) wins over a hub id of the same spelling (faster-whisper and transformers
-    look for the directory first too). ValueError, with what the key allows, for anything else."""
+                where: str = "asr.model") -> ModelSpec:  # fmt: skip
+    """What a configured model name means. A local directory wins over a hub id of the same
+    spelling (faster-whisper and transformers look for the directory first too). ValueError, with
+    what the key allows, for anything else."""
     names = FASTER_WHISPER_REPOS if names is None else names
     if value in bundled:
         return ModelSpec(value, "bundled")
     if value in names:
         return ModelSpec(value, "hub", repo=names[value])
-    local = Path(value).expanduser()
-    if local.is_dir() or (files and local.is_file()):
+    if Path(value).expanduser().is_dir():
         return ModelSpec(value, "local", path=value)
     match = HUB_ID.match(value)
     if match and not value.startswith((".", "/", "~")):
         return ModelSpec(value, "hub", repo=match["repo"], revision=match["revision"] or "")
     if "/" in value or os.sep in value or value.startswith((".", "~")):
-        raise ValueError(f"{where} {value!r}: no such local model {'file or ' if files else ''}directory")
+        raise ValueError(f"{where} {value!r}: no such local model directory")
     allowed = ", ".join(dict.fromkeys([*bundled, *names]))
     raise ValueError(
         f"{where} {value!r} is not a model name ({allowed}), a hub repository (owner/name, "
@@ -158,10 +157,7 @@ def folder_files(folder: Path) -> list[Path]:
 
 
 def hash_folder(folder: Path) -> dict[str, str]:
-    """Relative path -> sha256 of every file of the model in `folder` (a model that is one file,
-    a demucs checkpoint: that file, by its name)."""
-    if folder.is_file():
-        return {folder.name: file_sha256(folder)}
+    """Relative path -> sha256 of every file of the model in `folder`."""
     return {path.relative_to(folder).as_posix(): file_sha256(path) for path in folder_files(folder)}
 
 

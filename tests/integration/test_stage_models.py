@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT, copy_project, fixture, planned_jobs, requires_fixtures, snakemake, update_config
-from project import MODELS, job_counts
+from conftest import PROJECT, copy_project, fixture, model_dir_with_base, planned_jobs, requires_fixtures, snakemake, update_config
+from project import job_counts
 from tools.local_hub import LocalHub
 
 pytestmark = [requires_fixtures]
@@ -65,15 +65,7 @@ def hub(tiny_wav2vec2, tiny_demucs):
 def workdir(tmp_path_factory, hub) -> Path:
     """Two films, a model_dir of their own holding the bundled base model (linked)."""
     root = tmp_path_factory.mktemp("stage-models")
-    models = root / "models"
-    models.mkdir()
-    link = MODELS / "faster-whisper-base"
-    if not (MODELS / "faster-whisper-base.json").exists():
-        pytest.skip("bundled base model not assembled (snakemake envs)")
-    shutil.copy2(MODELS / "faster-whisper-base.json", models / "faster-whisper-base.json")
-    (models / os.readlink(link)).symlink_to(link.resolve())
-    (models / "faster-whisper-base").symlink_to(os.readlink(link))
-    work = copy_project(root / "project", model_dir=str(models))
+    work = copy_project(root / "project", model_dir=str(model_dir_with_base(root)))
     for name in ("a", "b"):
         shutil.copy2(fixture("en/jfk.flac"), work / "in" / f"{name}.flac")
     snakemake(work)
@@ -230,7 +222,7 @@ def test_a_pyannote_pipeline_on_the_hub_is_fetched_by_one_job_before_diarize_and
         commands = [line for line in (dry.stdout + dry.stderr).splitlines() if "--model-path=" in line or "--pyannote-model-path=" in line]
         manifest_path = str(workdir.parent / "models" / "hub" / "test-org--tiny-pyannote-pipeline.json")
         assert any("diarize.py" in c and f"--model-path={manifest_path}" in c for c in commands), commands
-        assert any("vad.py" in c and f"--pyannote-model-path={manifest_path}" in c for c in commands), commands
+        assert any("vad_pyannote.py" in c and f"--pyannote-model-path={manifest_path}" in c for c in commands), commands
     finally:
         update_config(workdir, {"diarize": {"activate": False, "model": ""},
                                 "vad": {"activate": False, "backend": "silero", "pyannote_model": ""}})  # fmt: skip

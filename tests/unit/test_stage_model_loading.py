@@ -1,7 +1,7 @@
 """How the optional stages load a model artifact's folder without the hub: a pyannote
 pipeline's config.yaml that would download its models is refused in one line
 (scripts/subtitles_workflow/pyannote_pipeline.py); a demucs folder holding one checkpoint is
-that checkpoint (scripts/separate.py); a model that is one file is recorded by its name."""
+that checkpoint (scripts/separate.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pytest
 
 from conftest import SCRIPTS
 from subtitles_workflow.io import StageError
-from subtitles_workflow.model_manifest import hash_folder, parse_model
 from subtitles_workflow.pyannote_pipeline import hub_models_named, load_pipeline
 
 PIPELINE_3_1 = """pipeline:
@@ -70,13 +69,3 @@ def test_a_folder_of_one_demucs_checkpoint_is_that_checkpoint_and_a_repository_i
     assert separate.checkpoint_of(tmp_path / "stand-in.th", "htdemucs") == tmp_path / "stand-in.th"
     (tmp_path / "htdemucs.yaml").write_text("models: ['955717e8']\n")
     assert separate.checkpoint_of(tmp_path, "htdemucs") is None  # demucs' LocalRepo reads the bag
-
-
-def test_a_model_that_is_one_file_is_local_where_files_are_allowed_and_hashed_by_its_name(tmp_path):
-    checkpoint = tmp_path / "stand-in.th"
-    checkpoint.write_bytes(b"weights")
-    assert parse_model(str(checkpoint), bundled=(), names={}, where="separate.model", files=True).kind == "local"
-    with pytest.raises(ValueError, match="no such local model directory"):
-        parse_model(str(checkpoint), bundled=(), names={}, where="align.models")
-    assert list(hash_folder(checkpoint)) == ["stand-in.th"]
-    assert hash_folder(checkpoint) == {"stand-in.th": hash_folder(tmp_path)["stand-in.th"]}
