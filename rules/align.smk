@@ -1,5 +1,6 @@
 # align (optional, `align: {activate: true}`): CTC forced alignment refines word timestamps.
-# A language without a configured model passes through with a warning.
+# A language without a configured model passes through with a warning. The model is an
+# artifact (rules/models.smk): the job depends on its manifest and loads the folder it names.
 
 
 rule align_words:
@@ -7,6 +8,7 @@ rule align_words:
         **variant_stage_inputs("align"),
         transcript=ALIGN_TRANSCRIPT,
         wav=ASR_AUDIO,
+        model=get_align_model_input,
     output:
         transcript=f"{WORK_DIR}/{{tree}}align/{{name}}.json",
     log:
@@ -24,4 +26,5 @@ rule align_words:
         model=get_align_model,
     shell:
         "{params.python:q} {params.code:q} --transcript {input.transcript:q} --audio {input.wav:q}"
-        " --output {output.transcript:q} --model={params.model:q} > {log:q} 2>&1"
+        " --output {output.transcript:q} --model={params.model:q} --model-path={input.model:q}"
+        " > {log:q} 2>&1"

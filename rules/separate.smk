@@ -1,10 +1,12 @@
-# separate (optional, `separate: {activate: true}`): demucs vocals -> the audio ASR hears.
+# separate (optional, `separate: {activate: true}`): demucs vocals -> the audio ASR hears. The
+# model is an artifact (rules/models.smk): the job depends on its manifest and loads what it names.
 
 
 rule separate_vocals:
     input:
         **stage_inputs("separate"),
         wav=f"{WORK_DIR}/demux/{{name}}.wav",
+        model=SEPARATE_MODEL_INPUT,
     output:
         vocals=f"{WORK_DIR}/separate/{{name}}.vocals.wav",
     log:
@@ -25,5 +27,6 @@ rule separate_vocals:
         device=config["separate"]["device"],
     shell:
         "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.vocals:q}"
-        " --model={params.model:q} --name {params.model_name:q} --shifts {params.shifts:q}"
+        " --model={params.model:q} --model-path={input.model:q} --name {params.model_name:q}"
+        " --shifts {params.shifts:q}"
         " --device {params.device:q} > {log:q} 2>&1"

@@ -2,8 +2,11 @@
 method, through transformers), segment by segment, then move each word's edges to the speech
 the audio holds there (subtitles_workflow/word_timing.py, as the asr stage does for Whisper's times).
 
-Alignment models are per language and not on PyPI: `--model` is a local directory. When the
-language has none, the transcript passes through unchanged with a warning (never a failure).
+Alignment models are per language and not on PyPI: `align.models` names a hub repository or a
+local directory, which the workflow fetches (or records) once as a model artifact (rules/models.smk);
+`--model-path` is its manifest, and this stage loads the folder the manifest names, never the hub
+(local_files_only). When the language has none, the transcript passes through unchanged with a
+warning (never a failure).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from subtitles_workflow.io import StageError, run_cli, setup_logging
+from subtitles_workflow.model_source import manifest_folder, model_source
 from subtitles_workflow.speech import read_wav
 from subtitles_workflow.transcript import Transcript, read_transcript, write_transcript
 from subtitles_workflow.word_timing import refine_aligned_timing
@@ -94,8 +98,10 @@ def align_segment(samples: np.ndarray, words: list[dict[str, Any]], offset: floa
     return aligned
 
 
-def align(transcript: Transcript, audio: Path, model_dir: str) -> Transcript:
+def align(transcript: Transcript, audio: Path, model_dir: str, name: str = "") -> Transcript:
+    """`model_dir` is the folder loaded; `name` the model as configured (default: the folder)."""
     language = transcript.get("language")
+    name = name or model_dir
     if not model_dir or not Path(model_dir).exists():
         reason = f"no alignment model for language {language!r} (config align.models)" if not model_dir else f"{model_dir} not found"
         log.warning("alignment skipped: %s; keeping the ASR word timestamps", reason)
@@ -106,7 +112,7 @@ def align(transcript: Transcript, audio: Path, model_dir: str) -> Transcript:
         processor = AutoProcessor.from_pretrained(model_dir, local_files_only=True)
         model = AutoModelForCTC.from_pretrained(model_dir, local_files_only=True).eval()
     except Exception as err:  # a broken model dir: say which, keep going without alignment
-        raise StageError(f"alignment model {model_dir} could not be loaded ({str(err).splitlines()[0][:150]}); fix or unset align.models.{language}") from None
+        raise StageError(f"alignment model {name} ({model_dir}) could not be loaded ({str(err).splitlines()[0][:150]}); fix or unset align.models.{language}") from None
     samples = read_wav(audio)
     aligned = total = 0
     for segment in transcript.get("segments", []):
@@ -122,9 +128,10 @@ def align(transcript: Transcript, audio: Path, model_dir: str) -> Transcript:
         else:
             log.debug("segment %.2f-%.2f s: not aligned (%s)", segment["start"], segment["end"],
                       "no words" if not words else "under 0.1 s of audio")  # fmt: skip
-    log.info("aligned %d of %d words with %s", aligned, total, model_dir)
+    log.info("aligned %d of %d words with %s (%s)", aligned, total, name, model_dir)
     transcript = refine_aligned_timing(transcript, audio)
-    return {**transcript, "alignment": {"status": "aligned", "model": model_dir, "aligned_words": aligned, "words": total}}
+    alignment = {"status": "aligned", "model": name, "source": model_source(model_dir), "aligned_words": aligned, "words": total}
+    return {**transcript, "alignment": alignment}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -132,12 +139,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--transcript", type=Path, required=True)
     parser.add_argument("--audio", type=Path, required=True)
     parser.add_argument("--output", type=Path, required=True)
-    parser.add_argument("--model", default="", help="local wav2vec2 CTC model directory for the language")
+    parser.add_argument("--model", default="", help="the language's wav2vec2 CTC model as configured (hub id or directory)")
+    parser.add_argument("--model-path", default="", help="the model's manifest (rules/models.smk): its folder is loaded")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
     transcript = read_transcript(args.transcript)
-    write_transcript(align(transcript, args.audio, args.model), args.output)
+    folder = manifest_folder(args.model_path) if args.model_path else args.model
+    write_transcript(align(transcript, args.audio, folder, args.model), args.output)
 
 
 if __name__ == "__main__":

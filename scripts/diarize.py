@@ -1,8 +1,11 @@
 """diarize: who speaks when, with a pyannote speaker-diarization pipeline -> speaker turns JSON.
 
-pyannote weights are gated on the Hugging Face hub and not on PyPI: `--model` is a local
-pipeline directory (or its config.yaml). The subtitles stage uses the turns to start a new cue
-at each change of speaker and to mark it with a leading dash.
+pyannote weights are gated on the Hugging Face hub and not on PyPI: `diarize.model` is a hub
+repository or a local pipeline directory (or its config.yaml), fetched (or recorded) once as a
+model artifact (rules/models.smk); `--model-path` is its manifest, and the pipeline is loaded
+from what it names, never from the hub (subtitles_workflow/pyannote_pipeline.py says what that
+allows). The subtitles stage uses the turns to start a new cue at each change of speaker and to
+mark it with a leading dash.
 """
 
 from __future__ import annotations
@@ -12,23 +15,19 @@ import logging
 from pathlib import Path
 
 from subtitles_workflow.hardware import resolve_device
-from subtitles_workflow.io import StageError, run_cli, setup_logging, write_json_atomic
+from subtitles_workflow.io import run_cli, setup_logging, write_json_atomic
+from subtitles_workflow.model_source import manifest_folder, model_source
+from subtitles_workflow.pyannote_pipeline import load_pipeline
 
 SCHEMA = "subtitles-workflow/diarization/v1"
 log = logging.getLogger("stage")
 
 
-def diarize(audio: Path, model: str, device: str) -> list[dict]:
-    path = Path(model).expanduser()
-    if not model or not path.exists():
-        raise StageError(
-            f"pyannote pipeline {model or '(unset)'} not found; its weights are not on PyPI: download "
-            "pyannote/speaker-diarization-3.1 where the hub is reachable and set diarize.model to its directory"
-        )
+def diarize(audio: Path, model: str, device: str, folder: str = "") -> list[dict]:
+    """`folder` is what is loaded (the model artifact's); `model` the pipeline as configured."""
+    pipeline = load_pipeline(model, folder, "pyannote pipeline", "diarize.model")
     import torch
-    from pyannote.audio import Pipeline
 
-    pipeline = Pipeline.from_pretrained(str(path))
     device, why = resolve_device(device, backend="torch")
     log.info("pyannote %s on %s (%s)", model, device, why)
     pipeline.to(torch.device(device))
@@ -45,14 +44,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--audio", type=Path, required=True)
     parser.add_argument("--output", type=Path, required=True)
-    parser.add_argument("--model", default="")
+    parser.add_argument("--model", default="", help="the pipeline as configured (hub id or local path)")
+    parser.add_argument("--model-path", default="", help="the model's manifest (rules/models.smk): what it names is loaded")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
-    turns = diarize(args.audio, args.model, args.device)
+    folder = manifest_folder(args.model_path) if args.model_path else ""
+    turns = diarize(args.audio, args.model, args.device, folder)
     log.info("%d turns, %d speakers", len(turns), len({t["speaker"] for t in turns}))
-    write_json_atomic({"schema": SCHEMA, "audio": str(args.audio), "model": args.model, "turns": turns}, args.output)
+    source = model_source(folder) if folder else None
+    write_json_atomic({"schema": SCHEMA, "audio": str(args.audio), "model": args.model, "source": source, "turns": turns}, args.output)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 """separate: isolate the vocals of the demuxed audio with demucs (helps ASR on films with music).
 
-Demucs weights are not on PyPI: `--model` is a local checkpoint (a demucs `.th` file) or a
-local model repository directory with `--name` (e.g. htdemucs). The 16 kHz mono input is
+Demucs weights are not on PyPI: `separate.model` is a local checkpoint (a demucs `.th` file), a
+local model repository directory with `--name` (e.g. htdemucs), or a hub repository holding
+either; the workflow fetches (or records) it once as a model artifact (rules/models.smk), and
+`--model-path` is its manifest: this stage loads what the manifest names (demucs' LocalRepo or
+load_model, never its remote repository). The 16 kHz mono input is
 resampled to the model's rate, separated in blocks (memory stays flat on long films), and the
 vocals are written back as 16 kHz mono PCM, the same contract as the demux output.
 """
@@ -18,23 +21,37 @@ import numpy as np
 
 from subtitles_workflow.hardware import resolve_device
 from subtitles_workflow.io import StageError, atomic_path, run_cli, setup_logging
+from subtitles_workflow.model_source import manifest_folder
 
 SAMPLE_RATE = 16_000
 BLOCK_SECONDS = 300
 log = logging.getLogger("stage")
 
 
-def load_separator(model: str, name: str):
+def checkpoint_of(path: Path, name: str) -> Path | None:
+    """The one checkpoint to load: `path` itself, or the only `.th` file of a folder that is no
+    model repository for `name` (no `<name>.yaml`: a hub repository holding one checkpoint)."""
+    if path.is_file():
+        return path
+    checkpoints = sorted(path.glob("*.th"))
+    if not (path / f"{name}.yaml").exists() and len(checkpoints) == 1:
+        return checkpoints[0]
+    return None
+
+
+def load_separator(model: str, name: str, folder: str = ""):
+    """`folder` is what is loaded (the model artifact's); `model` the model as configured."""
     from demucs.pretrained import get_model
     from demucs.states import load_model
 
-    path = Path(model).expanduser()
+    path = Path(folder or model).expanduser()
     if not model or not path.exists():
         raise StageError(
             f"demucs model {model or '(unset)'} not found; demucs weights are not on PyPI: download a "
             "checkpoint (e.g. htdemucs) where the internet is reachable and set separate.model to its path"
         )
-    separator = load_model(path) if path.is_file() else get_model(name=name, repo=path)
+    checkpoint = checkpoint_of(path, name)
+    separator = load_model(checkpoint) if checkpoint else get_model(name=name, repo=path)
     if "vocals" not in separator.sources:
         raise StageError(f"demucs model {model} has no vocals source (sources: {', '.join(separator.sources)})")
     return separator.eval()
@@ -56,8 +73,8 @@ def isolate_vocals(samples: np.ndarray, separator, shifts: int, device: str) -> 
     return julius.resample_frac(vocals.mean(0), separator.samplerate, SAMPLE_RATE).numpy()
 
 
-def separate(audio: Path, output: Path, model: str, name: str, shifts: int, device: str) -> None:
-    separator = load_separator(model, name)
+def separate(audio: Path, output: Path, model: str, name: str, shifts: int, device: str, folder: str = "") -> None:
+    separator = load_separator(model, name, folder)
     device, why = resolve_device(device, backend="torch")
     log.info("demucs %s on %s (%s)", model, device, why)
     started = time.monotonic()
@@ -83,14 +100,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--audio", type=Path, required=True)
     parser.add_argument("--output", type=Path, required=True)
-    parser.add_argument("--model", default="", help="local demucs checkpoint (.th) or model repository directory")
+    parser.add_argument("--model", default="", help="demucs checkpoint (.th), model repository directory or hub id, as configured")
+    parser.add_argument("--model-path", default="", help="the model's manifest (rules/models.smk): what it names is loaded")
     parser.add_argument("--name", default="htdemucs", help="model name inside a repository directory")
     parser.add_argument("--shifts", type=int, default=1)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     setup_logging(args.debug)
-    separate(args.audio, args.output, args.model, args.name, args.shifts, args.device)
+    folder = manifest_folder(args.model_path) if args.model_path else ""
+    separate(args.audio, args.output, args.model, args.name, args.shifts, args.device, folder)
 
 
 if __name__ == "__main__":

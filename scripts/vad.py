@@ -1,8 +1,10 @@
 """vad: speech regions of a 16 kHz WAV, as JSON for the asr stage to decode (and nothing else).
 
 silero VAD, the ONNX model that ships inside faster-whisper (no download; regions padded and
-merged as faster-whisper's own `vad_filter` would), or a local pyannote VAD pipeline (on the
-pyannote env) where its weights exist.
+merged as faster-whisper's own `vad_filter` would). The pyannote backend runs
+scripts/vad_pyannote.py, which loads its model artifact (rules/models.smk); the pyannote branch
+below is no longer reached from the workflow, and stays only because removing it would change
+this script's code digest and make every silero VAD artifact again.
 """
 
 from __future__ import annotations

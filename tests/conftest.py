@@ -52,6 +52,23 @@ def fixture(relative: str) -> Path:
     return path
 
 
+def model_dir_with_base(root: Path) -> Path:
+    """A model_dir of a test's own holding this checkout's assembled base model (its manifest
+    copied, its folder linked): what the test fetches or records (hub/, local/) stays there,
+    never in the shared resources/models."""
+    from project import MODELS
+
+    if not (MODELS / "faster-whisper-base.json").exists():
+        pytest.skip("bundled base model not assembled (snakemake envs)")
+    models = root / "models"
+    models.mkdir(parents=True)
+    link = MODELS / "faster-whisper-base"
+    shutil.copy2(MODELS / "faster-whisper-base.json", models / "faster-whisper-base.json")
+    (models / os.readlink(link)).symlink_to(link.resolve())
+    (models / "faster-whisper-base").symlink_to(os.readlink(link))
+    return models
+
+
 def png_size(path: Path) -> tuple[int, int]:
     """Width and height from the PNG header (IHDR, bytes 16-24)."""
     header = path.read_bytes()[:24]

@@ -3,7 +3,9 @@
 # the manifest each stands for in model_dir, and which one a film's language gets. Stages
 # depend on the manifest, never on a name: rule model_assemble (rules/envs.smk) writes the
 # bundled ones', rule model_fetch (rules/models.smk) a hub model's, and a local directory's is
-# written while the workflow is parsed (record_local_model). Functions and constants only.
+# written while the workflow is parsed (record_local_model). Whisper, translation, and the
+# optional stages' models (STAGE_MODELS: alignment, separation, diarization, pyannote VAD)
+# alike. Functions and constants only.
 
 import functools
 import json
@@ -17,6 +19,7 @@ from subtitles_workflow.model_manifest import (
     ModelSpec,
     dumps as manifest_text,
     expected_sha256_problem,
+    file_sha256,
     hash_folder,
     make_manifest,
     parse_model,
@@ -68,6 +71,86 @@ def translation_spec(model):
             # Passed by name, as before: the translate job says in one line that it is missing.
             return ModelSpec(model, "missing", path=model)
         fail(f"config {err}")
+
+
+# The models the optional stages load: stage -> the config key that names them, which files of
+# a hub repository the stage's library loads (model_manifest.FILE_SETS), whether one local file
+# is a model (a demucs checkpoint, a pyannote config.yaml), and what the one-line error for a
+# missing one adds. Each is a hub repository (owner/name[@revision]) or a local path.
+STAGE_MODELS = {
+    "align": ("align.models", "transformers", False, "a wav2vec2 CTC model"),
+    "separate": (
+        "separate.model",
+        "all",
+        True,
+        "a demucs checkpoint (.th) or model repository; demucs weights are not on PyPI",
+    ),
+    "diarize": (
+        "diarize.model",
+        "all",
+        True,
+        "a pyannote pipeline; its weights are not on PyPI",
+    ),
+    "vad": (
+        "vad.pyannote_model",
+        "all",
+        False,
+        "a pyannote VAD pipeline; its weights are not on PyPI",
+    ),
+}
+# The stages a variant may change (rules/common/variants.smk): their models are the variants'
+# too; the others' are the default build's in every variant.
+VARIANT_MODEL_STAGES = ("align",)
+
+
+@functools.cache
+def stage_model_spec(stage, value):
+    """What an optional stage's configured model is (ModelSpec): a hub repository or a local
+    path; one line for anything else."""
+    key, _, files, what = STAGE_MODELS[stage]
+    if files and Path(value).expanduser().is_file():
+        return ModelSpec(value, "local", path=value)
+    try:
+        return parse_model(value, bundled=(), names={}, where=key)
+    except ValueError as err:
+        problem = str(err)
+        if files:
+            problem = problem.replace(
+                "local model directory", "local model file or directory"
+            )
+        fail(f"config {problem} ({what})")
+
+
+def stage_model_names(stage, cfg=None):
+    """The models a stage loads in a build, as configured: none when it is off."""
+    section = (cfg or config)[stage]
+    if not section.get("activate"):
+        return []
+    if stage == "align":
+        return sorted({model for model in section["models"].values() if model})
+    if stage == "vad":
+        wanted = section["backend"] == "pyannote" and section["pyannote_model"]
+        return [section["pyannote_model"]] if wanted else []
+    return [section["model"]] if section["model"] else []
+
+
+def configured_stage_models():
+    """(stage, ModelSpec) of every model an optional stage of a build loads."""
+    found = {}
+    for stage in STAGE_MODELS:
+        builds = [config]
+        if stage in VARIANT_MODEL_STAGES:
+            builds += list(VARIANT_CONFIGS.values())
+        for cfg in builds:
+            for value in stage_model_names(stage, cfg):
+                spec = stage_model_spec(stage, value)
+                found.setdefault((stage, spec.slug), spec)
+    return [(stage, spec) for (stage, _), spec in found.items()]
+
+
+def stage_model_input(stage, value):
+    """The manifest of an optional stage's model (none when it names none: the stage says so)."""
+    return [spec_manifest(stage_model_spec(stage, value))] if value else []
 
 
 def spec_manifest(spec):
@@ -164,6 +247,9 @@ def configured_hub_models():
     for spec in configured_translation_models():
         if spec.kind == "hub":
             models.setdefault(spec.slug, (spec, "transformers"))
+    for stage, spec in configured_stage_models():
+        if spec.kind == "hub":
+            models.setdefault(spec.slug, (spec, STAGE_MODELS[stage][1]))
     return models
 
 
@@ -182,10 +268,12 @@ MODEL_SHA256 = config.get("model_sha256") or {}
 
 
 def configured_specs():
-    """Every model a build names: Whisper's and translation's."""
-    return [model_spec(m) for m in configured_asr_models()] + [
-        spec for spec in configured_translation_models()
-    ]
+    """Every model a build names: Whisper's, translation's and the optional stages'."""
+    return (
+        [model_spec(m) for m in configured_asr_models()]
+        + list(configured_translation_models())
+        + [spec for _, spec in configured_stage_models()]
+    )
 
 
 def configured_model_manifests():
@@ -239,8 +327,10 @@ def check_model_sha256():
 
 
 def local_fingerprint(folder):
-    """Names, sizes and dates of a local model's files: when they are unchanged, so is its
-    recorded manifest (not hashed again)."""
+    """Names, sizes and dates of a local model's files (or of the one file it is): when they
+    are unchanged, so is its recorded manifest (not hashed again)."""
+    if folder.is_file():
+        return {folder.name: [folder.stat().st_size, folder.stat().st_mtime_ns]}
     return {
         str(path.relative_to(folder)): [path.stat().st_size, path.stat().st_mtime_ns]
         for path in sorted(folder.rglob("*"))
@@ -249,9 +339,24 @@ def local_fingerprint(folder):
     }
 
 
+def local_files(folder):
+    """Relative path -> sha256 of a local model's files (a model that is one file: that file,
+    by its name). Here, not in model_manifest.py: a change there is a change of model_assemble's
+    code, which re-assembles the bundled model and re-runs every asr job."""
+    if folder.is_file():
+        return {folder.name: file_sha256(folder)}
+    return hash_folder(folder)
+
+
+def local_file(folder, name):
+    """A file of a local model: in its directory, or the model itself (one file)."""
+    return folder if folder.is_file() else folder / name
+
+
 def record_local_model(spec):
     """A local model directory's manifest (its path as configured and every file's sha256) and
-    a link to the directory named by its content, which the stages load. Hashed again only when
+    a link to the directory named by its content, which the stages load (a model that is one
+    file, a demucs checkpoint: a link to the file). Hashed again only when
     a file's name, size or date changed; the manifest is rewritten only when its content did, so
     a touched or re-copied directory re-runs nothing."""
     folder = Path(spec.path).expanduser()
@@ -261,10 +366,10 @@ def record_local_model(spec):
     manifest = read_manifest(manifest_path)
     stamp = read_manifest(stamp_path)
     if manifest is None or stamp != {"fingerprint": fingerprint}:
-        files = hash_folder(folder)
+        files = local_files(folder)
         if not files:
-            fail(f"model directory {spec.path!r} holds no files")
-        sizes = {name: (folder / name).stat().st_size for name in files}
+            fail(f"model {spec.path!r} holds no files")
+        sizes = {name: local_file(folder, name).stat().st_size for name in files}
         sha256 = make_manifest(spec.label, {}, files, {})["sha256"]
         document = make_manifest(
             spec.label,
@@ -333,6 +438,22 @@ def get_variant_asr_model(wildcards):
 
 def get_variant_asr_model_input(wildcards):
     return model_input(get_variant_asr_model(wildcards))
+
+
+def get_align_model_input(wildcards):
+    """The alignment model of the film's language: its manifest (none without one)."""
+    return stage_model_input("align", get_align_model(wildcards))
+
+
+def default_stage_model_input(stage):
+    """The default build's model of a stage no variant changes (separate, diarize, vad)."""
+    names = stage_model_names(stage)
+    return stage_model_input(stage, names[0]) if names else []
+
+
+SEPARATE_MODEL_INPUT = default_stage_model_input("separate")
+DIARIZE_MODEL_INPUT = default_stage_model_input("diarize")
+VAD_MODEL_INPUT = default_stage_model_input("vad")
 
 
 # One model for every film (asr.model a name): a plain param and input, not per-job functions

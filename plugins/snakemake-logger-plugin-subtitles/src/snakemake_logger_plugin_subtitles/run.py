@@ -3,8 +3,8 @@ tests drive it with plain records."""
 
 from __future__ import annotations
 
+import json
 import os
-
 import re
 import time
 from dataclasses import dataclass, field
@@ -29,6 +29,10 @@ PROGRESS_LINE = re.compile(r"\bprogress: (\d+(?:\.\d+)?)/(\d+(?:\.\d+)?) s\b")
 ERROR_PREFIX = "error: "
 # Enough of a log's end to hold its last progress line.
 TAIL_BYTES = 4096
+# The workflow's rules that write a model's manifest (rules/models.smk, rules/envs.smk): the
+# summary names what their jobs fetched or assembled, and its size, from the manifest. A
+# manifest this plugin cannot read is left out (the summary is always printed).
+MODEL_RULES = {"model_fetch": "fetched:   ", "model_assemble": "assembled: "}
 
 
 # A stage log line's own time (scripts/subtitles_workflow/io.py setup_logging's format).
@@ -91,6 +95,23 @@ def error_line(logs: list[str]) -> str | None:
         if errors:
             return f"{errors[-1][len(ERROR_PREFIX):]} (log: {log})"
     return None
+
+
+def model_line(verb: str, manifest_path: Path) -> str | None:
+    """'  fetched:    owner/name at 0123456789ab (78.1 MB)' for a model manifest (its `model`,
+    `source` and `size`), or None when it cannot be read."""
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        model, size, source = manifest["model"], float(manifest["size"]), manifest.get("source") or {}
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if source.get("commit"):
+        where = f" at {str(source['commit'])[:12]}"
+    elif source.get("pypi"):
+        where = " from PyPI " + " + ".join(f"{p.get('package')} {p.get('version')}" for p in source["pypi"])
+    else:
+        where = ""
+    return f"  {verb} {model}{where} ({size / 1e6:.1f} MB)"
 
 
 def duration(seconds: float) -> str:
@@ -269,6 +290,17 @@ class RunState:
         except Exception:
             return ""
 
+    def model_lines(self, made: set[int]) -> list[str]:
+        """What the run's model jobs that finished fetched or assembled, and its size."""
+        lines = []
+        for jobid, job in sorted(self.jobs.items()):
+            if jobid in made and job.rule in MODEL_RULES:
+                for output in job.outputs:
+                    line = model_line(MODEL_RULES[job.rule], (self.root or Path.cwd()) / output)
+                    if line:
+                        lines.append(line)
+        return lines
+
     def summary_lines(self) -> list[str]:
         """Per film: built in this run, up to date (asked for, no job in this run), failed with
         its reason, or interrupted (a Ctrl-C or a SIGTERM stopped the run before it was built:
@@ -324,6 +356,7 @@ class RunState:
         lines += [f"  up to date: {name}{self.details(name)}" for name in current]
         lines += [f"  failed:     {name}: {failed[name]}" for name in in_order(failed)]
         lines += [f"  interrupted: {name}" for name in in_order(interrupted)]
+        lines += self.model_lines(made)
         lines += failed_jobs
         lines += [f"  interrupted job: {job.label}" for job in cut_jobs if job.film is None]
         if self.other_error and not self.failed and self.stopped is None:
