@@ -20,9 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from project import PROJECT, copy_project, snakemake
-
-FIXTURES = PROJECT.parent / "shared" / "fixtures"
+from project import FIXTURES, copy_project, snakemake
 
 FILMS = {
     "jfk.flac": "en/jfk.flac",
@@ -45,11 +43,11 @@ def subtitle_streams(video: Path) -> str:
     return hashlib.sha256(done.stdout).hexdigest()
 
 
-def output_digests(commit: str | None) -> dict[str, str]:
+def output_digests(commit: str | None, fixtures: Path = FIXTURES) -> dict[str, str]:
     with tempfile.TemporaryDirectory() as tmp:
         work = copy_project(Path(tmp) / "project", commit, subtitle_formats=["srt", "vtt", "ass"])
         for name, source in FILMS.items():
-            shutil.copy(FIXTURES / source, work / "in" / name)
+            shutil.copy(fixtures / source, work / "in" / name)
         (work / "config" / "media.tsv").write_text(MEDIA_SHEET)
         snakemake(work, timeout=3600)
         digests = {}
@@ -65,6 +63,8 @@ def output_digests(commit: str | None) -> dict[str, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commit", help="a revision of this checkout (default: the files as they are)")
+    parser.add_argument("--fixtures", type=Path, default=FIXTURES,
+                        help=f"the shared test media (default: $BENCH_FIXTURES or {FIXTURES})")  # fmt: skip
     parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"), type=Path)
     args = parser.parse_args()
     if args.compare:
@@ -74,7 +74,7 @@ def main() -> int:
             print(f"differs: {name}")
         print(f"{len(before)} outputs before, {len(after)} after, {len(differ)} differ")
         return 1 if differ else 0
-    json.dump(output_digests(args.commit), sys.stdout, indent=1)
+    json.dump(output_digests(args.commit, args.fixtures), sys.stdout, indent=1)
     print()
     return 0
 
