@@ -37,10 +37,16 @@ def digest(path: Path) -> str:
 
 
 def subtitle_streams(video: Path) -> str:
-    """The muxed video's subtitle streams as text (its container bytes hold a muxing date)."""
-    done = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(video), "-map", "0:s", "-c", "copy",
-                           "-f", "srt", "-"], capture_output=True, check=True)  # fmt: skip
-    return hashlib.sha256(done.stdout).hexdigest()
+    """The muxed video's streams (codec and tags) and its subtitle tracks as text: its container
+    bytes hold a muxing date."""
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=index,codec_type,codec_name:stream_tags",
+                            "-of", "json", str(video)], capture_output=True, check=True, text=True)  # fmt: skip
+    streams = json.loads(probe.stdout)["streams"]
+    tracks = [probe.stdout.encode()]
+    for number in range(sum(stream["codec_type"] == "subtitle" for stream in streams)):
+        tracks.append(subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(video), "-map", f"0:s:{number}",
+                                      "-c:s", "srt", "-f", "srt", "-"], capture_output=True, check=True).stdout)  # fmt: skip
+    return hashlib.sha256(b"\0".join(tracks)).hexdigest()
 
 
 def output_digests(commit: str | None, fixtures: Path = FIXTURES) -> dict[str, str]:
