@@ -4,6 +4,8 @@ The JSON is the lossless intermediate every later stage reads (stable-ts style):
 words (start, end, probability), the detected language, the model and every option that shaped it
 (the format: subtitles_workflow/transcript.py). The whisperx and mlx-whisper backends have scripts of their
 own (asr_whisperx.py, asr_mlx.py) on their own envs; rules/asr.smk picks one by asr.backend.
+Decoding and the repairs that need the model are here; the words keep Whisper's own times,
+which the timing stage (scripts/timing.py) refines against the audio.
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ from subtitles_workflow.transcript_repair import (
     still_wrong_script,
     windows_to_redecode,
 )
-from subtitles_workflow.word_timing import refine_transcript_timing
 from subtitles_workflow.writing_systems import EXPECTED_SCRIPT
 
 REDECODE_SEED = 0
@@ -363,22 +364,21 @@ def transcribe(
     )  # fmt: skip
     import faster_whisper
 
-    # Whisper's word times swallow the pause before each word: refined against the audio here,
-    # Whisper's own kept as whisper_start/whisper_end, plus the film's speech_regions.
     model = {
         "name": model_name, "backend": "faster-whisper", "backend_version": faster_whisper.__version__,
         "device": device, "compute_type": compute_type, "source": model_source(model_path),
     }  # fmt: skip
-    document = refine_transcript_timing(make_transcript(
+    document = make_transcript(
         audio=audio, duration=info.duration, detected_language=info.language,
         language_probability=info.language_probability, requested_language=language, task=options.task, model=model,
         params={**kwargs, "batch_size": batch_size, "speech_regions": None if regions is None else len(regions)},
         segments=records, dropped_segments=dropped, language_detection=identified and identified.record,
         language_warning=identified and identified.warning,
-    ), audio)  # fmt: skip
+    )  # fmt: skip
     # The peak memory of the process that decoded, whichever it is (the job, or the warm worker
     # another job started): Snakemake's benchmark counts the worker in the job that started it.
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    # Whisper's word times, as they come: the timing stage refines them against the audio.
     return {**document, "signal_speech": signal, "decoder_peak_rss_mb": round(peak_mb)}
 
 

@@ -1,5 +1,5 @@
-"""What the whisperx and mlx-whisper scripts share: the transcript document they end with (their
-words refined against the audio, as asr.py's are) and their command-line run."""
+"""What the whisperx and mlx-whisper scripts share: the transcript document they end with (Whisper's
+word times, which the timing stage refines, as asr.py's) and their command-line run."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Any, Callable
 from subtitles_workflow.asr_cli import AsrJob, parse_job
 from subtitles_workflow.io import setup_logging
 from subtitles_workflow.transcript import Segment, Transcript, make_transcript, write_transcript
-from subtitles_workflow.word_timing import refine_transcript_timing
 
 log = logging.getLogger("stage")
 
@@ -20,15 +19,13 @@ def finished_transcript(
     job: AsrJob, *, backend: str, device: str, compute_type: str, language: str, duration: float,
     params: dict[str, Any], segments: list[Segment], started: float,
 ) -> Transcript:  # fmt: skip
-    """The backend's segments as the transcript document, words refined against the audio."""
+    """The backend's segments as the transcript document (the timing stage refines the words)."""
     log.info("%d segments, language %s, %.1f s audio in %.1f s", len(segments), language, duration, time.monotonic() - started)
     model = {"name": job.model_name, "backend": backend, "backend_version": version(backend), "device": device, "compute_type": compute_type}
-    document = make_transcript(
+    return make_transcript(
         audio=job.audio, duration=duration, detected_language=language, language_probability=None,
         requested_language=job.language, task=job.options.task, model=model, params=params, segments=segments,
     )  # fmt: skip
-    # Whisper's word times swallow the pause before each word: refined against the audio, as asr.py does.
-    return refine_transcript_timing(document, job.audio)
 
 
 def backend_main(doc: str, transcribe: Callable[[AsrJob], Transcript], regions_note: str) -> Callable[[list[str] | None], None]:

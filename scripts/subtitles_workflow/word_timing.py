@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-SAMPLE_RATE = 16_000
-HOP_S = 0.01  # the refined times' resolution
-WINDOW_S = 0.025
+from subtitles_workflow.frames import HOP_S, SAMPLE_RATE, WINDOW_S, fft_size, fill_short_runs, frame_power_spectra, runs
+
 VAD_FRAME = 512  # samples per silero probability (32 ms)
 LOW_CUT_HZ = 120.0  # below: hum and mic thumps, which carry no speech onsets
 FILL_HOLES_S = 0.1  # quieter gaps shorter than this are inside speech (stop closures)
@@ -45,24 +45,19 @@ CHUNK_S = 600.0  # audio read and analysed 10 min at a time
 log = logging.getLogger("stage")
 
 
+@dataclass(frozen=True)
+class EdgeLimits:
+    """How far the refinement moves a word edge (config timing; these constants by default)."""
+
+    end_pad_s: float = END_PAD_S
+    max_earlier_s: float = MAX_EARLIER_S
+
+    @classmethod
+    def from_mapping(cls, options: dict[str, Any]) -> EdgeLimits:
+        return cls(**{f.name: float(options[f.name]) for f in fields(cls) if f.name in options})
+
+
 # --------------------------------------------------------------------------- features
-def fft_size(window_s: float = WINDOW_S) -> int:
-    """The FFT length of a frame: the window's samples rounded up to a power of two."""
-    return 1 << (round(window_s * SAMPLE_RATE) - 1).bit_length()
-
-
-def frame_power_spectra(samples: np.ndarray, hop_s: float = HOP_S, window_s: float = WINDOW_S, block: int = 20_000):
-    """|FFT|² of Hann-windowed frames centred every `hop_s` (fft_size() points, bins of
-    SAMPLE_RATE / fft_size() Hz), `block` frames at a time: bounded memory on long audio."""
-    hop, window = round(hop_s * SAMPLE_RATE), round(window_s * SAMPLE_RATE)
-    count = int(np.ceil(len(samples) / hop))
-    padded = np.pad(samples.astype(np.float32), (window // 2, window + count * hop - len(samples)))
-    frames = np.lib.stride_tricks.sliding_window_view(padded, window)[::hop][:count]
-    taper = np.hanning(window).astype(np.float32)
-    for first in range(0, count, block):
-        yield np.abs(np.fft.rfft(frames[first : first + block] * taper, n=fft_size(window_s), axis=1)) ** 2
-
-
 def frame_energy_db(samples: np.ndarray, hop_s: float = HOP_S, window_s: float = WINDOW_S) -> np.ndarray:
     """Energy in dB of Hann-windowed frames centred every `hop_s`, above LOW_CUT_HZ."""
     size = fft_size(window_s)
@@ -92,16 +87,6 @@ def on_hops(values: np.ndarray, frame_s: float, count: int, hop_s: float = HOP_S
     return values[index]
 
 
-def fill_short_runs(mask: np.ndarray, value: bool, shortest: int) -> np.ndarray:
-    """`mask` with every inner run of `value` shorter than `shortest` frames flipped."""
-    mask = mask.copy()
-    edges = np.flatnonzero(np.diff(np.concatenate(([False], mask == value, [False])).astype(int)))
-    for begin, end in zip(edges[::2], edges[1::2]):
-        if end - begin < shortest and begin > 0 and end < len(mask):
-            mask[begin:end] = not value
-    return mask
-
-
 def speech_mask(energy_db: np.ndarray, vad_prob: np.ndarray, hop_s: float = HOP_S) -> np.ndarray:
     """True on hops that carry speech: loud enough over the noise floor, near where silero
     hears speech, short closures filled and clicks dropped. `vad_prob` is per hop."""
@@ -122,16 +107,11 @@ def speech_mask(energy_db: np.ndarray, vad_prob: np.ndarray, hop_s: float = HOP_
     return fill_short_runs(mask, True, round(DROP_BLIPS_S / hop_s))
 
 
-def runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(first, past-last) hop of every run of True."""
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.astype(int), [0]))))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
-
-
 # ------------------------------------------------------------------------- refinement
 def refine_word_times(
-    starts: list[float], ends: list[float], mask: np.ndarray, hop_s: float = HOP_S, offset: float = 0.0
-) -> tuple[list[float], list[float]]:
+    starts: list[float], ends: list[float], mask: np.ndarray, hop_s: float = HOP_S, offset: float = 0.0,
+    limits: EdgeLimits | None = None,
+) -> tuple[list[float], list[float]]:  # fmt: skip
     """Each word's start moved to the onset of its speech and its end to where it stops.
 
     `mask` is the speech mask of hops of `hop_s` from `offset` seconds; `starts`/`ends` are
@@ -139,7 +119,9 @@ def refine_word_times(
     span (less the neighbours' tails and heads); its start moves to the first run's start
     unless that run already began before the previous word's middle (the two are spoken as
     one: no pause to find), its end likewise toward the next word's middle. Words where no
-    speech is heard keep their times."""
+    speech is heard keep their times. `limits`: how far an edge may move earlier, and the
+    decay an end keeps (config timing)."""
+    limits = limits or EdgeLimits()
     spoken = runs(mask)
     run_starts = np.array([offset + a * hop_s for a, _ in spoken])
     run_ends = np.array([offset + (b - 1) * hop_s for _, b in spoken])  # the last speech frame's centre
@@ -158,9 +140,9 @@ def refine_word_times(
             continue
         first, last = run_starts[own[0]], run_ends[own[-1]]
         if first >= low:
-            new_starts[i] = max(first, start - MAX_EARLIER_S)
+            new_starts[i] = max(first, start - limits.max_earlier_s)
         if last <= high:
-            new_ends[i] = min(max(last + END_PAD_S, end - MAX_EARLIER_S), high)
+            new_ends[i] = min(max(last + limits.end_pad_s, end - limits.max_earlier_s), high)
         if new_ends[i] - new_starts[i] < hop_s:  # nothing sensible left: keep Whisper's
             new_starts[i], new_ends[i] = start, end
     for i in range(1, len(new_starts)):  # never overlap: meet halfway where they would
@@ -233,8 +215,9 @@ def probabilities_from_regions(regions: list[list[float]], count: int, offset: f
 
 
 def refine_words(
-    words: list[dict[str, Any]], audio: Path, basis: str, speech_regions: list[list[float]] | None = None
-) -> list[list[float]]:
+    words: list[dict[str, Any]], audio: Path, basis: str, speech_regions: list[list[float]] | None = None,
+    limits: EdgeLimits | None = None,
+) -> list[list[float]]:  # fmt: skip
     """Move every word's start/end from its `basis` times (`<basis>_start`, `<basis>_end`) to
     the speech the audio holds there; returns silero's speech regions of the film. Without
     `speech_regions`, silero runs here (env asr); with them, they stand in for it (env align).
@@ -269,7 +252,7 @@ def refine_words(
             mask = speech_mask(energy, hop_prob)
             basis_starts = [w[f"{basis}_start"] for w in chunk_words]
             basis_ends = [w[f"{basis}_end"] for w in chunk_words]
-            starts, ends = refine_word_times(basis_starts, basis_ends, mask, offset=chunk_start)
+            starts, ends = refine_word_times(basis_starts, basis_ends, mask, offset=chunk_start, limits=limits)
             refined_ends = ends
             if basis == "whisper":
                 starts, ends = snap_joined_boundaries(basis_starts, basis_ends, starts, ends, energy, offset=chunk_start)
@@ -321,7 +304,7 @@ def widen_segments(document: dict[str, Any]) -> None:
             segment["end"] = max(segment["end"], segment["words"][-1]["end"])
 
 
-def refine_transcript_timing(document: dict[str, Any], audio: Path) -> dict[str, Any]:
+def refine_transcript_timing(document: dict[str, Any], audio: Path, limits: EdgeLimits | None = None) -> dict[str, Any]:
     """The transcript with every word's Whisper times kept as whisper_start/whisper_end, the
     refined ones as start/end, segments widened to hold their words, and the film's speech
     regions (silero) as `speech_regions`."""
@@ -329,7 +312,7 @@ def refine_transcript_timing(document: dict[str, Any], audio: Path) -> dict[str,
     for word in words:
         word.setdefault("whisper_start", word["start"])
         word.setdefault("whisper_end", word["end"])
-    regions = refine_words(words, audio, "whisper")
+    regions = refine_words(words, audio, "whisper", limits=limits)
     widen_segments(document)
     return {**document, "speech_regions": regions, "word_timing": "signal"}
 
