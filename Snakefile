@@ -10,7 +10,8 @@
 #   work/vad/<name>.json          optional: speech regions ASR decodes          (env: vad)
 #   work/asr/<name>.json          word-level transcript as decoded and repaired: segments,
 #                                 words with Whisper's start/end and probability, language,
-#                                 model, params                                  (env: asr)
+#                                 model, params, and silero's frame probabilities (silero runs
+#                                 once per film, here)                           (env: asr)
 #   work/timing/<name>.json       the transcript every later stage reads: word edges refined
 #                                 against the audio (Whisper's kept as whisper_start/_end),
 #                                 silero's speech_regions; no model, so a timing change never

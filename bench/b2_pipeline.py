@@ -17,7 +17,7 @@ import generated_media
 import walltime
 
 TARGET = 1.30
-ORDER = ("demux_audio", "asr_transcribe", "subtitles_render", "mux_video", "report_film")
+ORDER = ("demux_audio", "asr_transcribe", "timing_refine", "subtitles_render", "mux_video", "report_film")
 
 
 def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Result:

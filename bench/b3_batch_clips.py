@@ -101,7 +101,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
     result.figure("audio", audio_s)
     result.figure("snakemake wall per clip", wall / count)
     result.figure("pure inference per clip", inference / count)
-    walltime.job_figures(result, run, ("demux_audio", "asr_transcribe", "subtitles_render", "report_film"))
+    walltime.job_figures(result, run, ("demux_audio", "asr_transcribe", "timing_refine", "subtitles_render", "report_film"))
     asr_jobs = run.by_rule().get("asr_transcribe")
     if all(x is not None for x in logged) and logged:
         in_job = sum(logged)

@@ -1,6 +1,6 @@
 # timing: Whisper's word times refined against the audio (scripts/timing.py): each word's start
-# and end moved to where its speech starts and ends. Cheap (no Whisper model), and its own stage,
-# so a timing change never decodes again.
+# and end moved to where its speech starts and ends. Cheap (no model, silero's probabilities come
+# in the transcript), and its own stage, so a timing change never decodes again.
 
 
 rule timing_refine:

@@ -5,7 +5,8 @@ words (start, end, probability), the detected language, the model and every opti
 (the format: subtitles_workflow/transcript.py). The whisperx and mlx-whisper backends have scripts of their
 own (asr_whisperx.py, asr_mlx.py) on their own envs; rules/asr.smk picks one by asr.backend.
 Decoding and the repairs that need the model are here; the words keep Whisper's own times,
-which the timing stage (scripts/timing.py) refines against the audio.
+which the timing stage (scripts/timing.py) refines against the audio, with silero's frame
+probabilities this stage measured once (the transcript's `silero`).
 """
 
 from __future__ import annotations
@@ -318,16 +319,22 @@ def transcribe(
         kwargs["hotwords"] = options.hotwords
     batch_size = resolve_batch_size(options.batch_size, device)
     log.info("batch size %d (%s)", batch_size, "sequential decoding" if batch_size <= 1 else "BatchedInferencePipeline")
+    from subtitles_workflow.speech import SILERO_RUNS, file_silero
+
+    # Silero once over the film: the regions decoded below and, in the transcript, the frame
+    # probabilities the timing stage refines word edges against.
+    silero_runs = SILERO_RUNS["runs"]
+    silero = file_silero(audio)
     regions = speech_regions
     if batch_size > 1 or (regions is None and kwargs["vad_filter"]):
         # faster-whisper 1.2.1's own vad_filter drops every speech chunk after a long pause
         # (JFK with 4 s of silence inserted loses its second clause); decoding the same silero
         # regions as clips keeps them all. Batched decoding needs regions in any case, each
         # within one 30 s window.
-        from subtitles_workflow.speech import BATCH_VAD, file_speech_regions, fit_to_window, pack_into_windows, read_wav
+        from subtitles_workflow.speech import BATCH_VAD, fit_to_window, pack_into_windows, read_wav
 
         if regions is None:
-            regions = file_speech_regions(audio, BATCH_VAD if batch_size > 1 else None)
+            regions = silero.regions(BATCH_VAD if batch_size > 1 else None)
             log_spans(f"VAD regions (silero, {'batch' if batch_size > 1 else 'default'} settings)", regions)
         else:
             log_spans("VAD regions (the vad stage's)", regions)
@@ -364,6 +371,9 @@ def transcribe(
     )  # fmt: skip
     import faster_whisper
 
+    from subtitles_workflow.speech import frames_to_json
+
+    log.info("silero VAD: %d runs for this film", SILERO_RUNS["runs"] - silero_runs)
     model = {
         "name": model_name, "backend": "faster-whisper", "backend_version": faster_whisper.__version__,
         "device": device, "compute_type": compute_type, "source": model_source(model_path),
@@ -378,8 +388,9 @@ def transcribe(
     # The peak memory of the process that decoded, whichever it is (the job, or the warm worker
     # another job started): Snakemake's benchmark counts the worker in the job that started it.
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    # Whisper's word times, as they come: the timing stage refines them against the audio.
-    return {**document, "signal_speech": signal, "decoder_peak_rss_mb": round(peak_mb)}
+    # Whisper's word times, as they come: the timing stage refines them against the audio,
+    # with silero's frame probabilities (`silero`) measured here.
+    return {**document, "signal_speech": signal, "decoder_peak_rss_mb": round(peak_mb), "silero": frames_to_json(silero.frames())}
 
 
 def main(argv: list[str] | None = None) -> None:

