@@ -114,7 +114,7 @@ def old_detection(model, audio: Path, regions: list[dict]) -> tuple[str, float]:
     """What scripts/asr.py did before: the first block's clips to BatchedInferencePipeline with
     language None; its info holds faster-whisper's detection (the segments, lazy, are not
     decoded)."""
-    from asr import block_spans, region_blocks
+    from subtitles_workflow.transcription import block_spans, region_blocks
     from faster_whisper import BatchedInferencePipeline
 
     block = region_blocks(regions)[0]
@@ -127,7 +127,7 @@ def old_detection(model, audio: Path, regions: list[dict]) -> tuple[str, float]:
 
 
 def load_model(name: str):
-    from asr import load_model as stage_load
+    from subtitles_workflow.transcription import load_model as stage_load
     from subtitles_workflow.asr_cli import model_to_load
 
     path = model_to_load(str(PROJECT / "resources" / "models" / f"faster-whisper-{name}.json"), name)

@@ -10,7 +10,7 @@ import wave
 import numpy as np
 
 import subtitles_workflow.speech
-from asr import block_spans
+from subtitles_workflow.transcription import block_spans
 from subtitles_workflow.speech import SAMPLE_RATE, file_speech_regions, fit_to_window, pack_into_windows, read_wav
 
 
