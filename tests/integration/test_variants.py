@@ -135,8 +135,9 @@ def test_compare_holds_the_wers_of_the_files(built):
         text = srt_text(srt.read_text())
         assert float(row["wer"]) == pytest.approx(word_error_rate(JFK_TEXT, text), abs=1e-4)
         assert float(row["agreement_wer"]) == pytest.approx(word_error_rate(srt_text(default_srt), text), abs=1e-4)
-    assert rows["tiny"]["rebuilt"] == "asr,subtitles" and rows["narrow"]["rebuilt"] == "subtitles"
+    assert rows["tiny"]["rebuilt"] == "asr,timing,subtitles" and rows["narrow"]["rebuilt"] == "subtitles"
     assert float(rows["tiny"]["asr_s"]) > 0 and rows["narrow"]["asr_s"] == ""
+    assert float(rows["tiny"]["timing_s"]) > 0 and rows["narrow"]["timing_s"] == ""
     assert not (built / "work" / "variants" / "narrow" / "asr").exists()
     with open(built / "out" / "variants" / "cue_diff.tsv", newline="") as handle:
         narrow = [row for row in csv.DictReader(handle, delimiter="\t") if row["variant"] == "narrow"]
