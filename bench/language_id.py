@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import tempfile
 import time
@@ -30,7 +31,7 @@ import scripts_on_path  # noqa: F401
 from subtitles_workflow.speech import BATCH_VAD, SAMPLE_RATE, file_speech_regions, fit_to_window, pack_into_windows, read_wav
 
 PROJECT = Path(__file__).resolve().parents[1]
-FIXTURES = PROJECT.parent / "shared" / "fixtures"
+FIXTURES = Path(os.environ.get("BENCH_FIXTURES") or PROJECT.parent / "shared" / "fixtures")  # as project.FIXTURES
 CONDITIONS = [("clean", None), ("pink", 10), ("white", 5), ("pink", 5), ("brown", 5), ("white", 0), ("pink", 0), ("brown", 0)]
 GERMAN_FROM = 30.0  # multilingual_en_de.mp3: English to 29.9 s, then German (per-5 s detection: de from 30 s)
 
