@@ -8,14 +8,22 @@
 #   work/demux/<name>.wav         16 kHz mono PCM of the chosen audio stream     (env: media)
 #   work/separate/<name>.vocals.wav  optional: demucs vocals, then ASR's input  (env: separate)
 #   work/vad/<name>.json          optional: speech regions ASR decodes          (env: vad)
-#   work/asr/<name>.json          word-level transcript: segments, words with start/end/
-#                                 probability, language, model, params           (env: asr)
+#   work/asr/<name>.json          word-level transcript as decoded and repaired: segments,
+#                                 words with Whisper's start/end and probability, language,
+#                                 model, params, and silero's frame probabilities (silero runs
+#                                 once per film, here)                           (env: asr)
+#   work/timing/<name>.json       the transcript every later stage reads: word edges refined
+#                                 against the audio (Whisper's kept as whisper_start/_end),
+#                                 silero's speech_regions; no model, so a timing change never
+#                                 decodes again                       (env: asr's, no model)
 #   work/align/<name>.json        optional: transcript with CTC-aligned words   (env: align)
 #   work/diarize/<name>.json      optional: speaker turns                       (env: pyannote)
 #   work/shots/<name>.json        films with video: shot cuts {"fps", "cuts": [s...]} that cue
 #                                 edges snap to (shots: {activate})              (env: media)
 #   work/translate/<backend>/<name>.<lang>.json   translation, same timeline and shape as
-#                                 the transcript (env: asr for whisper, translate, indictrans)
+#                                 the transcript (env: asr for whisper, translate, indictrans);
+#                                 whisper's is decoded into work/asr/translate/<name>.<lang>.json
+#                                 and refined by the timing stage
 #   out/<name>.<lang>.srt|.vtt|.ass   subtitles: <src> from the transcript, every other
 #                                 target language from its translation          (env: subtitles)
 #   work/qc/<name>.<lang>.<fmt>.json  QC report of each subtitle file
@@ -62,6 +70,7 @@ include: "rules/demux.smk"
 include: "rules/separate.smk"
 include: "rules/vad.smk"
 include: "rules/asr.smk"
+include: "rules/timing.smk"
 include: "rules/align.smk"
 include: "rules/diarize.smk"
 include: "rules/translate.smk"

@@ -21,9 +21,9 @@ import scripts_on_path  # noqa: E402,F401
 from subtitles_workflow.repetition import looping_reason  # noqa: E402
 from subtitles_workflow.wer import word_error_rate  # noqa: E402
 from subtitles_workflow.writing_systems import script_shares  # noqa: E402
-from project import asr_options  # noqa: E402
+from project import FIXTURES as SHARED_FIXTURES, asr_options  # noqa: E402
 
-FIXTURES = PROJECT.parent / "shared" / "fixtures" / "hi"
+FIXTURES = SHARED_FIXTURES / "hi"
 ASR_PYTHON = PROJECT / ".venvs" / "asr" / "bin" / "python"
 BUNDLED = {"base", "tiny.en"}
 # The stage's options on a CPU: the schema's defaults, int8, batches of 8.

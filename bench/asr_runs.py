@@ -18,7 +18,7 @@ import project
 from machine import ASR_PYTHON
 from measured import project_config
 from project import MODELS
-from timing import run_timed
+from walltime import run_timed
 
 RAW_ASR = Path(__file__).resolve().parent / "raw_asr.py"
 # Where benchmarks 1, 2 and 6 decode: cpu (default: int8, as the issue specifies) or cuda (float16,

@@ -17,7 +17,7 @@ import asr_runs
 import benchmark
 import measured
 import generated_media
-import timing
+import walltime
 
 TARGET = 1.10
 
@@ -25,9 +25,9 @@ TARGET = 1.10
 def stage_commands(project: Path, names: list[str], extra: list[str]) -> dict[str, str]:
     """The asr rule's exact shell command for each in/<name>.wav, as Snakemake renders it (so
     the benchmark follows the rule): demux first, then one `snakemake -n -p`."""
-    timing.run_timed(timing.snakemake_cmd("--omit-from", "asr_transcribe", *extra), cwd=project)
+    walltime.run_timed(walltime.snakemake_cmd("--omit-from", "asr_transcribe", *extra), cwd=project)
     targets = [f"work/asr/{name}.json" for name in names]
-    done = timing.run_timed(timing.snakemake_cmd("-n", "-p", *targets, *extra), cwd=project)
+    done = walltime.run_timed(walltime.snakemake_cmd("-n", "-p", *targets, *extra), cwd=project)
     commands = {}
     for line in done.stdout.splitlines():
         if line.startswith("Shell command:"):
@@ -82,7 +82,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
         raw_reports: list[dict] = []
 
         def stage(name: str, record: bool = True) -> float:
-            timed = timing.run_timed(["bash", "-c", f"set -euo pipefail; {commands[name]}"], cwd=project)
+            timed = walltime.run_timed(["bash", "-c", f"set -euo pipefail; {commands[name]}"], cwd=project)
             if record:
                 asr_inference.append(asr_runs.asr_log_inference(project / "logs" / "asr" / f"{name}.log") or float("nan"))
             return timed.wall_s
@@ -99,13 +99,13 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
             stage("warm", record=False)
             raw("warm", record=False)
         benchmark.log(f"{reps} x (asr stage, raw) on {seconds} s")
-        asr_walls, raw_walls = timing.alternate(reps, lambda: stage("clip"), lambda: raw("clip"))
+        asr_walls, raw_walls = walltime.alternate(reps, lambda: stage("clip"), lambda: raw("clip"))
     finally:
         benchmark.cleanup(tmp)
 
-    asr_wall, raw_wall = timing.median(asr_walls), timing.median(raw_walls)
-    raw_transcribe = timing.median([r["transcribe_total_s"] for r in raw_reports])
-    asr_transcribe = timing.median(asr_inference)
+    asr_wall, raw_wall = walltime.median(asr_walls), walltime.median(raw_walls)
+    raw_transcribe = walltime.median([r["transcribe_total_s"] for r in raw_reports])
+    asr_transcribe = walltime.median(asr_inference)
     result.figure("asr stage command wall (median)", asr_wall)
     result.figure("raw faster-whisper wall (median)", raw_wall)
     result.figure("asr stage runs", [round(x, 2) for x in asr_walls])
@@ -114,8 +114,8 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
     result.figure("raw inference (median)", raw_transcribe)
     result.figure("asr stage wall - inference (start-up, load, write)", asr_wall - asr_transcribe)
     result.figure("raw wall - inference (start-up, import, load)", raw_wall - raw_transcribe)
-    result.figure("raw: import faster_whisper", timing.median([r["import_s"] for r in raw_reports]))
-    result.figure("raw: model load", timing.median([r["load_s"] for r in raw_reports]))
+    result.figure("raw: import faster_whisper", walltime.median([r["import_s"] for r in raw_reports]))
+    result.figure("raw: model load", walltime.median([r["load_s"] for r in raw_reports]))
     result.figure("RTF raw (inference / audio)", raw_transcribe / seconds, "", 3)
     result.figure("RTF asr stage (command wall / audio)", asr_wall / seconds, "", 3)
     result.headline = ["asr stage command wall (median)", "raw faster-whisper wall (median)"]

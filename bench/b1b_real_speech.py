@@ -22,7 +22,7 @@ import asr_runs
 import benchmark
 import measured
 import generated_media
-import timing
+import walltime
 from b1_asr_overhead import option, stage_commands, stage_options  # noqa: E402
 
 import scripts_on_path  # noqa: E402,F401
@@ -128,7 +128,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
         }
         for item in items:
             benchmark.log(f"{item.name}: asr stage, then raw")
-            stage = timing.run_timed(["bash", "-c", f"set -euo pipefail; {commands[item.name]}"], cwd=project).wall_s
+            stage = walltime.run_timed(["bash", "-c", f"set -euo pipefail; {commands[item.name]}"], cwd=project).wall_s
             audio = project / "work" / "demux" / f"{item.name}.wav"
             raw, report = asr_runs.raw_asr([audio], threads=threads, options=options, model_path=model_path,
                                     batch_sizes=[batch_size], text=True)  # fmt: skip

@@ -14,10 +14,10 @@ import benchmark
 import machine
 import measured
 import generated_media
-import timing
+import walltime
 
 TARGET = 1.30
-ORDER = ("demux_audio", "asr_transcribe", "subtitles_render", "mux_video", "report_film")
+ORDER = ("demux_audio", "asr_transcribe", "timing_refine", "subtitles_render", "mux_video", "report_film")
 
 
 def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Result:
@@ -37,7 +37,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
     stage_rows: list[dict] = []
     dry_runs: list[float] = []
     checked: list[dict] = []
-    runs: list[timing.SnakemakeRun] = []
+    runs: list[walltime.SnakemakeRun] = []
     resolved: list[str] = []
     scratch = benchmark.workdir("pipeline-raw")
     demuxed = scratch / "film.wav"
@@ -50,16 +50,16 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
             extra = ["--config", *config] if config else []
             if not checked:
                 checked.append(measured.preflight(tmp, *extra))
-            run = timing.run_snakemake(extra, cwd=tmp)
+            run = walltime.run_snakemake(extra, cwd=tmp)
             if not (tmp / "out" / "film.en.srt").exists() or not (tmp / "out" / "film.mp4").exists():
                 raise RuntimeError(f"pipeline made no subtitles/muxed film:\n{run.output[-4000:]}")
-            stage_rows.append(timing.read_tsv_benchmarks(tmp))
+            stage_rows.append(walltime.read_tsv_benchmarks(tmp))
             resolved.append(asr_device(tmp / "logs" / "asr" / "film.log"))
             runs.append(run)
             if not demuxed.exists():  # the raw baseline decodes exactly what the asr job decoded
                 shutil.copy(tmp / "work" / "demux" / "film.wav", demuxed)
             if not quick:
-                dry_runs.append(timing.run_timed(timing.snakemake_cmd("-n", *extra), cwd=tmp).wall_s)
+                dry_runs.append(walltime.run_timed(walltime.snakemake_cmd("-n", *extra), cwd=tmp).wall_s)
             return run.wall_s
         finally:
             benchmark.cleanup(tmp)
@@ -69,12 +69,12 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
 
     benchmark.log(f"{reps} x (pipeline, raw) on {seconds} s")
     try:
-        pipe_walls, raw_walls = timing.alternate(reps, pipeline, raw)
+        pipe_walls, raw_walls = walltime.alternate(reps, pipeline, raw)
     finally:
         benchmark.cleanup(scratch)
     if any(not device.startswith(f"{asr_runs.DEVICE} ") for device in resolved):
         raise RuntimeError(f"the asr stage's `auto` resolved to {resolved}, the raw baseline ran on {asr_runs.DEVICE}")
-    pipe, raw_wall = timing.median(pipe_walls), timing.median(raw_walls)
+    pipe, raw_wall = walltime.median(pipe_walls), walltime.median(raw_walls)
     result.figure("asr stage device (config `auto`, as logged)", resolved[0], "")
     result.figure("pipeline wall (median)", pipe)
     result.figure("raw ASR wall (median)", raw_wall)
@@ -83,9 +83,9 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
     result.figure("RTF pipeline (wall / film length)", pipe / seconds, "", 3)
     result.figure("RTF raw ASR (wall / film length)", raw_wall / seconds, "", 3)
     typical = min(runs, key=lambda r: abs(r.wall_s - pipe))
-    timing.job_figures(result, typical, ORDER)
+    walltime.job_figures(result, typical, ORDER)
     if dry_runs:
-        result.figure("no-op `snakemake -n` afterwards (start-up + DAG)", timing.median(dry_runs))
+        result.figure("no-op `snakemake -n` afterwards (start-up + DAG)", walltime.median(dry_runs))
     result.headline = ["pipeline wall (median)", "raw ASR wall (median)", "snakemake alone (no job running)"]
     result.ratio = pipe / raw_wall
     result.ratio_label = "pipeline wall / raw ASR wall"

@@ -19,7 +19,7 @@ import benchmark
 import machine
 import measured
 import generated_media
-import timing
+import walltime
 
 TARGET = 1.30
 
@@ -78,7 +78,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
                 shutil.copy(clip, tmp / "in" / clip.name)
             measured.preflight(tmp, *extra)
             benchmark.log(f"snakemake on {count} clips, {mode}")
-            runs[mode] = timing.run_snakemake(extra, cwd=tmp, timeout=7200)
+            runs[mode] = walltime.run_snakemake(extra, cwd=tmp, timeout=7200)
             made = len(list((tmp / "out").glob("*.srt")))
             if made != count:
                 raise RuntimeError(f"only {made} of {count} subtitle files made:\n{runs[mode].output[-4000:]}")
@@ -89,8 +89,8 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
     run, logged = runs[mode], logs[mode]
     benchmark.log(f"raw inference on {count} clips, one process")
     raw_wall, raw = asr_runs.raw_asr(clips, threads=threads, options=asr_runs.asr_options(), warmup=clips[0])
-    start = timing.run_timed([str(machine.ASR_PYTHON), "-c", "import faster_whisper"])
-    bare = timing.run_timed([str(machine.ASR_PYTHON), "-c", "pass"])
+    start = walltime.run_timed([str(machine.ASR_PYTHON), "-c", "import faster_whisper"])
+    bare = walltime.run_timed([str(machine.ASR_PYTHON), "-c", "pass"])
 
     wall = run.wall_s
     inference = raw["transcribe_total_s"]
@@ -101,7 +101,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
     result.figure("audio", audio_s)
     result.figure("snakemake wall per clip", wall / count)
     result.figure("pure inference per clip", inference / count)
-    timing.job_figures(result, run, ("demux_audio", "asr_transcribe", "subtitles_render", "report_film"))
+    walltime.job_figures(result, run, ("demux_audio", "asr_transcribe", "timing_refine", "subtitles_render", "report_film"))
     asr_jobs = run.by_rule().get("asr_transcribe")
     if all(x is not None for x in logged) and logged:
         in_job = sum(logged)

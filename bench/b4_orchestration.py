@@ -25,7 +25,7 @@ import benchmark
 import generated_media
 import machine
 import measured
-import timing
+import walltime
 from project import make_outputs, private_envs, touch_build  # shared with the tests
 
 # x the 4-rule chain that declares what the workflow's rules declare, no-op and -n each (decided
@@ -267,7 +267,7 @@ def up_to_date(tree: Path, extra: list[str], add_inputs, films: int) -> float:
     add_inputs(range(SEED))
     touch_build(tree, *extra, env=machine.base_env(), timeout=3600)
     add_inputs(range(SEED, films))
-    plan = timing.run_timed(timing.snakemake_cmd("-n", *extra), cwd=tree, timeout=3600)
+    plan = walltime.run_timed(walltime.snakemake_cmd("-n", *extra), cwd=tree, timeout=3600)
     make_outputs(tree, plan.stdout + plan.stderr)
     clone_film(tree, "movie0000", [f"movie{i:04d}" for i in range(SEED, films)])
     return plan.wall_s
@@ -299,7 +299,7 @@ def clone_film(tree: Path, seed: str, names: list[str]) -> None:
 
 def timed_snakemake(tree: Path, *args: str, env: dict | None = None) -> float:
     """Wall of one snakemake command that must find nothing to do."""
-    done = timing.run_timed(timing.snakemake_cmd(*args), cwd=tree, env=env)
+    done = walltime.run_timed(walltime.snakemake_cmd(*args), cwd=tree, env=env)
     text = done.stdout + done.stderr
     if "--list-rules" not in args and ("Nothing to be done" not in text or "missing provenance" in text):
         raise RuntimeError(f"{tree}: not up to date, or metadata missing:\n{text[-4000:]}")
@@ -310,7 +310,7 @@ def profile_top(root: Path, count: int = 14) -> list[str]:
     """cProfile of one `snakemake -n`: the functions with the most time of their own."""
     out = root / "snakemake-n.prof"
     cmd = [str(machine.WORKFLOW_PYTHON), "-m", "cProfile", "-o", str(out), "-m", "snakemake", "--cores", str(machine.CORES), "-n"]
-    timing.run_timed(cmd, cwd=root)
+    walltime.run_timed(cmd, cwd=root)
     stats = pstats.Stats(str(out))
     rows = []
     for (filename, line, name), (_, calls, tottime, cumtime, _) in stats.stats.items():  # type: ignore[attr-defined]
@@ -379,7 +379,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
         }
         if not quick:
             steps.update({
-                "version": lambda: timing.run_timed([str(machine.SNAKEMAKE), "--version"]).wall_s,
+                "version": lambda: walltime.run_timed([str(machine.SNAKEMAKE), "--version"]).wall_s,
                 "parse": lambda: timed_snakemake(project, "--list-rules", *extra),
             })  # fmt: skip
         real_probe = None if quick or not machine.slurm_plugin_installed() else machine.slurm_probe_s()
@@ -387,7 +387,7 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
             # As this machine really is: the SLURM plugin's scontrol probe included.
             steps["real_noop"] = lambda: timed_snakemake(project, *extra, env=dict(os.environ))
         benchmark.log(f"{reps} x no-op and dry runs, workflow and floor(s)")
-        runs = dict(zip(steps, timing.alternate(reps, *steps.values(), mirrored=True)))
+        runs = dict(zip(steps, walltime.alternate(reps, *steps.values(), mirrored=True)))
         top: list[str] = []
         if not quick:
             # The same no-op run with a bytecode cache: this machine sets PYTHONDONTWRITEBYTECODE
@@ -396,14 +396,14 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
             timed_snakemake(project, "-n", *extra, env=cache_env)  # fills the cache
             cached = {
                 "cached_noop": lambda: timed_snakemake(project, *extra, env=cache_env),
-                "cached_version": lambda: timing.run_timed([str(machine.SNAKEMAKE), "--version"], env=cache_env).wall_s,
+                "cached_version": lambda: walltime.run_timed([str(machine.SNAKEMAKE), "--version"], env=cache_env).wall_s,
             }
-            runs.update(dict(zip(cached, timing.alternate(reps, *cached.values()))))
+            runs.update(dict(zip(cached, walltime.alternate(reps, *cached.values()))))
             top = profile_top(project)
     finally:
         benchmark.cleanup(root)
 
-    med = {key: timing.median(values) for key, values in runs.items()}
+    med = {key: walltime.median(values) for key, values in runs.items()}
     wf_noop, wf_dry, fl_noop, fl_dry = med["noop"], med["dry"], med["floor_noop"], med["floor_dry"]
     result.figure("workflow: no-op `snakemake`", wf_noop)
     result.figure("workflow: `snakemake -n`", wf_dry)
@@ -428,19 +428,19 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
             "text); the other runs use a fail-fast scontrol stub, as on a machine without SLURM"
         )
     result.figure("workflow / trivial floor (no-op, -n)", f"{wf_noop / fl_noop:.2f}, {wf_dry / fl_dry:.2f}", unit="")
-    noop_ratio = timing.paired_ratio(runs["noop"], runs["chain_noop"])
-    dry_ratio = timing.paired_ratio(runs["dry"], runs["chain_dry"])
-    result.figure("per round, workflow / chain no-op", " ".join(f"{r:.2f}" for r in timing.round_ratios(runs["noop"], runs["chain_noop"])), unit="")
-    result.figure("per round, workflow / chain -n", " ".join(f"{r:.2f}" for r in timing.round_ratios(runs["dry"], runs["chain_dry"])), unit="")
+    noop_ratio = walltime.paired_ratio(runs["noop"], runs["chain_noop"])
+    dry_ratio = walltime.paired_ratio(runs["dry"], runs["chain_dry"])
+    result.figure("per round, workflow / chain no-op", " ".join(f"{r:.2f}" for r in walltime.round_ratios(runs["noop"], runs["chain_noop"])), unit="")
+    result.figure("per round, workflow / chain -n", " ".join(f"{r:.2f}" for r in walltime.round_ratios(runs["dry"], runs["chain_dry"])), unit="")
     # Not the target: how the gap splits into Snakemake's price for the declarations and the
     # workflow's own Python.
     result.figure("declaring chain / chain, median of the rounds (no-op, -n)",
-                  f"{timing.paired_ratio(runs['declaring_noop'], runs['chain_noop']):.2f}, "
-                  f"{timing.paired_ratio(runs['declaring_dry'], runs['chain_dry']):.2f}", unit="")  # fmt: skip
+                  f"{walltime.paired_ratio(runs['declaring_noop'], runs['chain_noop']):.2f}, "
+                  f"{walltime.paired_ratio(runs['declaring_dry'], runs['chain_dry']):.2f}", unit="")  # fmt: skip
     result.figure("workflow / bare 4-rule chain, median of the rounds (no-op, -n; the goal until issue 30)",
                   f"{noop_ratio:.2f}, {dry_ratio:.2f}", unit="")  # fmt: skip
-    declaring_noop = timing.paired_ratio(runs["noop"], runs["declaring_noop"])
-    declaring_dry = timing.paired_ratio(runs["dry"], runs["declaring_dry"])
+    declaring_noop = walltime.paired_ratio(runs["noop"], runs["declaring_noop"])
+    declaring_dry = walltime.paired_ratio(runs["dry"], runs["declaring_dry"])
     result.ratio = max(declaring_noop, declaring_dry)
     result.ratio_label = (
         f"workflow / declaring 4-rule chain, median of the rounds (no-op {declaring_noop:.2f}, -n {declaring_dry:.2f}; the larger shown)"

@@ -20,7 +20,7 @@ import benchmark
 import machine
 import measured
 import generated_media
-import timing
+import walltime
 from project import MODELS
 
 TARGET_MB = 2048
@@ -101,7 +101,7 @@ def short_asr_peak(threads: int) -> float:
                "--output", str(tmp / "out.json"), "--model", "base", "--model-path",
                str(MODELS / "faster-whisper-base"), "--language", "en", "--options", json.dumps(options),
                "--threads", str(threads)]  # fmt: skip
-        done = timing.run_timed(cmd, cwd=tmp)
+        done = walltime.run_timed(cmd, cwd=tmp)
         return time_v_peak_mb(done.stderr) or float("nan")
     finally:
         benchmark.cleanup(tmp)
@@ -137,14 +137,14 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
             samplers.append(TreeSampler(children[0].pid if children else proc.pid))
             samplers[0].start()
 
-        run = timing.run_snakemake(extra, cwd=tmp, prefix=["/usr/bin/time", "-v"], on_start=watch, check=False)
+        run = walltime.run_snakemake(extra, cwd=tmp, prefix=["/usr/bin/time", "-v"], on_start=watch, check=False)
         sampler = samplers[0]
         sampler.stop.set()
         sampler.join()
         wall = run.wall_s
         if run.returncode != 0 or not (tmp / "out" / "film.en.srt").exists():
             raise RuntimeError(f"snakemake failed ({run.returncode}):\n{run.output[-6000:]}")
-        tsv = timing.read_tsv_benchmarks(tmp)
+        tsv = walltime.read_tsv_benchmarks(tmp)
         asr_log = (tmp / "logs" / "asr" / "film.log").read_text(errors="replace")
     finally:
         benchmark.cleanup(tmp)

@@ -11,7 +11,7 @@ import asr_runs
 import benchmark
 import machine
 import generated_media
-import timing
+import walltime
 
 import scripts_on_path  # noqa: E402,F401
 from subtitles_workflow.wer import word_error_rate  # noqa: E402
@@ -46,10 +46,10 @@ def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Resul
     sequential_text = rows[0][0]["text"] if 0 in rows else ""
     summary = {}
     for size in sizes:
-        rtf = timing.median([r["rtf"] for r in rows[size]])
+        rtf = walltime.median([r["rtf"] for r in rows[size]])
         summary[size] = {
             "rtf": rtf,
-            "transcribe_s": timing.median([r["transcribe_s"] for r in rows[size]]),
+            "transcribe_s": walltime.median([r["transcribe_s"] for r in rows[size]]),
             "rss_mb": max(r["max_rss_mb"] for r in rows[size]),
             "wer_ref": word_error_rate(reference, rows[size][0]["text"]),
             "wer_vs_seq": word_error_rate(sequential_text, rows[size][0]["text"]) if size else 0.0,

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from project import PROJECT
+from project import FIXTURES
 
-FIXTURES = Path(os.environ.get("BENCH_FIXTURES", PROJECT.parent / "shared" / "fixtures"))
 # Generated media is cached here between benchmarks and runs (keyed by how it was made).
 CACHE = Path(os.environ.get("BENCH_CACHE", Path(tempfile.gettempdir()) / "subtitles-bench-cache"))
 SAMPLE_RATE = 16_000

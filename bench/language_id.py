@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import tempfile
 import time
@@ -30,7 +31,7 @@ import scripts_on_path  # noqa: F401
 from subtitles_workflow.speech import BATCH_VAD, SAMPLE_RATE, file_speech_regions, fit_to_window, pack_into_windows, read_wav
 
 PROJECT = Path(__file__).resolve().parents[1]
-FIXTURES = PROJECT.parent / "shared" / "fixtures"
+FIXTURES = Path(os.environ.get("BENCH_FIXTURES") or PROJECT.parent / "shared" / "fixtures")  # as project.FIXTURES
 CONDITIONS = [("clean", None), ("pink", 10), ("white", 5), ("pink", 5), ("brown", 5), ("white", 0), ("pink", 0), ("brown", 0)]
 GERMAN_FROM = 30.0  # multilingual_en_de.mp3: English to 29.9 s, then German (per-5 s detection: de from 30 s)
 
@@ -114,7 +115,7 @@ def old_detection(model, audio: Path, regions: list[dict]) -> tuple[str, float]:
     """What scripts/asr.py did before: the first block's clips to BatchedInferencePipeline with
     language None; its info holds faster-whisper's detection (the segments, lazy, are not
     decoded)."""
-    from asr import block_spans, region_blocks
+    from subtitles_workflow.transcription import block_spans, region_blocks
     from faster_whisper import BatchedInferencePipeline
 
     block = region_blocks(regions)[0]
@@ -127,7 +128,7 @@ def old_detection(model, audio: Path, regions: list[dict]) -> tuple[str, float]:
 
 
 def load_model(name: str):
-    from asr import load_model as stage_load
+    from subtitles_workflow.transcription import load_model as stage_load
     from subtitles_workflow.asr_cli import model_to_load
 
     path = model_to_load(str(PROJECT / "resources" / "models" / f"faster-whisper-{name}.json"), name)

@@ -19,6 +19,9 @@ from typing import Any
 PROJECT = Path(__file__).resolve().parents[1]
 VENVS = PROJECT / ".venvs"
 MODELS = PROJECT / "resources" / "models"
+# The shared test media (a clone of ../shared beside the project), or wherever
+# BENCH_FIXTURES points: a worktree elsewhere has no ../shared beside it.
+FIXTURES = Path(os.environ.get("BENCH_FIXTURES") or PROJECT.parent / "shared" / "fixtures")
 # What a copy leaves out: build outputs, state, tests and the benchmarks. Everything else at
 # the top level (Snakefile, rules, scripts, envs, config, profiles, report, ...) is the
 # workflow, whatever the other parts of the project add.

@@ -1,4 +1,6 @@
-# asr: faster-whisper on the demuxed audio -> word-level JSON transcript.
+# asr: faster-whisper on the demuxed audio -> word-level JSON transcript, with Whisper's own word
+# times and silero's frame probabilities (silero runs once per film, here); rules/timing.smk refines
+# the word edges.
 
 
 rule asr_transcribe:

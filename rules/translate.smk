@@ -1,6 +1,7 @@
 # translate: the word-level transcript -> a translated JSON on the same timeline, which the
 # subtitles rule renders like a transcript. One rule per backend env:
-#   whisper      Whisper's own translate task (into English only), on the asr env
+#   whisper      Whisper's own translate task (into English only), on the asr env: decoded into
+#                the asr stage's work (asr/translate/), its words refined by rules/timing.smk
 #   nllb/m2m100/marian   transformers generate(), env translate
 #   indictrans2  IndicTrans2 + IndicTransToolkit (needs transformers<5), env indictrans
 
@@ -12,11 +13,11 @@ rule translate_whisper:
         regions=VAD_REGIONS,
         model=ASR_MODEL_INPUT,
     output:
-        translation=f"{WORK_DIR}/{{tree}}translate/whisper/{{name}}.{{lang}}.json",
+        translation=f"{WORK_DIR}/{{tree}}asr/translate/{{name}}.{{lang}}.json",
     log:
-        "logs/{tree}translate/whisper/{name}.{lang}.log",
+        "logs/{tree}asr/translate/{name}.{lang}.log",
     benchmark:
-        "benchmarks/{tree}translate/whisper/{name}.{lang}.tsv"
+        "benchmarks/{tree}asr/translate/{name}.{lang}.tsv"
     wildcard_constraints:
         lang="en",
     conda:

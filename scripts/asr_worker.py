@@ -200,8 +200,8 @@ def handle(request: dict[str, Any], stream: Any) -> dict[str, Any]:
     log.setLevel(logging.DEBUG if request.get("debug") else logging.INFO)
     log.debug("worker %d: transcribing %s for the job that asked (DEBUG on)", os.getpid(), request["audio"])
     try:
-        from asr import transcribe  # in the try: an env missing a module is the job's one line
         from subtitles_workflow.asr_options import AsrOptions
+        from subtitles_workflow.transcription import transcribe  # in the try: an env missing a module is the job's one line
 
         document = transcribe(
             Path(request["audio"]),

@@ -36,7 +36,7 @@ from subtitles_workflow.wer import word_error_rate
 from report import read_srt, reference_text
 
 QC_KINDS = ("loops", "wrong_script", "low_confidence", "off_speech", "uncovered_speech", "function_word_breaks")
-STAGES = ("asr", "align", "translate", "subtitles")
+STAGES = ("asr", "timing", "align", "translate", "subtitles")
 CHRF_ORDER = 6
 CHRF_BETA = 2.0
 
@@ -135,7 +135,7 @@ def score_row(row: dict[str, Any], default_text: dict[str, str]) -> dict[str, An
     )
     out.update(qc_counts(list(row["qc"].values())))
     out.update(speech_checks(row["qc"].get(source)))
-    for stage in STAGES[:3]:
+    for stage in STAGES[:4]:
         timing = benchmark(row["benchmarks"].get(stage, []))
         out[f"{stage}_s"] = f"{timing[0]:.2f}" if timing else ""
         out[f"{stage}_max_rss_mb"] = f"{timing[1]:.0f}" if timing else ""
@@ -236,7 +236,7 @@ TABLE_HEADER = (
     ["film", "variant", "rebuilt", "wer", "agreement_wer", "chrf"]
     + list(QC_KINDS)
     + ["problems", "uncovered_speech_s", "speech_covered_share", "language_check"]
-    + [f"{stage}_{what}" for stage in STAGES[:3] for what in ("s", "max_rss_mb")]
+    + [f"{stage}_{what}" for stage in STAGES[:4] for what in ("s", "max_rss_mb")]
 )
 DIFF_HEADER = list(diff_row("", "", "", [], [], [], []))
 # Which way each column is judged: the better build has the lower value, or the higher one, or
@@ -244,7 +244,7 @@ DIFF_HEADER = list(diff_row("", "", "", [], [], [], []))
 # uncovered_speech_s, speech_covered_share and problems (the QC counts uncovered speech).
 BETTER = {
     **{column: "lower" for column in ["wer", "agreement_wer", *QC_KINDS, "problems", "uncovered_speech_s"]},
-    **{f"{stage}_{what}": "lower" for stage in STAGES[:3] for what in ("s", "max_rss_mb")},
+    **{f"{stage}_{what}": "lower" for stage in STAGES[:4] for what in ("s", "max_rss_mb")},
     "chrf": "higher",
     "speech_covered_share": "higher",
     "language_check": "ok",

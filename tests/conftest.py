@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from project import PROJECT, copy_project, planned_jobs, snakemake, update_config  # noqa: F401  (the tests' helpers)
+from project import FIXTURES, PROJECT, copy_project, planned_jobs, snakemake, update_config  # noqa: F401  (the tests' helpers)
 
-FIXTURES = PROJECT.parent / "shared" / "fixtures"
 SCRIPTS = PROJECT / "scripts"  # on pytest's sys.path (pytest.ini)
 
 # Headless Chromium for the report tests (Debian's name, then Ubuntu's).
@@ -41,7 +40,7 @@ def report_page(report: Path):
 
 
 requires_fixtures = pytest.mark.skipif(
-    not FIXTURES.is_dir(), reason=f"shared test media not found at {FIXTURES} (clone ../shared beside the project)"
+    not FIXTURES.is_dir(), reason=f"shared test media not found at {FIXTURES} (clone ../shared beside the project, or set BENCH_FIXTURES)"
 )
 
 

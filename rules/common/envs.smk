@@ -50,6 +50,9 @@ STAGE_ENVS = {
 }
 # config envs: a stage pointed at another spec (envs/<env>.yaml) runs on that env.
 STAGE_ENVS.update({stage: Path(spec).stem for stage, spec in config["envs"].items()})
+# timing (numpy, and silero's probabilities from the transcript) runs on the asr stage's env:
+# every asr backend's env has numpy, and the same interpreter needs no env of its own.
+STAGE_ENVS["timing"] = STAGE_ENVS["asr"]
 # The envs `snakemake test_envs` builds: the default path's, translation's and the light
 # optional ones, which the test suite uses. whisperx, mlx and pyannote are built only when a
 # config uses them (heavy or platform-bound).
@@ -154,7 +157,7 @@ OPTIONAL_STAGES = ("separate", "vad", "align", "diarize", "shots")
 
 def stages_in_use(cfg):
     """The stages a build whose config is `cfg` runs (translation apart: translation_envs)."""
-    stages = ["demux", "asr", "subtitles", "mux"]
+    stages = ["demux", "asr", "timing", "subtitles", "mux"]
     stages += [stage for stage in OPTIONAL_STAGES if cfg[stage]["activate"]]
     if cfg["burn_in_language"]:
         stages.append("burn")
@@ -218,6 +221,8 @@ def stage_env_for(stage, cfg):
     """The env a stage runs on in a build whose config is `cfg` (a variant's, or the default)."""
     if cfg is config:
         return STAGE_ENVS[stage]
+    if stage == "timing":
+        return stage_env_for("asr", cfg)
     spec = cfg["envs"].get(stage)
     if spec:
         return Path(spec).stem

@@ -50,6 +50,18 @@ WHISPER_TRANSLATE_OPTIONS = by_tree(
 )
 
 
+def timing_options(cfg=None):
+    """The timing config block as one JSON string: a plain value, so changing it re-runs timing."""
+    return json.dumps((cfg or config)["timing"], sort_keys=True)
+
+
+def get_timing_options(wildcards):
+    return timing_options(config_for(wildcards))
+
+
+TIMING_OPTIONS = by_tree(timing_options(), get_timing_options)
+
+
 def glossary_path(name):
     return INPUT_DIR / f"{name}.glossary.txt"
 

@@ -108,9 +108,9 @@ SPEAKER_TURNS = optional_input("diarize", f"{WORK_DIR}/diarize/{{name}}.json")
 
 
 def get_transcript(name, tree=""):
-    """The word-level transcript later stages read: aligned when the align stage is on (in
-    the build of `tree`: the default's, or a variant's)."""
-    stage = "align" if tree_config(tree)["align"]["activate"] else "asr"
+    """The word-level transcript later stages read: the timing stage's, aligned when the align
+    stage is on (in the build of `tree`: the default's, or a variant's)."""
+    stage = "align" if tree_config(tree)["align"]["activate"] else "timing"
     return f"{WORK_DIR}/{stage_tree(stage, tree)}{stage}/{name}.json"
 
 
@@ -118,15 +118,32 @@ def get_tree_transcript(wildcards):
     return get_transcript(wildcards.name, wildcards_tree(wildcards))
 
 
-def get_align_transcript(wildcards):
-    """align reads the asr transcript of its build (the default's unless the variant
+def get_asr_transcript(wildcards):
+    """timing reads the asr transcript of its build (the default's unless the variant
     changes asr)."""
     tree = stage_tree("asr", wildcards_tree(wildcards))
     return f"{WORK_DIR}/{tree}asr/{wildcards.name}.json"
 
 
+def get_align_transcript(wildcards):
+    """align reads the timing stage's transcript of its build."""
+    tree = stage_tree("timing", wildcards_tree(wildcards))
+    return f"{WORK_DIR}/{tree}timing/{wildcards.name}.json"
+
+
+def get_whisper_decoded(wildcards):
+    """Whisper's translation as decoded, in the asr stage's build: the translate task decodes
+    the audio as asr does, so only an asr change decodes it again."""
+    tree = stage_tree("asr", wildcards_tree(wildcards))
+    return f"{WORK_DIR}/{tree}asr/translate/{wildcards.name}.{wildcards.lang}.json"
+
+
 TRANSCRIPT = by_tree(get_transcript("{name}"), get_tree_transcript)
-ALIGN_TRANSCRIPT = by_tree(f"{WORK_DIR}/asr/{{name}}.json", get_align_transcript)
+ASR_TRANSCRIPT = by_tree(f"{WORK_DIR}/asr/{{name}}.json", get_asr_transcript)
+ALIGN_TRANSCRIPT = by_tree(f"{WORK_DIR}/timing/{{name}}.json", get_align_transcript)
+WHISPER_DECODED = by_tree(
+    f"{WORK_DIR}/asr/translate/{{name}}.{{lang}}.json", get_whisper_decoded
+)
 
 
 def variant_stage_inputs(stage):

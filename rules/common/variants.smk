@@ -16,11 +16,12 @@ VARIANT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 # or any stage it reads from is varied.
 VARIANT_STAGES = {
     "asr": {"sections": ("asr", "envs.asr"), "upstream": ()},
-    "align": {"sections": ("align", "envs.align"), "upstream": ("asr",)},
-    "translate": {"sections": ("translate",), "upstream": ("asr", "align")},
+    "timing": {"sections": ("timing",), "upstream": ("asr",)},
+    "align": {"sections": ("align", "envs.align"), "upstream": ("asr", "timing")},
+    "translate": {"sections": ("translate",), "upstream": ("asr", "timing", "align")},
     "subtitles": {
         "sections": ("subtitles", "ass_style", "envs.subtitles"),
-        "upstream": ("asr", "align", "translate"),
+        "upstream": ("asr", "timing", "align", "translate"),
     },
 }
 # The settings of the stages before asr (demux, separate, vad), of the stages beside it
@@ -251,7 +252,7 @@ def variant_benchmarks(name, tree, stages):
     """The benchmark files of the stages a variant rebuilt (for the default: its asr)."""
     found = {}
     for stage in stages or ["asr"]:
-        if stage in ("asr", "align"):
+        if stage in ("asr", "timing", "align"):
             found[stage] = [f"benchmarks/{tree}{stage}/{name}.tsv"]
         elif stage == "translate":
             found[stage] = sorted(
@@ -279,8 +280,16 @@ def stage_artifacts(stage, name, tree):
     """The files a stage made for one film in a build (none when the stage is off there)."""
     cfg = tree_config(tree)
     source = configured_source_language(name)
-    if stage == "asr":
-        return [f"{WORK_DIR}/{tree}asr/{name}.json"]
+    if stage == "asr":  # and Whisper's translations as decoded
+        return [f"{WORK_DIR}/{tree}asr/{name}.json"] + [
+            f"{WORK_DIR}/{tree}asr/translate/{name}.{lang}.json"
+            for lang in target_languages(name)
+            if lang != source
+            and source != "auto"
+            and translation_backend(source, lang, cfg) == "whisper"
+        ]
+    if stage == "timing":
+        return [f"{WORK_DIR}/{tree}timing/{name}.json"]
     if stage == "align":
         return (
             [f"{WORK_DIR}/{tree}align/{name}.json"] if cfg["align"]["activate"] else []

@@ -1,5 +1,5 @@
-"""What the whisperx and mlx-whisper scripts share: the transcript document they end with (their
-words refined against the audio, as asr.py's are) and their command-line run."""
+"""What the whisperx and mlx-whisper scripts share: the transcript document they end with (with
+silero's frame probabilities for the timing stage, as asr.py's) and their command-line run."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any, Callable
 
 from subtitles_workflow.asr_cli import AsrJob, parse_job
 from subtitles_workflow.io import setup_logging
+from subtitles_workflow.speech import file_frames, frames_to_json
 from subtitles_workflow.transcript import Segment, Transcript, make_transcript, write_transcript
-from subtitles_workflow.word_timing import refine_transcript_timing
 
 log = logging.getLogger("stage")
 
@@ -20,15 +20,15 @@ def finished_transcript(
     job: AsrJob, *, backend: str, device: str, compute_type: str, language: str, duration: float,
     params: dict[str, Any], segments: list[Segment], started: float,
 ) -> Transcript:  # fmt: skip
-    """The backend's segments as the transcript document, words refined against the audio."""
+    """The backend's segments as the transcript document, with silero's frame probabilities
+    (its stand-in in an env without silero) that the timing stage refines the words against."""
     log.info("%d segments, language %s, %.1f s audio in %.1f s", len(segments), language, duration, time.monotonic() - started)
     model = {"name": job.model_name, "backend": backend, "backend_version": version(backend), "device": device, "compute_type": compute_type}
     document = make_transcript(
         audio=job.audio, duration=duration, detected_language=language, language_probability=None,
         requested_language=job.language, task=job.options.task, model=model, params=params, segments=segments,
     )  # fmt: skip
-    # Whisper's word times swallow the pause before each word: refined against the audio, as asr.py does.
-    return refine_transcript_timing(document, job.audio)
+    return {**document, "silero": frames_to_json(file_frames(job.audio))}
 
 
 def backend_main(doc: str, transcribe: Callable[[AsrJob], Transcript], regions_note: str) -> Callable[[list[str] | None], None]:

@@ -2,7 +2,7 @@
 coverage check (subtitles_workflow/coverage.py) measures cues against, and what the asr
 stage decodes again where no window went. Needs numpy (env asr).
 
-The frames are word_timing's (25 ms Hann windows every 10 ms, frame_power_spectra), each
+The frames are word timing's (subtitles_workflow/frames.py: 25 ms Hann windows every 10 ms, frame_power_spectra), each
 bin's power averaged over 50 ms. Per bin of the speech band (200-4000 Hz), the noise floor is
 that bin's 20th percentile over the FLOOR_SPAN_S of audio around the frame, never below white
 noise at -70 dBFS (digital silence is no floor to rise above). The spectrum divided by its
@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from subtitles_workflow.word_timing import HOP_S, SAMPLE_RATE, WINDOW_S, fft_size, fill_short_runs, frame_power_spectra, runs
+from subtitles_workflow.frames import HOP_S, SAMPLE_RATE, WINDOW_S, fft_size, fill_short_runs, frame_power_spectra, runs
 
 BAND_HZ = (200.0, 4000.0)
 SMOOTH_S = 0.05  # each bin's power is averaged over 5 frames first: a hum's harmonics beat

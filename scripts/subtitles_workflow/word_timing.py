@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-SAMPLE_RATE = 16_000
-HOP_S = 0.01  # the refined times' resolution
-WINDOW_S = 0.025
-VAD_FRAME = 512  # samples per silero probability (32 ms)
+from subtitles_workflow.frames import HOP_S, SAMPLE_RATE, WINDOW_S, fft_size, fill_short_runs, frame_power_spectra, runs
+from subtitles_workflow.speech import VAD_FRAME, frame_count, frame_probabilities, frames_from_json, read_wav, wav_seconds
+
 LOW_CUT_HZ = 120.0  # below: hum and mic thumps, which carry no speech onsets
 FILL_HOLES_S = 0.1  # quieter gaps shorter than this are inside speech (stop closures)
 DROP_BLIPS_S = 0.03  # louder moments shorter than this are clicks
@@ -45,24 +45,19 @@ CHUNK_S = 600.0  # audio read and analysed 10 min at a time
 log = logging.getLogger("stage")
 
 
+@dataclass(frozen=True)
+class EdgeLimits:
+    """How far the refinement moves a word edge (config timing; these constants by default)."""
+
+    end_pad_s: float = END_PAD_S
+    max_earlier_s: float = MAX_EARLIER_S
+
+    @classmethod
+    def from_mapping(cls, options: dict[str, Any]) -> EdgeLimits:
+        return cls(**{f.name: float(options[f.name]) for f in fields(cls) if f.name in options})
+
+
 # --------------------------------------------------------------------------- features
-def fft_size(window_s: float = WINDOW_S) -> int:
-    """The FFT length of a frame: the window's samples rounded up to a power of two."""
-    return 1 << (round(window_s * SAMPLE_RATE) - 1).bit_length()
-
-
-def frame_power_spectra(samples: np.ndarray, hop_s: float = HOP_S, window_s: float = WINDOW_S, block: int = 20_000):
-    """|FFT|² of Hann-windowed frames centred every `hop_s` (fft_size() points, bins of
-    SAMPLE_RATE / fft_size() Hz), `block` frames at a time: bounded memory on long audio."""
-    hop, window = round(hop_s * SAMPLE_RATE), round(window_s * SAMPLE_RATE)
-    count = int(np.ceil(len(samples) / hop))
-    padded = np.pad(samples.astype(np.float32), (window // 2, window + count * hop - len(samples)))
-    frames = np.lib.stride_tricks.sliding_window_view(padded, window)[::hop][:count]
-    taper = np.hanning(window).astype(np.float32)
-    for first in range(0, count, block):
-        yield np.abs(np.fft.rfft(frames[first : first + block] * taper, n=fft_size(window_s), axis=1)) ** 2
-
-
 def frame_energy_db(samples: np.ndarray, hop_s: float = HOP_S, window_s: float = WINDOW_S) -> np.ndarray:
     """Energy in dB of Hann-windowed frames centred every `hop_s`, above LOW_CUT_HZ."""
     size = fft_size(window_s)
@@ -71,35 +66,12 @@ def frame_energy_db(samples: np.ndarray, hop_s: float = HOP_S, window_s: float =
     return 10.0 * np.log10(np.concatenate(energies or [np.zeros(0)]).astype(np.float64) + 1e-10)
 
 
-def vad_probabilities(samples: np.ndarray) -> np.ndarray:
-    """Silero's speech probability for every 32 ms frame (faster-whisper's bundled ONNX)."""
-    if len(samples) == 0:
-        return np.zeros(0, dtype=np.float32)
-    padded = np.pad(samples.astype(np.float32), (0, -len(samples) % VAD_FRAME))
-    try:
-        from faster_whisper.vad import get_vad_model
-    except ImportError:  # the mlx-whisper env has no silero: frames 10 dB over the quietest stand in
-        level = 10 * np.log10((padded.reshape(-1, VAD_FRAME) ** 2).mean(axis=1) + 1e-10)
-        return (level > np.percentile(level, 10) + 10.0).astype(np.float32)
-    return np.asarray(get_vad_model()(padded)).reshape(-1).astype(np.float32)
-
-
 def on_hops(values: np.ndarray, frame_s: float, count: int, hop_s: float = HOP_S) -> np.ndarray:
     """Per-frame `values` (frames of `frame_s`) read at `count` hops of `hop_s`."""
     if len(values) == 0:
         return np.zeros(count, dtype=np.float32)
     index = np.minimum((np.arange(count) * hop_s / frame_s).astype(int), len(values) - 1)
     return values[index]
-
-
-def fill_short_runs(mask: np.ndarray, value: bool, shortest: int) -> np.ndarray:
-    """`mask` with every inner run of `value` shorter than `shortest` frames flipped."""
-    mask = mask.copy()
-    edges = np.flatnonzero(np.diff(np.concatenate(([False], mask == value, [False])).astype(int)))
-    for begin, end in zip(edges[::2], edges[1::2]):
-        if end - begin < shortest and begin > 0 and end < len(mask):
-            mask[begin:end] = not value
-    return mask
 
 
 def speech_mask(energy_db: np.ndarray, vad_prob: np.ndarray, hop_s: float = HOP_S) -> np.ndarray:
@@ -122,16 +94,11 @@ def speech_mask(energy_db: np.ndarray, vad_prob: np.ndarray, hop_s: float = HOP_
     return fill_short_runs(mask, True, round(DROP_BLIPS_S / hop_s))
 
 
-def runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(first, past-last) hop of every run of True."""
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.astype(int), [0]))))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
-
-
 # ------------------------------------------------------------------------- refinement
 def refine_word_times(
-    starts: list[float], ends: list[float], mask: np.ndarray, hop_s: float = HOP_S, offset: float = 0.0
-) -> tuple[list[float], list[float]]:
+    starts: list[float], ends: list[float], mask: np.ndarray, hop_s: float = HOP_S, offset: float = 0.0,
+    limits: EdgeLimits | None = None,
+) -> tuple[list[float], list[float]]:  # fmt: skip
     """Each word's start moved to the onset of its speech and its end to where it stops.
 
     `mask` is the speech mask of hops of `hop_s` from `offset` seconds; `starts`/`ends` are
@@ -139,7 +106,9 @@ def refine_word_times(
     span (less the neighbours' tails and heads); its start moves to the first run's start
     unless that run already began before the previous word's middle (the two are spoken as
     one: no pause to find), its end likewise toward the next word's middle. Words where no
-    speech is heard keep their times."""
+    speech is heard keep their times. `limits`: how far an edge may move earlier, and the
+    decay an end keeps (config timing)."""
+    limits = limits or EdgeLimits()
     spoken = runs(mask)
     run_starts = np.array([offset + a * hop_s for a, _ in spoken])
     run_ends = np.array([offset + (b - 1) * hop_s for _, b in spoken])  # the last speech frame's centre
@@ -158,9 +127,9 @@ def refine_word_times(
             continue
         first, last = run_starts[own[0]], run_ends[own[-1]]
         if first >= low:
-            new_starts[i] = max(first, start - MAX_EARLIER_S)
+            new_starts[i] = max(first, start - limits.max_earlier_s)
         if last <= high:
-            new_ends[i] = min(max(last + END_PAD_S, end - MAX_EARLIER_S), high)
+            new_ends[i] = min(max(last + limits.end_pad_s, end - limits.max_earlier_s), high)
         if new_ends[i] - new_starts[i] < hop_s:  # nothing sensible left: keep Whisper's
             new_starts[i], new_ends[i] = start, end
     for i in range(1, len(new_starts)):  # never overlap: meet halfway where they would
@@ -233,16 +202,16 @@ def probabilities_from_regions(regions: list[list[float]], count: int, offset: f
 
 
 def refine_words(
-    words: list[dict[str, Any]], audio: Path, basis: str, speech_regions: list[list[float]] | None = None
-) -> list[list[float]]:
+    words: list[dict[str, Any]], audio: Path, basis: str, speech_regions: list[list[float]] | None = None,
+    probabilities: np.ndarray | None = None, limits: EdgeLimits | None = None,
+) -> list[list[float]]:  # fmt: skip
     """Move every word's start/end from its `basis` times (`<basis>_start`, `<basis>_end`) to
-    the speech the audio holds there; returns silero's speech regions of the film. Without
-    `speech_regions`, silero runs here (env asr); with them, they stand in for it (env align).
-    Between words spoken without a pause, only Whisper's boundary is moved to the energy dip
-    (Whisper's boundaries lag by a known amount; a CTC boundary is already on the audio).
-    Reads the audio 10 min at a time."""
-    from subtitles_workflow.speech import read_wav, wav_seconds
-
+    the speech the audio holds there; returns silero's speech regions of the film. Silero's
+    `probabilities` are those the asr stage measured (one per 32 ms frame from the film's
+    start); without them silero runs here, and with `speech_regions` instead (env align) those
+    stand in for it. Between words spoken without a pause, only Whisper's boundary is moved to
+    the energy dip (Whisper's boundaries lag by a known amount; a CTC boundary is already on
+    the audio). Reads the audio 10 min at a time."""
     duration = wav_seconds(audio)
     regions: list[list[float]] = []
     chunk_start = 0.0
@@ -251,11 +220,15 @@ def refine_words(
         # Words starting in this chunk; the audio read runs past it to the last one's end.
         chunk_words = [w for w in words if chunk_start <= w[f"{basis}_start"] < chunk_end]
         read_end = max([chunk_end] + [w[f"{basis}_end"] + 1.0 for w in chunk_words])
-        if speech_regions is None or chunk_words:
-            samples = read_wav(audio, chunk_start, read_end)
+        chunk_frames = int(np.ceil((chunk_end - chunk_start) * SAMPLE_RATE / VAD_FRAME))
+        silero_here = speech_regions is None and probabilities is None
+        samples = read_wav(audio, chunk_start, read_end) if chunk_words or silero_here else None
         if speech_regions is None:
-            vad_prob = vad_probabilities(samples)
-            chunk_frames = int(np.ceil((chunk_end - chunk_start) * SAMPLE_RATE / VAD_FRAME))
+            if probabilities is None:
+                vad_prob = frame_probabilities(samples)
+            else:  # the film's frames from this chunk's start to the audio read's end
+                first = round(chunk_start * SAMPLE_RATE / VAD_FRAME)
+                vad_prob = probabilities[first : first + (frame_count(len(samples)) if chunk_words else chunk_frames)]
             found = speech_regions_from_probabilities(vad_prob[:chunk_frames], offset=chunk_start)
             if regions and found and found[0][0] - regions[-1][1] < 0.1:
                 regions[-1][1] = found.pop(0)[1]  # speech ran across the chunk boundary
@@ -269,7 +242,7 @@ def refine_words(
             mask = speech_mask(energy, hop_prob)
             basis_starts = [w[f"{basis}_start"] for w in chunk_words]
             basis_ends = [w[f"{basis}_end"] for w in chunk_words]
-            starts, ends = refine_word_times(basis_starts, basis_ends, mask, offset=chunk_start)
+            starts, ends = refine_word_times(basis_starts, basis_ends, mask, offset=chunk_start, limits=limits)
             refined_ends = ends
             if basis == "whisper":
                 starts, ends = snap_joined_boundaries(basis_starts, basis_ends, starts, ends, energy, offset=chunk_start)
@@ -321,15 +294,20 @@ def widen_segments(document: dict[str, Any]) -> None:
             segment["end"] = max(segment["end"], segment["words"][-1]["end"])
 
 
-def refine_transcript_timing(document: dict[str, Any], audio: Path) -> dict[str, Any]:
+def refine_transcript_timing(document: dict[str, Any], audio: Path, limits: EdgeLimits | None = None) -> dict[str, Any]:
     """The transcript with every word's Whisper times kept as whisper_start/whisper_end, the
     refined ones as start/end, segments widened to hold their words, and the film's speech
-    regions (silero) as `speech_regions`."""
+    regions (silero) as `speech_regions`. Silero's frame probabilities come from the
+    transcript (`silero`, the asr stage's one run), and are not passed on; a transcript
+    without them has silero run here."""
+    document = dict(document)
+    silero = document.pop("silero", None)
     words = transcript_words(document)
     for word in words:
         word.setdefault("whisper_start", word["start"])
         word.setdefault("whisper_end", word["end"])
-    regions = refine_words(words, audio, "whisper")
+    probabilities = frames_from_json(silero) if silero else None
+    regions = refine_words(words, audio, "whisper", probabilities=probabilities, limits=limits)
     widen_segments(document)
     return {**document, "speech_regions": regions, "word_timing": "signal"}
 

@@ -42,8 +42,8 @@ def words(transcript_path):
 @pytest.mark.parametrize(
     "stage,expected",
     [
-        ("separate", {"separate_vocals": 1, "asr_transcribe": 1}),
-        ("vad", {"vad_segments": 1, "asr_transcribe": 1}),
+        ("separate", {"separate_vocals": 1, "asr_transcribe": 1, "timing_refine": 1}),
+        ("vad", {"vad_segments": 1, "asr_transcribe": 1, "timing_refine": 1}),
         ("align", {"align_words": 1}),
         ("diarize", {"env_build": 1, "diarize_speakers": 1}),
     ],

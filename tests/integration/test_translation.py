@@ -53,7 +53,7 @@ def workdir(tmp_path_factory, tiny_marian) -> Path:
 
 
 def test_marian_translation_keeps_the_timeline(workdir):
-    transcript = json.loads((workdir / "work" / "asr" / "clip.json").read_text())
+    transcript = json.loads((workdir / "work" / "timing" / "clip.json").read_text())  # what translation reads
     translation = json.loads((workdir / "work" / "translate" / "marian" / "clip.hi.json").read_text())
     assert translation["language"] == "hi" and translation["source_language"] == "en"
     words = [w for s in transcript["segments"] for w in s["words"]]
@@ -84,6 +84,7 @@ def test_translated_subtitles_are_named_and_muxed_by_language(workdir):
 def test_whisper_translates_hindi_speech_into_english(workdir):
     translation = json.loads((workdir / "work" / "translate" / "whisper" / "hindi.en.json").read_text())
     assert translation["language"] == "en" and translation["params"]["task"] == "translate"
+    assert translation["word_timing"] == "signal" and "silero" not in translation  # refined by the timing stage
     text = (workdir / "out" / "hindi.en.srt").read_text(encoding="utf-8")
     cues = pysrt.from_string(text)
     letters = re.findall(r"[^\W\d_]", " ".join(c.text for c in cues))

@@ -23,6 +23,7 @@ BEFORE_VARIANTS = "dd06989d5e3dde0f5fe0c93e0e9657c21782200a"
 JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 TINY = {"asr": {"model": "tiny.en"}}
 STYLE = {"subtitles": {"max_line_chars": 24}}
+TIMING = {"timing": {"end_pad_s": 0.05}}
 
 
 def set_variants(work: Path, variants: dict) -> None:
@@ -63,8 +64,11 @@ def fresh(tmp_path_factory) -> Path:
 
 
 def test_no_variants_plan_the_same_dag_as_before(fresh, tmp_path):
+    """The same DAG as before variants, with the timing stage added since (issue 30)."""
     before = with_films(copy_project(tmp_path / "before", commit=BEFORE_VARIANTS))
-    assert planned(fresh) == planned(before)
+    counts, outputs = planned(fresh)
+    assert counts.pop("timing_refine") == 2
+    assert (counts, [o for o in outputs if not o.startswith("work/timing/")]) == planned(before)
 
 
 def test_declared_variants_leave_the_default_dag_alone(fresh):
@@ -81,12 +85,14 @@ def test_declared_variants_leave_the_default_dag_alone(fresh):
     [
         # style only: subtitles (and their QC) per film, no asr
         (STYLE, {"subtitles_render": 2}),
+        # word timing: timing and subtitles per film, no asr (issue 30: stages split by cost)
+        (TIMING, {"timing_refine": 2, "subtitles_render": 2}),
         # model: asr and what follows, no demux
-        (TINY, {"asr_transcribe": 2, "subtitles_render": 2}),
-        # env: one env build, then asr and what follows
-        ({"envs": {"asr": "envs/asr-next.yaml"}}, {"env_build": 1, "asr_transcribe": 2, "subtitles_render": 2}),
+        (TINY, {"asr_transcribe": 2, "timing_refine": 2, "subtitles_render": 2}),
+        # env: one env build, then asr and what follows (timing runs on the asr env)
+        ({"envs": {"asr": "envs/asr-next.yaml"}}, {"env_build": 1, "asr_transcribe": 2, "timing_refine": 2, "subtitles_render": 2}),
     ],
-    ids=["style", "model", "env"],
+    ids=["style", "timing", "model", "env"],
 )
 def test_a_variant_adds_only_the_jobs_its_change_needs(fresh, override, expected):
     spec = (fresh / "envs" / "asr.yaml").read_text()
@@ -101,7 +107,8 @@ def test_a_variant_adds_only_the_jobs_its_change_needs(fresh, override, expected
     assert added(counts, base) == {**expected, "compare_manifest": 1, "compare_variants": 1, "variants": 1}
     assert "out/variants/try/jfk.en.srt" in outputs and "out/variants/try/talk.en.srt" in outputs
     variant_work = {o.split("/")[3] for o in outputs if o.startswith("work/variants/try/")}
-    assert variant_work == ({"qc"} if override is STYLE else {"asr", "qc"})
+    expected_work = {"qc"} if override is STYLE else {"timing", "qc"} if override is TIMING else {"asr", "timing", "qc"}
+    assert variant_work == expected_work
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +135,9 @@ def test_compare_holds_the_wers_of_the_files(built):
         text = srt_text(srt.read_text())
         assert float(row["wer"]) == pytest.approx(word_error_rate(JFK_TEXT, text), abs=1e-4)
         assert float(row["agreement_wer"]) == pytest.approx(word_error_rate(srt_text(default_srt), text), abs=1e-4)
-    assert rows["tiny"]["rebuilt"] == "asr,subtitles" and rows["narrow"]["rebuilt"] == "subtitles"
+    assert rows["tiny"]["rebuilt"] == "asr,timing,subtitles" and rows["narrow"]["rebuilt"] == "subtitles"
     assert float(rows["tiny"]["asr_s"]) > 0 and rows["narrow"]["asr_s"] == ""
+    assert float(rows["tiny"]["timing_s"]) > 0 and rows["narrow"]["timing_s"] == ""
     assert not (built / "work" / "variants" / "narrow" / "asr").exists()
     with open(built / "out" / "variants" / "cue_diff.tsv", newline="") as handle:
         narrow = [row for row in csv.DictReader(handle, delimiter="\t") if row["variant"] == "narrow"]

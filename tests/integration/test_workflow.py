@@ -43,7 +43,8 @@ def subtitle_streams(video: Path) -> list[dict]:
 
 def test_dry_run_lists_every_stage(workdir):
     jobs = planned_jobs(workdir, "out/jfk.en.srt")
-    assert jobs == {"env_build": 3, "model_assemble": 1, "demux_audio": 1, "asr_transcribe": 1, "subtitles_render": 1}
+    assert jobs == {"env_build": 3, "model_assemble": 1, "demux_audio": 1, "asr_transcribe": 1, "timing_refine": 1,
+                    "subtitles_render": 1}  # fmt: skip
 
 
 def test_full_run_builds_subtitles_and_muxed_video(workdir):
@@ -89,7 +90,7 @@ def test_muxed_video_has_language_tagged_subtitles(workdir):
 
 def test_each_stage_ran_on_its_own_env(workdir):
     venvs = workdir.parent / "venvs"
-    expected = {"demux": "media", "asr": "asr", "subtitles": "subtitles", "mux": "media"}
+    expected = {"demux": "media", "asr": "asr", "timing": "asr", "subtitles": "subtitles", "mux": "media"}
     for stage, env in expected.items():
         logs = list((workdir / "logs" / stage).glob("*.log"))
         assert logs, stage
@@ -99,6 +100,27 @@ def test_each_stage_ran_on_its_own_env(workdir):
         stamp = json.loads((venvs / f"{env}.env.json").read_text())
         assert stamp["python"].startswith("3.11")
     assert any(p.startswith("faster-whisper==") for p in json.loads((venvs / "asr.env.json").read_text())["packages"])
+
+
+def test_silero_runs_once_per_film(workdir):
+    """In the asr stage, for the regions it decodes and the probabilities the timing stage
+    refines word edges against (the transcript's `silero`): the timing stage runs none."""
+    for name in ("jfk", "autocut_test001"):
+        assert "silero VAD: 1 runs for this film" in (workdir / "logs" / "asr" / f"{name}.log").read_text()
+        assert "silero VAD over" not in (workdir / "logs" / "timing" / f"{name}.log").read_text()
+        assert "silero" in json.loads((workdir / "work" / "asr" / f"{name}.json").read_text())
+        assert "silero" not in json.loads((workdir / "work" / "timing" / f"{name}.json").read_text())
+
+
+def test_a_timing_edit_refines_again_and_decodes_nothing(workdir):
+    module = workdir / "scripts" / "subtitles_workflow" / "word_timing.py"
+    original = module.read_text()
+    module.write_text(original.replace("END_PAD_S = 0.02", "END_PAD_S = 0.03"))
+    try:
+        assert planned_jobs(workdir) == {"timing_refine": 2, "subtitles_render": 2, "mux_video": 1, "all": 1}
+    finally:
+        module.write_text(original)
+    assert planned_jobs(workdir) == {}
 
 
 def test_second_run_has_nothing_to_do(workdir):
@@ -164,7 +186,7 @@ def test_shared_code_edits_rerun_its_stages_and_comments_do_not(workdir):
     assert planned_jobs(workdir) == {}
     module.write_text(original.replace('"min_silence_duration_ms": 160', '"min_silence_duration_ms": 1600'))
     jobs = planned_jobs(workdir)
-    assert jobs == {"asr_transcribe": 2, "subtitles_render": 2, "mux_video": 1, "all": 1}, jobs
+    assert jobs == {"asr_transcribe": 2, "timing_refine": 2, "subtitles_render": 2, "mux_video": 1, "all": 1}, jobs
     module.write_text(original)
     assert planned_jobs(workdir) == {}
 
@@ -230,7 +252,7 @@ def test_asr_env_edit_reruns_asr_and_after_not_demux(workdir):
     spec.write_text(spec.read_text().rstrip("\n") + "\n      - six==1.16.0\n")
     jobs = planned_jobs(workdir)
     assert "demux_audio" not in jobs
-    expected = {"model_assemble": 1, "asr_transcribe": 2, "subtitles_render": 2, "mux_video": 1}
+    expected = {"model_assemble": 1, "asr_transcribe": 2, "timing_refine": 2, "subtitles_render": 2, "mux_video": 1}
     assert jobs == {"env_build": 1, **expected, "all": 1}
     demuxed = (workdir / "work" / "demux" / "jfk.wav").stat().st_mtime_ns
     snakemake(workdir)

@@ -5,7 +5,7 @@ commit or this checkout: the proof that a restructuring left every output byte-i
     PYTHONPATH=bench .venvs/workflow/bin/python tests/tools/output_digests.py --compare before.json after.json
 
 The fixtures are ../shared/fixtures beside the checkout; a worktree elsewhere names them with
---fixtures (or OUTPUT_DIGESTS_FIXTURES).
+--fixtures (or BENCH_FIXTURES).
 
 Films: English (flac, mp3 with a German part), Hindi (media sheet), a video (muxed). Every
 subtitle format, the QC JSON and the muxed video's subtitle streams are digested; logs, and
@@ -17,16 +17,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from project import PROJECT, copy_project, snakemake
-
-FIXTURES = Path(os.environ.get("OUTPUT_DIGESTS_FIXTURES", PROJECT.parent / "shared" / "fixtures"))
+from project import FIXTURES, copy_project, snakemake
 
 FILMS = {
     "jfk.flac": "en/jfk.flac",
@@ -79,8 +76,9 @@ def output_digests(commit: str | None, fixtures: Path = FIXTURES, keep: Path | N
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commit", help="a revision of this checkout (default: the files as they are)")
+    parser.add_argument("--fixtures", type=Path, default=FIXTURES,
+                        help=f"the shared test media (default: $BENCH_FIXTURES or {FIXTURES})")  # fmt: skip
     parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"), type=Path)
-    parser.add_argument("--fixtures", type=Path, default=FIXTURES, help=f"the shared fixtures (default {FIXTURES})")
     parser.add_argument("--keep", type=Path, help="copy the project as run here (a new folder)")
     args = parser.parse_args()
     if args.compare:

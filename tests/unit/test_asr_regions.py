@@ -10,7 +10,7 @@ import wave
 import numpy as np
 
 import subtitles_workflow.speech
-from asr import block_spans
+from subtitles_workflow.transcription import block_spans
 from subtitles_workflow.speech import SAMPLE_RATE, file_speech_regions, fit_to_window, pack_into_windows, read_wav
 
 
@@ -84,6 +84,8 @@ def test_a_span_of_a_wav_is_read_without_the_rest(tmp_path):
 def test_speech_found_chunk_by_chunk_is_joined_across_chunk_boundaries(tmp_path, monkeypatch):
     write_ramp_wav(tmp_path / "a.wav", 25)
     found = iter([[{"start": 8.0, "end": 10.0}], [{"start": 0.0, "end": 3.0}, {"start": 6.0, "end": 7.0}], []])
-    monkeypatch.setattr(subtitles_workflow.speech, "speech_regions", lambda audio, options: next(found))
+    # silero runs once per chunk; each chunk's regions are read from its probabilities
+    monkeypatch.setattr(subtitles_workflow.speech, "silero_probabilities", lambda audio: np.zeros(1, dtype=np.float32))
+    monkeypatch.setattr(subtitles_workflow.speech, "regions_from_probabilities", lambda probs, length, options: next(found))
     regions = file_speech_regions(tmp_path / "a.wav", chunk=10.0)
     assert regions == [{"start": 8.0, "end": 13.0}, {"start": 16.0, "end": 17.0}]

@@ -81,8 +81,8 @@ class _WatchedStderr(io.StringIO):
 def test_the_job_log_shows_the_workers_progress_while_it_decodes(tmp_path, monkeypatch, caplog):
     """A 10-minute clip decodes in the worker for minutes: its progress lines must reach the
     job's log as they are written, not with the transcript at the end."""
-    import asr
     import asr_worker
+    import subtitles_workflow.transcription as transcription
 
     stderr = _WatchedStderr()
     caplog.set_level(logging.INFO, logger="stage")  # as the worker process logs (basicConfig INFO)
@@ -93,7 +93,7 @@ def test_the_job_log_shows_the_workers_progress_while_it_decodes(tmp_path, monke
             raise RuntimeError("the job's log did not get the progress line while the worker decoded")
         return {"segments": [], "audio": str(audio)}
 
-    monkeypatch.setattr(asr, "transcribe", decode)
+    monkeypatch.setattr(transcription, "transcribe", decode)
     monkeypatch.setattr(sys, "stderr", stderr)
     path = tmp_path / "worker.sock"
     worker = threading.Thread(target=asr_worker.serve, args=(path, 30), daemon=True)

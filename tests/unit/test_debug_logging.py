@@ -54,15 +54,15 @@ def test_no_rule_takes_debug_as_a_param():
 def relayed(request: dict, monkeypatch) -> list[str]:
     """The log lines a worker relays to the job for `request`, its transcribe() logging one
     DEBUG and one INFO line."""
-    import asr
     import asr_worker
+    import subtitles_workflow.transcription as transcription
 
     def transcribe(audio, **settings):
         asr_worker.log.debug("a decision")
         asr_worker.log.info("progress")
         return {"segments": []}
 
-    monkeypatch.setattr(asr, "transcribe", transcribe)
+    monkeypatch.setattr(transcription, "transcribe", transcribe)
     stream = io.BytesIO()
     reply = asr_worker.handle(request, stream)
     assert reply == {"ok": True, "document": {"segments": []}}

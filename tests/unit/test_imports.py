@@ -80,3 +80,35 @@ def installed_elsewhere(name: str) -> bool:
     own = {folder.resolve() for folder in module_folders()}
     others = [Path(entry) for entry in sys.path if entry and Path(entry).resolve() not in own]
     return any((entry / name).is_dir() or (entry / f"{name}.py").is_file() for entry in others)
+
+
+def import_cycles(root: Path) -> list[list[str]]:
+    """The modules under `root` (a stage script's folder) that import each other, directly or
+    round a longer loop, at any depth of their code (lazy imports in functions too), as the
+    code digest follows their imports: each loop's modules."""
+    from subtitles_workflow.code_digest import imported_files
+
+    graph = {
+        str(path.relative_to(root)): {str(p.relative_to(root)) for p in imported_files(ast.parse(path.read_text()), path, root)}
+        for path in sorted(root.rglob("*.py"))
+        if "__pycache__" not in path.parts
+    }
+
+    def reach(start: str) -> set[str]:
+        reached, stack = set(), list(graph.get(start, ()))
+        while stack:
+            module = stack.pop()
+            if module not in reached:
+                reached.add(module)
+                stack += graph.get(module, ())
+        return reached
+
+    reached = {module: reach(module) for module in graph}
+    loops = {frozenset(m for m in reached[s] if s in reached[m]) for s in graph if s in reached[s]}
+    return sorted(sorted(loop) for loop in loops)
+
+
+def test_no_two_modules_import_each_other():
+    """asr.py and asr_worker.py once did, through imports inside functions: now both run
+    subtitles_workflow/transcription.py, the job in process or through the worker."""
+    assert import_cycles(PROJECT / "scripts") == []

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import subtitles_workflow.word_timing as word_timing
+from subtitles_workflow.speech import frame_probabilities
 from subtitles_workflow.word_timing import (
     HOP_S,
     SAMPLE_RATE,
@@ -156,7 +157,7 @@ def test_without_silero_a_plain_energy_gate_stands_in():
     # the test interpreter has no faster-whisper, as the mlx-whisper env has none
     if importlib.util.find_spec("faster_whisper"):
         pytest.skip("faster-whisper is installed here")
-    prob = word_timing.vad_probabilities(synthetic_speech([(1.0, 1.5)], 2.0))
+    prob = frame_probabilities(synthetic_speech([(1.0, 1.5)], 2.0))
     assert prob[int(1.2 / 0.032)] == 1.0 and prob[int(0.5 / 0.032)] == 0.0
 
 
@@ -178,7 +179,7 @@ def test_the_transcript_keeps_whisper_times_and_gains_speech_regions(tmp_path, m
         frames = np.pad(samples, (0, -len(samples) % 512)).reshape(-1, 512)
         return (np.sqrt((frames**2).mean(axis=1)) > 0.01).astype(np.float32)
 
-    monkeypatch.setattr(word_timing, "vad_probabilities", silero_stand_in)
+    monkeypatch.setattr(word_timing, "frame_probabilities", silero_stand_in)
     document = {"segments": [{"start": 0.2, "end": 2.05, "words": [
         {"word": "Hello", "start": 0.2, "end": 0.85, "probability": 0.9},
         {"word": "there.", "start": 1.3, "end": 2.05, "probability": 0.9},
@@ -189,6 +190,38 @@ def test_the_transcript_keeps_whisper_times_and_gains_speech_regions(tmp_path, m
     assert abs(words[0]["start"] - 0.50) <= TOLERANCE_S and abs(words[1]["start"] - 1.60) <= TOLERANCE_S
     assert [[round(a, 1), round(b, 1)] for a, b in result["speech_regions"]] == [[0.5, 0.9], [1.6, 2.1]]
     assert result["segments"][0]["end"] >= words[-1]["end"]
+
+
+def test_the_timing_stage_refines_against_the_asr_stages_silero_and_runs_none(tmp_path, monkeypatch):
+    """The asr stage ran silero once and put its frame probabilities in the transcript: the
+    timing stage refines against those (the same times as silero run here) and drops them."""
+    from subtitles_workflow.speech import frames_to_json
+
+    spoken = [(0.50, 0.90), (1.60, 2.10)]
+    samples = synthetic_speech(spoken, 3.0)
+    write_wav(tmp_path / "film.wav", samples)
+    frames = np.pad(samples, (0, -len(samples) % 512)).reshape(-1, 512)
+    stand_in = (np.sqrt((frames**2).mean(axis=1)) > 0.01).astype(np.float32)
+
+    def document():
+        return {"segments": [{"start": 0.2, "end": 2.05, "words": [
+            {"word": "Hello", "start": 0.2, "end": 0.85, "probability": 0.9},
+            {"word": "there.", "start": 1.3, "end": 2.05, "probability": 0.9},
+        ]}]}  # fmt: skip
+
+    monkeypatch.setattr(word_timing, "frame_probabilities", lambda chunk: stand_in[: -(-len(chunk) // 512)])
+    run_here = refine_transcript_timing(document(), tmp_path / "film.wav")
+
+    def no_silero(samples):
+        raise AssertionError("the timing stage runs no silero when the transcript has its probabilities")
+
+    monkeypatch.setattr(word_timing, "frame_probabilities", no_silero)
+    measured = refine_transcript_timing({**document(), "silero": frames_to_json(stand_in)}, tmp_path / "film.wav")
+    assert measured == run_here and "silero" not in measured
+    wider = refine_transcript_timing({**document(), "silero": frames_to_json(stand_in)}, tmp_path / "film.wav",
+                                     word_timing.EdgeLimits(end_pad_s=0.1))  # fmt: skip
+    ends = [w["end"] for w in measured["segments"][0]["words"]]
+    assert all(b > a for a, b in zip(ends, [w["end"] for w in wider["segments"][0]["words"]]))
 
 
 def test_the_align_stage_keeps_the_refined_fields(tmp_path):
@@ -207,7 +240,7 @@ def test_ctc_times_are_refined_against_the_audio_with_the_asr_stages_speech_regi
     def no_silero(samples):
         raise AssertionError("silero is not in the align env")
 
-    monkeypatch.setattr(word_timing, "vad_probabilities", no_silero)
+    monkeypatch.setattr(word_timing, "frame_probabilities", no_silero)
     spoken = [(0.50, 0.90), (1.60, 2.10)]
     write_wav(tmp_path / "film.wav", synthetic_speech(spoken, 3.0))
     document = {"language": "en", "speech_regions": [[0.5, 0.9], [1.6, 2.1]], "segments": [{"start": 0.4, "end": 2.2, "words": [

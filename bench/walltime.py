@@ -1,4 +1,4 @@
-"""Timing: the wall time of one command (run_timed), of a Snakemake run watched line by line with
+"""Wall time of one command (run_timed), of a Snakemake run watched line by line with
 every job's start and end (run_snakemake), Snakemake's own `benchmark:` files, and runs
 interleaved (A B A B) and their medians.
 

@@ -1,0 +1,54 @@
+# timing: Whisper's word times refined against the audio (scripts/timing.py): each word's start
+# and end moved to where its speech starts and ends. Cheap (no model, silero's probabilities come
+# in the transcript), and its own stage, so a timing change never decodes again.
+
+
+rule timing_refine:
+    input:
+        **variant_stage_inputs("timing"),
+        transcript=ASR_TRANSCRIPT,
+        wav=ASR_AUDIO,
+    output:
+        transcript=f"{WORK_DIR}/{{tree}}timing/{{name}}.json",
+    log:
+        "logs/{tree}timing/{name}.log",
+    benchmark:
+        "benchmarks/{tree}timing/{name}.tsv"
+    conda:
+        f"../envs/{STAGE_ENVS['timing']}.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    params:
+        **variant_stage_params("timing"),
+        options=TIMING_OPTIONS,
+    shell:
+        "{params.python:q} {params.code:q} --transcript {input.transcript:q} --audio {input.wav:q}"
+        " --output {output.transcript:q} --options {params.options:q} > {log:q} 2>&1"
+
+
+# Whisper's own translation (translate_whisper) decodes like asr and is refined like a transcript.
+rule timing_whisper_translation:
+    input:
+        **variant_stage_inputs("timing"),
+        transcript=WHISPER_DECODED,
+        wav=ASR_AUDIO,
+    output:
+        translation=f"{WORK_DIR}/{{tree}}translate/whisper/{{name}}.{{lang}}.json",
+    log:
+        "logs/{tree}translate/whisper/{name}.{lang}.log",
+    benchmark:
+        "benchmarks/{tree}translate/whisper/{name}.{lang}.tsv"
+    wildcard_constraints:
+        lang="en",
+    conda:
+        f"../envs/{STAGE_ENVS['timing']}.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    params:
+        **variant_stage_params("timing"),
+        options=TIMING_OPTIONS,
+    shell:
+        "{params.python:q} {params.code:q} --transcript {input.transcript:q} --audio {input.wav:q}"
+        " --output {output.translation:q} --options {params.options:q} > {log:q} 2>&1"
