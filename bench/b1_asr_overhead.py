@@ -22,19 +22,22 @@ import walltime
 TARGET = 1.10
 
 
-def stage_commands(project: Path, names: list[str], extra: list[str]) -> dict[str, str]:
-    """The asr rule's exact shell command for each in/<name>.wav, as Snakemake renders it (so
-    the benchmark follows the rule): demux first, then one `snakemake -n -p`."""
+def stage_commands(project: Path, names: list[str], extra: list[str], stage: str = "asr") -> dict[str, str]:
+    """The shell command of each in/<name>.wav's work/<stage>/<name>.json, as Snakemake renders
+    it (so the benchmark follows the rule): demux first, then one `snakemake -n -p`. A stage
+    after asr plans asr's commands too: only the stage's own are returned."""
     walltime.run_timed(walltime.snakemake_cmd("--omit-from", "asr_transcribe", *extra), cwd=project)
-    targets = [f"work/asr/{name}.json" for name in names]
+    targets = [f"work/{stage}/{name}.json" for name in names]
     done = walltime.run_timed(walltime.snakemake_cmd("-n", "-p", *targets, *extra), cwd=project)
     commands = {}
     for line in done.stdout.splitlines():
         if line.startswith("Shell command:"):
             command = line.split(":", 1)[1].strip()
-            commands[Path(option(command, "--output")).stem] = command
+            output = Path(option(command, "--output"))
+            if output.parent.name == stage:
+                commands[output.stem] = command
     if sorted(commands) != sorted(names):
-        raise RuntimeError(f"expected the asr shell commands of {names}, got:\n{done.stdout[-3000:]}")
+        raise RuntimeError(f"expected the {stage} shell commands of {names}, got:\n{done.stdout[-3000:]}")
     return commands
 
 

@@ -43,7 +43,7 @@ def test_the_base_model_misspells_the_product_name_without_a_hint(work):
 
 def test_hotwords_spell_it_right_and_rerun_only_asr_and_subtitles(work):
     update_config(work, {"asr": {"hotwords": NAME}})
-    assert planned_jobs(work, TARGET) == {"asr_transcribe": 1, "subtitles_render": 1}
+    assert planned_jobs(work, TARGET) == {"asr_transcribe": 1, "timing_refine": 1, "subtitles_render": 1}
     snakemake(work, TARGET)
     assert NAME in transcript_text(work)
     assert NAME in (work / TARGET).read_text(encoding="utf-8")
@@ -61,14 +61,14 @@ def test_the_same_terms_from_a_glossary_change_nothing_and_its_mtime_neither(wor
 def test_a_new_glossary_term_reruns_asr(work):
     glossary = work / "in" / "promo.glossary.txt"
     glossary.write_text(glossary.read_text(encoding="utf-8") + "Okonkwo\n", encoding="utf-8")
-    assert planned_jobs(work, TARGET) == {"asr_transcribe": 1, "subtitles_render": 1}
+    assert planned_jobs(work, TARGET) == {"asr_transcribe": 1, "timing_refine": 1, "subtitles_render": 1}
     (work / "in" / "promo.glossary.txt").unlink()
 
 
 def test_an_initial_prompt_in_the_media_sheet_spells_it_right(work):
     sheet = work / "config" / "media.tsv"
     sheet.write_text(f"name\tinitial_prompt\npromo\t{NAME}, a new product.\n", encoding="utf-8")
-    assert planned_jobs(work, TARGET) == {"asr_transcribe": 1, "subtitles_render": 1}
+    assert planned_jobs(work, TARGET) == {"asr_transcribe": 1, "timing_refine": 1, "subtitles_render": 1}
     snakemake(work, TARGET)
     assert NAME in transcript_text(work)
 
@@ -79,7 +79,7 @@ def test_a_model_map_follows_the_films_language(work):
     update_config(work, {"asr": {"model": "tiny.en"}})  # update_config merges maps key by key
     update_config(work, {"asr": {"model": {"hi": "base", "default": "tiny.en"}}})
     jobs = planned_jobs(work, TARGET)
-    assert {k: v for k, v in jobs.items() if k != "model_assemble"} == {"asr_transcribe": 1, "subtitles_render": 1}
+    assert {k: v for k, v in jobs.items() if k != "model_assemble"} == {"asr_transcribe": 1, "timing_refine": 1, "subtitles_render": 1}
     done = snakemake(work, "-n", "-p", TARGET)
     assert "--model tiny.en" in done.stdout and "faster-whisper-tiny.en.json" in done.stdout
 

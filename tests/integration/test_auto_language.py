@@ -80,7 +80,8 @@ def test_auto_detects_the_spoken_language_over_the_whole_film(stop_project, film
     assert detection["windows"] and all(w["speech_s"] <= 30.0 for w in detection["windows"])
     assert (project / "out" / f"{film}.{language}.srt").is_file()
     assert (project / "work" / "language" / f"{film}.txt").read_text() == f"{language}\n"
-    assert "WARNING" not in asr_log(project, film)
+    # no language warning; a repair may still warn of text it dropped (Hindi garbage it re-decoded)
+    assert "spoken language detected as" not in asr_log(project, film)
 
 
 def test_a_film_that_opens_in_another_language_is_judged_by_all_of_it(stop_project):
