@@ -432,7 +432,7 @@ def table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
 # ------------------------------------------------------------------------- coverage
 COVERAGE_BEFORE = "2b3ce96"  # the asr stage before issue 28's coverage work (no signal speech, no re-decoding)
 COVERAGE_SOURCES = ("asr.py", "subtitles_workflow/signal_speech.py", "subtitles_workflow/missed_speech.py",
-                    "subtitles_workflow/word_timing.py", "subtitles_workflow/transcript_repair.py")  # fmt: skip
+                    "subtitles_workflow/word_timing.py", "subtitles_workflow/transcript_repair.py", "timing.py")  # fmt: skip
 
 
 def coverage_mixes(pure_seconds: float) -> Path:
@@ -473,17 +473,23 @@ def stage_scripts(commit: str | None) -> Path:
 
 
 def stage_transcript(audio: Path, language: str, scripts: Path, fresh: bool = False) -> dict[str, Any]:
-    """The asr stage (the scripts in `scripts`) on `audio`, cached by audio and source."""
+    """The asr stage (the scripts in `scripts`) on `audio`, then the timing stage where the
+    scripts have one (word times were refined inside asr before it), cached by audio and source."""
     digest = hashlib.sha256(audio.read_bytes()).hexdigest()[:16]
     path = CACHE / "quality" / "coverage" / "transcripts" / f"{audio.stem}.{digest}.{source_digest(scripts)}.json"
     if fresh or not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        timed = (scripts / "timing.py").exists()
+        decoded = path.with_suffix(".asr.json") if timed else path
         subprocess.run(
-            [str(ASR_PYTHON), str(scripts / "asr.py"), "--audio", str(audio), "--output", str(path), "--model", "base",
+            [str(ASR_PYTHON), str(scripts / "asr.py"), "--audio", str(audio), "--output", str(decoded), "--model", "base",
              "--model-path", str(MODELS / "faster-whisper-base.json"), "--language", language,
              "--options", json.dumps(asr_options(batch_size=8)), "--threads", str(min(4, os.cpu_count() or 1))],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
+        if timed:
+            subprocess.run([str(ASR_PYTHON), str(scripts / "timing.py"), "--transcript", str(decoded), "--audio", str(audio),
+                            "--output", str(path)], check=True, capture_output=True, text=True)  # fmt: skip
     return json.loads(path.read_text())
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -94,3 +95,13 @@ def wait_until(condition, timeout: float) -> bool:
             return False
         time.sleep(0.1)
     return True
+
+
+def one_error_line(done: subprocess.CompletedProcess) -> str:
+    """The run failed with exactly one `error: ` line and no traceback; returns that line."""
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    errors = [line for line in output.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1 and errors[0].startswith("error: "), output[-3000:]
+    return errors[0]

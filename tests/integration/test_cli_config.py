@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT, copy_project, fixture, planned_jobs, requires_fixtures, snakemake, update_config
+from conftest import PROJECT, copy_project, fixture, one_error_line, planned_jobs, requires_fixtures, snakemake, update_config
 
 pytestmark = requires_fixtures
 
@@ -75,13 +75,6 @@ def shell_commands(done: subprocess.CompletedProcess) -> dict[str, list[str]]:
 
 def argument(words: list[str], flag: str) -> str:
     return words[words.index(flag) + 1]
-
-
-def one_error_line(done: subprocess.CompletedProcess) -> str:
-    output = done.stdout + done.stderr
-    errors = [line for line in output.splitlines() if "error" in line.lower()]
-    assert done.returncode == 1 and len(errors) == 1 and "Traceback" not in output, output
-    return errors[0]
 
 
 def test_every_snakemake_command_in_the_readme_runs(project):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT, copy_project, fixture, planned_jobs, requires_fixtures, snakemake, update_config
+from conftest import PROJECT, copy_project, fixture, one_error_line, planned_jobs, requires_fixtures, snakemake, update_config
 from project import job_counts
 from tools.local_hub import LocalHub
 
@@ -73,15 +73,6 @@ def manifest_path(work: Path, slug: str = SLUG) -> Path:
 
 def downloads(hub: LocalHub, name: str = "model.bin") -> int:
     return sum(count for path, count in hub.requests.items() if "/resolve/" in path and path.endswith(f"/{name}"))
-
-
-def one_error_line(done: subprocess.CompletedProcess) -> str:
-    output = done.stdout + done.stderr
-    assert done.returncode == 1, output[-3000:]
-    assert "Traceback" not in output, output[-3000:]
-    errors = [line for line in output.splitlines() if "error" in line.lower()]
-    assert len(errors) == 1 and errors[0].startswith("error: "), output[-3000:]
-    return errors[0]
 
 
 def test_the_models_target_is_the_configured_models(workdir, hub):
