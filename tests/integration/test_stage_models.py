@@ -96,7 +96,7 @@ def alignment(work: Path, name: str) -> dict:
 
 def refused_before_any_job(done: subprocess.CompletedProcess) -> str:
     """one_error_line, and no job started."""
-    line = refused_before_any_job(done)
+    line = one_error_line(done)
     output = done.stdout + done.stderr
     assert "localrule " not in output and "\nrule " not in output, output[-3000:]
     return line
