@@ -177,8 +177,8 @@ def schema_defaults(section: str) -> dict[str, Any]:
 
 
 # Keys of the asr block that are no decoding option: the model is its own argument, the worker
-# a resource, the language policy a param of `auto` films only (rules/common/params.smk,
-# asr_decoding_options; rules/common/languages.smk, get_language_policy).
+# a resource, the language policy a param of `auto` films only (rules/asr.smk,
+# ASR_DECODING_KEYS; rules/common/languages.smk, get_language_policy).
 NOT_ASR_OPTIONS = ("model", "worker", "language_threshold", "language_fallback")
 
 

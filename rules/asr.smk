@@ -2,6 +2,19 @@
 # times and silero's frame probabilities (silero runs once per film, here); rules/timing.smk refines
 # the word edges.
 
+# The asr keys a decoding job passes in --options: AsrOptions' fields (scripts/subtitles_workflow/
+# asr_options.py) but the film's vocabulary, its own param. asr.model and the language policy
+# are params of their own, asr.worker a resource.
+ASR_DECODING_KEYS = (
+    "backend",
+    "device",
+    "compute_type",
+    "beam_size",
+    "vad_filter",
+    "condition_on_previous_text",
+    "batch_size",
+)
+
 
 rule asr_transcribe:
     input:
@@ -30,7 +43,7 @@ rule asr_transcribe:
         language=get_asr_language,
         language_policy=get_language_policy,
         vocabulary=ASR_VOCABULARY,
-        options=ASR_OPTIONS,
+        options=asr_options_param(ASR_DECODING_KEYS),
     shell:
         "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.transcript:q}"
         " --model {params.model:q} --model-path {input.model:q} --language {params.language:q} --language-policy {params.language_policy:q}"

@@ -1,6 +1,38 @@
 # subtitles: word-level JSON -> timed, line-broken cues in SRT, VTT or ASS, with a QC report.
 # No inference here, so restyling subtitles never re-runs ASR.
 
+# The keys a subtitles job is told in --style: cues.Style's fields (scripts/subtitles_workflow/
+# cues.py), and for .ass files the ass_style keys (its `ass`).
+SUBTITLE_KEYS = (
+    "max_lines",
+    "max_line_chars",
+    "max_cps",
+    "min_duration",
+    "max_duration",
+    "fps",
+    "min_gap_frames",
+    "shot_snap_frames",
+    "close_gap",
+    "linger",
+    "pause_break",
+    "lead_in_frames",
+    "max_start_delay",
+    "min_flash",
+    "sentence_pause",
+    "min_word_step",
+)
+ASS_STYLE_KEYS = (
+    "font",
+    "font_size",
+    "primary_colour",
+    "outline_colour",
+    "back_colour",
+    "bold",
+    "outline",
+    "shadow",
+    "margin_v",
+)
+
 
 rule subtitles_render:
     input:
@@ -18,7 +50,7 @@ rule subtitles_render:
     params:
         **variant_stage_params("subtitles"),
         # the style, and the film (for its frame rate, video only) with its content identity
-        render=get_subtitle_render,
+        render=subtitle_render(SUBTITLE_KEYS, ASS_STYLE_KEYS),
     shell:
         "{params.python:q} {params.code:q} --transcript {input.transcript:q} --output {output.subtitles:q}"
         " --format {wildcards.fmt:q} --style {params.render[style]:q} --film {params.render[film]:q}"

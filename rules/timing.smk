@@ -2,6 +2,9 @@
 # and end moved to where its speech starts and ends. Cheap (no model, silero's probabilities come
 # in the transcript), and its own stage, so a timing change never decodes again.
 
+# The timing keys each job passes in --options (EdgeLimits' fields, scripts/subtitles_workflow/word_timing.py).
+TIMING_KEYS = ("end_pad_s", "max_earlier_s")
+
 
 rule timing_refine:
     input:
@@ -21,7 +24,7 @@ rule timing_refine:
         runtime=30,
     params:
         **variant_stage_params("timing"),
-        options=TIMING_OPTIONS,
+        options=options_param("timing", TIMING_KEYS),
     shell:
         "{params.python:q} {params.code:q} --transcript {input.transcript:q} --audio {input.wav:q}"
         " --output {output.transcript:q} --options {params.options:q} > {log:q} 2>&1"
@@ -48,7 +51,7 @@ rule timing_whisper_translation:
         runtime=30,
     params:
         **variant_stage_params("timing"),
-        options=TIMING_OPTIONS,
+        options=options_param("timing", TIMING_KEYS),
     shell:
         "{params.python:q} {params.code:q} --transcript {input.transcript:q} --audio {input.wav:q}"
         " --output {output.translation:q} --options {params.options:q} > {log:q} 2>&1"

@@ -5,6 +5,10 @@
 #   nllb/m2m100/marian   transformers generate(), env translate
 #   indictrans2  IndicTrans2 + IndicTransToolkit (needs transformers<5), env indictrans
 
+# The translate keys an MT job passes in --options (translate.backends picks the rule,
+# translate.models the model param).
+TRANSLATION_KEYS = ("batch_size", "num_beams", "max_length")
+
 
 rule translate_whisper:
     input:
@@ -32,7 +36,7 @@ rule translate_whisper:
         language=get_asr_language,
         language_policy=get_language_policy,
         vocabulary=ASR_VOCABULARY,
-        options=WHISPER_TRANSLATE_OPTIONS,
+        options=asr_options_param(ASR_DECODING_KEYS, task="translate"),
     shell:
         "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.translation:q}"
         " --model {params.model:q} --model-path {input.model:q} --language {params.language:q} --language-policy {params.language_policy:q}"
@@ -61,7 +65,7 @@ rule translate_transformers:
     params:
         **stage_params("translate", env="translate"),
         model=get_translation_model,
-        options=TRANSLATION_OPTIONS,
+        options=options_param("translate", TRANSLATION_KEYS),
     shell:
         "{params.python:q} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
         " --backend {wildcards.backend:q} --model {params.model:q} --model-path={input.model:q} --target {wildcards.lang:q}"
@@ -90,7 +94,7 @@ rule translate_indictrans2:
     params:
         **stage_params("translate", env="indictrans"),
         model=get_translation_model,
-        options=TRANSLATION_OPTIONS,
+        options=options_param("translate", TRANSLATION_KEYS),
     shell:
         "{params.python:q} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
         " --backend {wildcards.backend:q} --model {params.model:q} --model-path={input.model:q} --target {wildcards.lang:q}"

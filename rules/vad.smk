@@ -4,6 +4,9 @@
 # backend, so that silero's command stays as it was (a changed command is a changed rule, which
 # would make every silero VAD artifact again).
 
+# The vad keys each job passes in --options (silero's options, or the pyannote pipeline's params).
+VAD_KEYS = ("threshold", "min_silence_duration_ms", "speech_pad_ms")
+
 
 if config["vad"]["backend"] == "pyannote":
 
@@ -27,9 +30,7 @@ if config["vad"]["backend"] == "pyannote":
             **stage_params("vad_pyannote", env=STAGE_ENVS["vad"]),
             backend=config["vad"]["backend"],
             pyannote_model=config["vad"]["pyannote_model"],
-            options=get_stage_options(
-                "vad", exclude=("activate", "backend", "pyannote_model")
-            ),
+            options=options_param("vad", VAD_KEYS),
         shell:
             "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.regions:q}"
             " --backend {params.backend:q} --pyannote-model={params.pyannote_model:q}"
@@ -56,9 +57,7 @@ else:
             **stage_params("vad"),
             backend=config["vad"]["backend"],
             pyannote_model=config["vad"]["pyannote_model"],
-            options=get_stage_options(
-                "vad", exclude=("activate", "backend", "pyannote_model")
-            ),
+            options=options_param("vad", VAD_KEYS),
         shell:
             "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.regions:q}"
             " --backend {params.backend:q} --pyannote-model={params.pyannote_model:q}"

@@ -6,60 +6,43 @@
 VOCABULARY_KEYS = ("initial_prompt", "hotwords")
 
 
-def asr_decoding_options(cfg=None):
-    """The asr config block without what is not a decoding option (the model is its own
-    param; the worker is a resource), with `auto` resolved on this machine (as the backend
-    is), so equal settings are equal params. On a cluster whose nodes differ from the
-    machine running Snakemake, set asr.device in config."""
+def config_options(block, keys, cfg=None):
+    """The named keys of one config block (the schema's defaults filled in) as one JSON
+    string: a plain param, so changing any of them re-runs the stage, and an equal setting
+    spelled differently does not. Each rule names the keys it passes; every schema key
+    reaches a rule, in its stage's dataclass (tests/unit/test_settings.py)."""
+    values = (cfg or config)[block]
+    return json.dumps({key: values[key] for key in keys}, sort_keys=True)
+
+
+def options_param(block, keys):
+    """config_options for the job's build: a constant without variants, else per job."""
+    return by_tree(
+        config_options(block, keys),
+        lambda wildcards: config_options(block, keys, config_for(wildcards)),
+    )
+
+
+def asr_decoding_options(keys, cfg=None, task=None):
+    """The named asr keys as one JSON string, with `auto` resolved on this machine, so equal
+    settings are equal params: the device, compute type and batch size, and for decoding the
+    backend (Whisper's translate task gets `task` instead). On a cluster whose nodes differ
+    from the machine running Snakemake, set asr.device in config."""
     from subtitles_workflow.hardware import resolve_options_here
 
     cfg = cfg or config
-    options = {
-        k: v
-        for k, v in cfg["asr"].items()
-        if k not in ("model", "worker") + VOCABULARY_KEYS + LANGUAGE_POLICY_KEYS
-    }
-    return resolve_options_here(options, asr_backend_of(cfg))
-
-
-def asr_options(cfg=None):
-    """ASR decoding options as one JSON string: a plain value, so changing any re-runs asr."""
-    cfg = cfg or config
-    return json.dumps(
-        {**asr_decoding_options(cfg), "backend": asr_backend_of(cfg)}, sort_keys=True
+    options = resolve_options_here(
+        {key: cfg["asr"][key] for key in keys}, asr_backend_of(cfg)
     )
+    added = {"task": task} if task else {"backend": asr_backend_of(cfg)}
+    return json.dumps({**options, **added}, sort_keys=True)
 
 
-def whisper_translate_options(cfg=None):
-    return json.dumps(
-        {**asr_decoding_options(cfg), "task": "translate"}, sort_keys=True
+def asr_options_param(keys, task=None):
+    return by_tree(
+        asr_decoding_options(keys, task=task),
+        lambda wildcards: asr_decoding_options(keys, config_for(wildcards), task),
     )
-
-
-def get_asr_options(wildcards):
-    return asr_options(config_for(wildcards))
-
-
-def get_whisper_translate_options(wildcards):
-    return whisper_translate_options(config_for(wildcards))
-
-
-ASR_OPTIONS = by_tree(asr_options(), get_asr_options)
-WHISPER_TRANSLATE_OPTIONS = by_tree(
-    whisper_translate_options(), get_whisper_translate_options
-)
-
-
-def timing_options(cfg=None):
-    """The timing config block as one JSON string: a plain value, so changing it re-runs timing."""
-    return json.dumps((cfg or config)["timing"], sort_keys=True)
-
-
-def get_timing_options(wildcards):
-    return timing_options(config_for(wildcards))
-
-
-TIMING_OPTIONS = by_tree(timing_options(), get_timing_options)
 
 
 def glossary_path(name):
@@ -134,35 +117,23 @@ def get_align_model(wildcards):
     return models.get(get_source_language(wildcards.name), "")
 
 
-def translation_options(cfg=None):
-    options = {
-        k: v
-        for k, v in (cfg or config)["translate"].items()
-        if k not in ("backends", "models")
-    }
-    return json.dumps(options, sort_keys=True)
+def subtitle_render(style_keys, ass_keys):
+    """What a subtitles job is told, as one plain (hashed) param per job (one call per job:
+    2000 jobs in a plan of 1000 films): `style`, the named subtitle and (for .ass only, so
+    restyling ASS does not re-render SRT) ASS keys as one JSON string, with the reading speed
+    of the cue language (the configured fps, which the job replaces with the film's own frame
+    rate), and the film and its fingerprint (picture_source)."""
 
+    def render(wildcards):
+        cfg = config_for(wildcards)
+        style = {key: cfg["subtitles"][key] for key in style_keys}
+        cps = style["max_cps"]
+        style["max_cps"] = cps.get(wildcards.lang, cps["default"])
+        if wildcards.fmt == "ass":
+            style["ass"] = {key: cfg["ass_style"][key] for key in ass_keys}
+        return {
+            "style": json.dumps(style, sort_keys=True),
+            **picture_source(wildcards.name),
+        }
 
-def get_translation_options(wildcards):
-    return translation_options(config_for(wildcards))
-
-
-TRANSLATION_OPTIONS = by_tree(translation_options(), get_translation_options)
-
-
-def get_subtitle_render(wildcards):
-    """What a subtitles job is told, as one plain (hashed) param (one call per job: 2000 jobs
-    in a plan of 1000 films): `style`, the subtitle rules for this film, language and format
-    as one JSON string (the language's reading speed; for .ass only the ASS styling, so
-    restyling ASS does not re-render SRT; the configured fps, which the job replaces with the
-    film's own frame rate), and the film and its fingerprint (picture_source)."""
-    cfg = config_for(wildcards)
-    style = dict(cfg["subtitles"])
-    cps = style.pop("max_cps")
-    style["max_cps"] = cps.get(wildcards.lang, cps["default"])
-    if wildcards.fmt == "ass":
-        style["ass"] = cfg["ass_style"]
-    return {
-        "style": json.dumps(style, sort_keys=True),
-        **picture_source(wildcards.name),
-    }
+    return render

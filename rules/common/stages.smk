@@ -79,16 +79,6 @@ def save_code_facts():
     tmp.replace(CODE_FACTS_CACHE)
 
 
-def get_stage_options(stage, exclude=("activate",)):
-    """A stage's config block as one JSON string param (plain value: changes re-run it)."""
-
-    def options(wildcards):
-        chosen = {k: v for k, v in config[stage].items() if k not in exclude}
-        return json.dumps(chosen, sort_keys=True)
-
-    return options
-
-
 # Which files the optional stages put between two stages is fixed for a run, so it is decided
 # here once, as path patterns that Snakemake fills in, not by per-job input functions (8000
 # calls over 1000 films cost ~0.3 s of every run, bench/b4_orchestration.py).
