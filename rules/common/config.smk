@@ -8,6 +8,7 @@ import os
 from snakemake.utils import update_config
 
 from subtitles_workflow.config_check import (
+    complete_mappings,
     config_problem,
     fill_defaults,
     load_yaml,
@@ -34,6 +35,7 @@ def read_config():
     them again, typed as the schema says."""
     given = command_line_config()
     update_config(config, typed(given, CONFIG_SCHEMA))
+    complete_mappings(config, CONFIG_SCHEMA)
     problem = config_problem(config, CONFIG_SCHEMA, given, config_files())
     if problem:
         fail(problem)

@@ -157,6 +157,22 @@ def set_defaults(validator, properties, instance, schema):
 DefaultsValidator = validators.extend(Draft202012Validator, {"properties": set_defaults})
 
 
+def complete_mappings(config: dict, schema: dict) -> None:
+    """A mapping the config sets where the schema's default is a non-empty mapping gets the
+    default's keys it leaves out (`subtitles.max_cps: {default: 15}` keeps `hi: 22`), as if
+    the config had been merged over the defaults, the way Snakemake merges --config values and
+    --configfile files over config/config.yaml. Before checking: the default may hold a key
+    the schema requires."""
+    for key, subschema in schema.get("properties", {}).items():
+        value, default = config.get(key), subschema.get("default")
+        if not isinstance(value, dict):
+            continue
+        if isinstance(default, dict):
+            for name, fallback in default.items():
+                value.setdefault(name, copy.deepcopy(fallback))
+        complete_mappings(value, subschema)
+
+
 def fill_defaults(config: dict, schema: dict) -> None:
     """Give every key the config leaves out the schema's default, as snakemake.utils.validate
     does, without its second reading of the schema (36 ms of every run)."""

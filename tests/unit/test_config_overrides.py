@@ -17,7 +17,7 @@ import snakemake
 import snakemake.cli
 import snakemake.utils
 
-from subtitles_workflow.config_check import allowed, config_problem, fill_defaults, load_yaml, typed
+from subtitles_workflow.config_check import allowed, complete_mappings, config_problem, fill_defaults, load_yaml, typed
 from conftest import PROJECT
 
 HOOK_FILE = PROJECT / "rules" / "snakemake_cli_hook.py"
@@ -138,7 +138,7 @@ def with_change(change: dict) -> dict:
     config = load_yaml(PROJECT / "config" / "config.yaml")
     for key, value in change.items():
         if isinstance(value, dict):
-            config[key].update(value)
+            config[key] = {**config.get(key, {}), **value}
         else:
             config[key] = value
     return config
@@ -185,3 +185,15 @@ def test_defaults_are_those_snakemake_would_fill_in(config):
     fill_defaults(ours, SCHEMA)
     snakemake.utils.validate(snakemakes, str(PROJECT / "config" / "schemas" / "config.schema.yaml"))
     assert ours == snakemakes and ours["asr"]["beam_size"] == 5
+
+
+def test_a_mapping_set_in_part_keeps_the_default_keys_it_leaves_out():
+    """config/config.yaml sets only the project's choices, so `--config subtitles.max_cps.hi=20`
+    (or a promoted variant) meets no max_cps there to merge into: it must still mean 17 for the
+    other languages, as when config.yaml spelled the default out."""
+    config = {**copy.deepcopy(CONFIG), "subtitles": {"max_cps": {"hi": 20}}}
+    complete_mappings(config, SCHEMA)
+    assert config_problem(config, SCHEMA, {"subtitles": {"max_cps": {"hi": 20}}}) is None
+    fill_defaults(config, SCHEMA)
+    assert config["subtitles"]["max_cps"] == {"default": 17, "hi": 20}
+    assert config["subtitles"]["max_lines"] == 2

@@ -91,3 +91,20 @@ def test_the_rules_call_the_tuples_they_name():
         text = (PROJECT / "rules" / rule_file).read_text()
         for call in calls:
             assert call in text, f"rules/{rule_file} does not pass {call}"
+
+
+# What config/config.yaml sets: the choices every project makes. Every other default is the
+# schema's alone (a second copy in config.yaml would drift from it, and from the docs' table).
+PROJECT_CHOICES = {"source_language", "target_languages", "media_sheet", "subtitle_formats", "asr.model", "variants"}
+
+
+def test_config_yaml_holds_the_project_choices_and_no_other_default():
+    def leaves(mapping: dict, prefix: str = "") -> set[str]:
+        found = set()
+        for key, value in mapping.items():
+            dotted = f"{prefix}{key}"
+            found |= leaves(value, f"{dotted}.") if isinstance(value, dict) and value and key != "variants" else {dotted}
+        return found
+
+    config = yaml.safe_load((PROJECT / "config" / "config.yaml").read_text())
+    assert leaves(config) == PROJECT_CHOICES
