@@ -22,11 +22,10 @@ MODELS = PROJECT / "resources" / "models"
 # The shared test media (a clone of ../shared beside the project), or wherever
 # BENCH_FIXTURES points: a worktree elsewhere has no ../shared beside it.
 FIXTURES = Path(os.environ.get("BENCH_FIXTURES") or PROJECT.parent / "shared" / "fixtures")
-# What a copy leaves out: build outputs, state, tests and the benchmarks. Everything else at
-# the top level (Snakefile, rules, scripts, envs, config, profiles, report, ...) is the
-# workflow, whatever the other parts of the project add.
-NOT_WORKFLOW = {".git", ".venvs", ".snakemake", ".pytest_cache", ".ci", "in", "out", "work", "logs",
-                "benchmarks", "resources", "tests", "bench", "__pycache__"}  # fmt: skip
+# The workflow, as Snakemake's layout has it: what a run reads (the Snakefile, its rules, envs,
+# stage scripts, config and profiles, and the report's captions). Named, not "all but": docs,
+# tests, benchmarks and build state are the project's, never the workflow's.
+WORKFLOW = ("Snakefile", "config", "envs", "profiles", "report", "rules", "scripts")
 
 
 def copy_workflow(target: Path, commit: str | None = None) -> None:
@@ -35,20 +34,18 @@ def copy_workflow(target: Path, commit: str | None = None) -> None:
     checkout's models and stamps)."""
     target.mkdir(parents=True, exist_ok=True)
     if commit is None:
-        for source in sorted(PROJECT.iterdir()):
-            if source.name in NOT_WORKFLOW:
-                continue
+        for name in WORKFLOW:
+            source = PROJECT / name
             if source.is_dir():
-                shutil.copytree(source, target / source.name, ignore=shutil.ignore_patterns("__pycache__"))
+                shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
             else:
-                shutil.copy2(source, target / source.name)
+                shutil.copy2(source, target / name)
         return
-    archive = subprocess.run(["git", "archive", "--format=tar", commit], cwd=PROJECT, capture_output=True,
-                             check=True).stdout  # fmt: skip
+    listed = subprocess.run(["git", "ls-tree", "--name-only", commit], cwd=PROJECT, capture_output=True, text=True,
+                            check=True).stdout.split()  # fmt: skip
+    archive = subprocess.run(["git", "archive", "--format=tar", commit, *[n for n in WORKFLOW if n in listed]],
+                             cwd=PROJECT, capture_output=True, check=True).stdout  # fmt: skip
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
-    for name in NOT_WORKFLOW:
-        if (target / name).is_dir():
-            shutil.rmtree(target / name)
     for path in target.rglob("*"):
         twin = PROJECT / path.relative_to(target)
         if path.is_file() and twin.exists():

@@ -48,6 +48,7 @@ import measured
 BENCHMARKS = {
     "1": "b1_asr_overhead",
     "1b": "b1b_real_speech",
+    "1b-hi": "b1b_hindi",
     "2": "b2_pipeline",
     "3": "b3_batch_clips",
     "4": "b4_orchestration",

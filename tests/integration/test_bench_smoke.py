@@ -12,7 +12,7 @@ import sys
 
 from conftest import PROJECT, requires_fixtures
 
-BENCHMARKS = ("asr_overhead", "batch_clips", "batched", "orchestration", "peak_rss", "pipeline", "real_speech")
+BENCHMARKS = ("asr_overhead", "batch_clips", "batched", "orchestration", "peak_rss", "pipeline", "real_speech", "real_speech_hindi")
 
 
 @requires_fixtures
