@@ -144,12 +144,12 @@ def test_28_a_film_replaced_by_cp_p_of_the_same_size_rebuilds(work, tmp_path):
 def test_29_a_yaml_mistake_names_the_file_and_line(work):
     config = work / "config" / "config.yaml"
     lines = config.read_text().splitlines()
-    lines.insert(5, "subtitle_formats: [srt")
+    lines[5:5] = ["subtitle_formats: [srt", "source_language: en"]  # the list left open on line 6
     config.write_text("\n".join(lines) + "\n")
     code, output = plan(work)
     assert code == 1 and "Traceback" not in output, output[-3000:]
     [line] = error_lines(output)
-    assert line.startswith("error: config/config.yaml, line 7, column 17: expected ',' or ']'"), line
+    assert line.startswith("error: config/config.yaml, line 7, column 16: expected ',' or ']'"), line
     assert "(while parsing a flow sequence on line 6); fix the YAML" in line
 
 
