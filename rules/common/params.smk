@@ -39,6 +39,7 @@ def asr_decoding_options(keys, cfg=None, task=None):
 
 
 def asr_options_param(keys, task=None):
+    """asr_decoding_options for the job's build: a constant without variants, else per job."""
     return by_tree(
         asr_decoding_options(keys, task=task),
         lambda wildcards: asr_decoding_options(keys, config_for(wildcards), task),
