@@ -37,7 +37,7 @@ def devanagari(text: str) -> str:
 
 
 def run(quick: bool = False, config: list[str] | None = None) -> benchmark.Result:
-    result = benchmark.Result("real_speech_hindi", "1b, Hindi. ASR stage vs raw faster-whisper on the Hindi fixtures joined",
+    result = benchmark.Result("real_speech_hindi", "1b-hi. ASR stage vs raw faster-whisper on the Hindi fixtures joined",
                               "quick" if quick else "full")  # fmt: skip
     compare(result, [hindi_recording(quick)], "hi", TARGET, quick, config)
     for row in result.details["recordings"]:

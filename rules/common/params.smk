@@ -9,8 +9,8 @@ VOCABULARY_KEYS = ("initial_prompt", "hotwords")
 def config_options(block, keys, cfg=None):
     """The named keys of one config block (the schema's defaults filled in) as one JSON
     string: a plain param, so changing any of them re-runs the stage, and an equal setting
-    spelled differently does not. Each rule names the keys it passes; every schema key
-    reaches a rule, in its stage's dataclass (tests/unit/test_settings.py)."""
+    spelled differently does not. Each rule names the keys it passes; every key of a
+    stage's block reaches a rule (tests/unit/test_settings.py)."""
     values = (cfg or config)[block]
     return json.dumps({key: values[key] for key in keys}, sort_keys=True)
 
@@ -26,8 +26,10 @@ def options_param(block, keys):
 def asr_decoding_options(keys, cfg=None, task=None):
     """The named asr keys as one JSON string, with `auto` resolved on this machine, so equal
     settings are equal params: the device, compute type and batch size, and for decoding the
-    backend (Whisper's translate task gets `task` instead). On a cluster whose nodes differ
-    from the machine running Snakemake, set asr.device in config."""
+    backend. Whisper's translate task adds `task` and keeps `backend` as configured (its rule
+    runs faster-whisper whatever it says; resolving it now would re-run every built
+    translation). On a cluster whose nodes differ from the machine running Snakemake, set
+    asr.device in config."""
     from subtitles_workflow.hardware import resolve_options_here
 
     cfg = cfg or config

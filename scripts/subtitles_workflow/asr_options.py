@@ -1,7 +1,7 @@
 """The asr options, typed: one field per key of the asr block in config/schemas/config.schema.yaml
-(where every default lives; Snakemake's validate() fills them in and the rule passes the keys it
-names in ASR_DECODING_KEYS, rules/asr.smk, as JSON). No field has a default here, so a key that did
-not arrive is an error naming it, never a quiet second default.
+(where every default lives; the workflow fills them in, config_check.fill_defaults, and the
+rule passes the keys it names in ASR_DECODING_KEYS, rules/asr.smk, as JSON). No field has a
+default here, so a key that did not arrive is an error naming it, never a quiet second default.
 
 Trace a config key: the schema (its default) -> the rule's key tuple -> this class -> the backend
 script that uses it (scripts/asr.py, asr_whisperx.py, asr_mlx.py; grep `options.<key>`).

@@ -164,3 +164,19 @@ def test_a_bad_value_in_the_config_file_names_the_file(tmp_path):
     assert line.startswith("error: config key asr.beam_size, set in config/config.yaml"), line
     update_config(workdir, {"asr": {"beam_size": 5}})
     snakemake(workdir, "-n", "--config", "debug=true")
+
+
+def rendered_style(output: str) -> dict:
+    [command] = [line for line in output.splitlines() if line.startswith("Shell command:") and "scripts/subtitles.py" in line]
+    words = shlex.split(command.split(":", 1)[1].split(">", 1)[0])
+    return json.loads(words[words.index("--style") + 1])
+
+
+def test_a_mapping_given_in_part_keeps_the_defaults_other_keys(project):
+    """config/config.yaml leaves max_cps to the schema: `max_cps.hi=20` must not make it a
+    mapping without its `default` (English stays at 17), and `default=15` leaves hi alone."""
+    target = "out/movie.en.srt"
+    hindi_only = snakemake(project, "-n", "-p", "--forcerun", "subtitles_render", target, "--config", "subtitles.max_cps.hi=20")
+    assert rendered_style(hindi_only.stdout)["max_cps"] == 17
+    default = snakemake(project, "-n", "-p", "--forcerun", "subtitles_render", target, "--config", "subtitles.max_cps.default=15")
+    assert rendered_style(default.stdout)["max_cps"] == 15

@@ -1,8 +1,9 @@
 """Settings in one hop (issue 30): each rule names the config keys it passes, as a literal key
-tuple beside the rule (grep a key in rules/ and you find the rule), and those tuples are
-exactly what the stage's options dataclass takes and, with the keys routed elsewhere (listed
-here with where they go), exactly the schema's keys. A key added to the schema that no rule
-passes, or a tuple that drifts from its dataclass, fails here."""
+tuple beside the rule or as a param of its own (grep a key in rules/ and you find the rule).
+The tuples are exactly what the stage's options dataclass takes and, with the keys routed
+elsewhere (listed here with where they go), exactly the keys of the schema's block; every
+block of the schema is listed. A key added to the schema that no rule passes, or a tuple
+that drifts from its dataclass, fails here. And config/config.yaml repeats no default."""
 
 from __future__ import annotations
 
@@ -44,6 +45,15 @@ PASSED = {
     "subtitles": ("subtitles.smk", "SUBTITLE_KEYS", {}),
     "ass_style": ("subtitles.smk", "ASS_STYLE_KEYS", {}),
 }
+# block -> (the rule file, each key the rule passes as a param of its own, and the keys that go elsewhere)
+OWN_PARAMS = {
+    "separate": ("separate.smk", ("model", "name", "shifts", "device"), {"activate": "whether the stage is in the DAG"}),
+    "diarize": ("diarize.smk", ("model", "device"), {"activate": "whether the stage is in the DAG"}),
+    "shots": ("shots.smk", ("threshold",), {"activate": "whether the stage is in the DAG"}),
+    "align": ("align.smk", (), {"activate": "whether the stage is in the DAG",
+                                "models": "the model param (get_align_model, rules/common/params.smk)"}),
+    "demux": ("demux.smk", (), {"audio_stream": "the source param, per film (get_demux_source, rules/common/media.smk)"}),
+}  # fmt: skip
 # block -> the dataclass the stage builds from what the rule passes, and the fields that do not come from the block
 DATACLASSES = {
     "asr": (AsrOptions, {"initial_prompt", "hotwords", "task"}),
@@ -70,6 +80,25 @@ def test_the_rule_names_every_key_of_its_block(block):
     assert not set(passed) & set(elsewhere)
 
 
+@pytest.mark.parametrize("block", sorted(OWN_PARAMS))
+def test_a_rule_passing_keys_one_by_one_names_each(block):
+    rule_file, passed, elsewhere = OWN_PARAMS[block]
+    text = (PROJECT / "rules" / rule_file).read_text()
+    for key in passed:
+        assert f'config["{block}"]["{key}"]' in text, f"rules/{rule_file} does not pass {block}.{key}"
+    assert set(passed) | set(elsewhere) == set(SCHEMA["properties"][block]["properties"])
+
+
+# Blocks no stage is told: the workflow itself reads them.
+WORKFLOW_BLOCKS = {"envs": "the env spec each stage runs on (STAGE_ENVS, rules/common/envs.smk)"}
+
+
+def test_every_stage_block_is_checked():
+    """A new block of settings in the schema needs its row in PASSED, OWN_PARAMS or WORKFLOW_BLOCKS."""
+    blocks = {key for key, spec in SCHEMA["properties"].items() if spec.get("type") == "object" and "properties" in spec}
+    assert blocks - set(PASSED) - set(OWN_PARAMS) - set(WORKFLOW_BLOCKS) == set()
+
+
 @pytest.mark.parametrize("block", sorted(DATACLASSES))
 def test_the_key_tuple_is_the_stage_dataclass(block):
     rule_file, name, _ = PASSED[block]
@@ -80,31 +109,41 @@ def test_the_key_tuple_is_the_stage_dataclass(block):
 
 def test_the_rules_call_the_tuples_they_name():
     """A tuple no params line uses would name keys that reach no stage."""
-    uses = {
-        "asr.smk": ["asr_options_param(ASR_DECODING_KEYS)"],
-        "translate.smk": ['asr_options_param(ASR_DECODING_KEYS, task="translate")', 'options_param("translate", TRANSLATION_KEYS)'],
-        "timing.smk": ['options_param("timing", TIMING_KEYS)'],
-        "vad.smk": ['options_param("vad", VAD_KEYS)'],
-        "subtitles.smk": ["subtitle_render(SUBTITLE_KEYS, ASS_STYLE_KEYS)"],
+    uses = {  # each call, as often as the file has rules that pass it
+        "asr.smk": {"asr_options_param(ASR_DECODING_KEYS)": 1},
+        "translate.smk": {'asr_options_param(ASR_DECODING_KEYS, task="translate")': 1, 'options_param("translate", TRANSLATION_KEYS)': 2},
+        "timing.smk": {'options_param("timing", TIMING_KEYS)': 2},
+        "vad.smk": {'options_param("vad", VAD_KEYS)': 2},
+        "subtitles.smk": {"subtitle_render(SUBTITLE_KEYS, ASS_STYLE_KEYS)": 1},
     }  # fmt: skip
     for rule_file, calls in uses.items():
         text = (PROJECT / "rules" / rule_file).read_text()
-        for call in calls:
-            assert call in text, f"rules/{rule_file} does not pass {call}"
+        for call, count in calls.items():
+            assert text.count(call) == count, f"rules/{rule_file} passes {call} {text.count(call)} times, not {count}"
 
 
-# What config/config.yaml sets: the choices every project makes. Every other default is the
-# schema's alone (a second copy in config.yaml would drift from it, and from the docs' table).
-PROJECT_CHOICES = {"source_language", "target_languages", "media_sheet", "subtitle_formats", "asr.model", "variants"}
+# config/config.yaml holds what the project chooses. It shows a newcomer these few keys even at
+# their defaults; any other key it sets must differ from the schema's default (a second copy of
+# a default would drift from the schema, and from docs/configuration.md's table).
+SHOWN_AT_DEFAULT = {"source_language", "target_languages", "media_sheet", "subtitle_formats", "asr.model", "variants"}
 
 
-def test_config_yaml_holds_the_project_choices_and_no_other_default():
-    def leaves(mapping: dict, prefix: str = "") -> set[str]:
-        found = set()
-        for key, value in mapping.items():
-            dotted = f"{prefix}{key}"
-            found |= leaves(value, f"{dotted}.") if isinstance(value, dict) and value and key != "variants" else {dotted}
-        return found
+def defaults_repeated(config: dict, schema: dict, prefix: str = "") -> set[str]:
+    """The dotted keys `config` sets to exactly the schema's default."""
+    found = set()
+    for key, value in config.items():
+        spec = schema.get("properties", {}).get(key, {})
+        if "default" in spec and value == spec["default"]:
+            found.add(f"{prefix}{key}")
+        elif isinstance(value, dict):
+            found |= defaults_repeated(value, spec, f"{prefix}{key}.")
+    return found
 
+
+def test_config_yaml_repeats_no_default_but_the_keys_it_shows():
     config = yaml.safe_load((PROJECT / "config" / "config.yaml").read_text())
-    assert leaves(config) == PROJECT_CHOICES
+    assert defaults_repeated(config, SCHEMA) <= SHOWN_AT_DEFAULT
+
+
+def test_a_repeated_default_is_found_and_a_choice_is_not():
+    assert defaults_repeated({"asr": {"beam_size": 5, "model": "tiny.en"}, "timing": {"end_pad_s": 0.05}}, SCHEMA) == {"asr.beam_size"}
