@@ -1,0 +1,78 @@
+"""What every job is told, held still: the settings each rule renders into its command (the
+--options, --style, --vocabulary, --language-policy, ... values), over the default build and
+three variants, with VAD on, three formats and three kinds of translation, against the
+snapshot in params_snapshot.json. Params are rerun triggers: a refactor that spells an equal
+setting differently would re-run every built film once, which this catches. A change meant to
+re-run a stage updates the snapshot on purpose:
+
+    UPDATE_SNAPSHOT=1 .venvs/workflow/bin/python -m pytest tests/integration/test_params_snapshot.py
+
+The asr values resolved on the machine running Snakemake (device, compute type, batch size)
+are left out: they differ with the GPU."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+from pathlib import Path
+
+from conftest import copy_project, fixture, requires_fixtures, snakemake
+
+pytestmark = requires_fixtures
+
+SNAPSHOT = Path(__file__).with_name("params_snapshot.json")
+SETTINGS = ("--options", "--style", "--vocabulary", "--language-policy", "--language", "--model", "--backend", "--target",
+            "--threshold", "--shifts", "--name", "--device", "--audio-stream")  # fmt: skip
+RESOLVED_HERE = ("device", "compute_type", "batch_size")
+VARIANTS = {
+    "narrow": {"subtitles": {"max_line_chars": 32, "max_cps": {"hi": 20}}},
+    "pad": {"timing": {"end_pad_s": 0.05}},
+    "beam": {"asr": {"beam_size": 3}},
+}
+
+
+def told(command: str) -> list | None:
+    """[script, output, the settings it is given] of one rendered stage command (None for
+    another command: an env build, a model fetch)."""
+    words = shlex.split(command.split(" > ", 1)[0])
+    scripts = [Path(w).name for w in words if w.endswith(".py") and Path(w).name != "build_env.py"]
+    if not scripts:
+        return None
+    settings = {}
+    for flag in SETTINGS:
+        for word in words:
+            if word == flag or word.startswith(flag + "="):
+                following = words[words.index(word) + 1] if words.index(word) + 1 < len(words) else ""
+                # an empty param renders as nothing (`--language-policy --options ...`)
+                value = word.split("=", 1)[1] if "=" in word else ("" if following.startswith("--") else following)
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    pass
+                if isinstance(value, dict) and scripts[0] == "asr.py":
+                    value = {k: v for k, v in value.items() if k not in RESOLVED_HERE}
+                settings[flag] = value
+    output = next((words[i + 1] for i, w in enumerate(words) if w == "--output"), "")
+    return [scripts[0], output, settings]
+
+
+def rendered(work: Path, *targets: str) -> list[list]:
+    done = snakemake(work, "-n", "-p", "--forceall", *targets)
+    commands = [line.split(":", 1)[1].strip() for line in done.stdout.splitlines() if line.startswith("Shell command:")]
+    return sorted(job for job in map(told, commands) if job)
+
+
+def test_what_every_job_is_told_is_unchanged(tmp_path):
+    work = copy_project(tmp_path / "project", subtitle_formats=["srt", "vtt", "ass"], target_languages=["fr"],
+                        vad={"activate": True}, variants=VARIANTS)  # fmt: skip
+    shutil.copy2(fixture("en/jfk.flac"), work / "in" / "talk.flac")
+    shutil.copy2(fixture("en/jfk.flac"), work / "in" / "vortrag.flac")
+    (work / "config" / "media.tsv").write_text("name\tsource_language\ttarget_languages\thotwords\nvortrag\thi\ten, hi\tZyntrax\n")
+    plans = {"default": rendered(work), "variants": rendered(work, "variants")}
+    if os.environ.get("UPDATE_SNAPSHOT"):
+        SNAPSHOT.write_text(json.dumps(plans, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
+    expected = json.loads(SNAPSHOT.read_text())
+    for plan in plans:
+        assert plans[plan] == expected[plan], f"the {plan} build's jobs are told other settings (see the module docstring)"
