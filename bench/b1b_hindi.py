@@ -13,8 +13,8 @@ when the re-decodes are bounded).
 from __future__ import annotations
 
 import benchmark
+from asr_hindi import FIXTURES, hindi_clips
 from b1b_real_speech import Recording, compare, joined
-from project import FIXTURES
 
 import scripts_on_path  # noqa: F401
 from subtitles_workflow.writing_systems import script_shares  # noqa: E402
@@ -23,12 +23,10 @@ TARGET = 2.0
 
 
 def hindi_recording(quick: bool) -> Recording:
-    """The fixtures joined (quick: the ekstep sample alone)."""
-    folder = FIXTURES / "hi" / "indicwav2vec_workshop"
-    rows = [line.split("\t") for line in (folder / "transcripts.tsv").read_text(encoding="utf-8").splitlines()[1:]]
-    parts = [(FIXTURES / "hi" / "ekstep_sample.wav", (FIXTURES / "hi" / "ekstep_sample.txt").read_text(encoding="utf-8").strip())]
-    if not quick:
-        parts += [(folder / row[0], row[4].strip()) for row in rows if (folder / row[0]).exists()]
+    """The fixtures joined, the ekstep sample first (quick: the ekstep sample alone)."""
+    clips = hindi_clips()
+    ekstep = FIXTURES / "ekstep_sample.wav"
+    parts = [(ekstep, clips.pop(ekstep)), *([] if quick else clips.items())]
     return joined("hindi-joined" if not quick else "hindi-ekstep", parts)
 
 

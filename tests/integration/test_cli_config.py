@@ -168,8 +168,7 @@ def test_a_bad_value_in_the_config_file_names_the_file(tmp_path):
 
 def rendered_style(output: str) -> dict:
     [command] = [line for line in output.splitlines() if line.startswith("Shell command:") and "scripts/subtitles.py" in line]
-    words = shlex.split(command.split(":", 1)[1].split(">", 1)[0])
-    return json.loads(words[words.index("--style") + 1])
+    return json.loads(argument(shlex.split(command.split(":", 1)[1].split(">", 1)[0]), "--style"))
 
 
 def test_a_mapping_given_in_part_keeps_the_defaults_other_keys(project):

@@ -41,19 +41,20 @@ def told(command: str) -> list | None:
     if not scripts:
         return None
     settings = {}
-    for flag in SETTINGS:
-        for word in words:
-            if word == flag or word.startswith(flag + "="):
-                following = words[words.index(word) + 1] if words.index(word) + 1 < len(words) else ""
-                # an empty param renders as nothing (`--language-policy --options ...`)
-                value = word.split("=", 1)[1] if "=" in word else ("" if following.startswith("--") else following)
-                try:
-                    value = json.loads(value)
-                except ValueError:
-                    pass
-                if isinstance(value, dict) and scripts[0] == "asr.py":
-                    value = {k: v for k, v in value.items() if k not in RESOLVED_HERE}
-                settings[flag] = value
+    for index, word in enumerate(words):
+        flag, equals, given = word.partition("=")
+        if flag not in SETTINGS:
+            continue
+        following = words[index + 1] if index + 1 < len(words) else ""
+        # an empty param renders as nothing (`--language-policy --options ...`)
+        value = given if equals else ("" if following.startswith("--") else following)
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
+        if isinstance(value, dict) and scripts[0] == "asr.py":
+            value = {k: v for k, v in value.items() if k not in RESOLVED_HERE}
+        settings[flag] = value
     output = next((words[i + 1] for i, w in enumerate(words) if w == "--output"), "")
     return [scripts[0], output, settings]
 
