@@ -5,16 +5,16 @@
 
 rule align_words:
     input:
-        **variant_stage_inputs("align"),
-        transcript=ALIGN_TRANSCRIPT,
+        **stage_inputs("align"),
+        transcript=TIMING_TRANSCRIPT,
         wav=ASR_AUDIO,
         model=get_align_model_input,
     output:
-        transcript=f"{WORK_DIR}/{{tree}}align/{{name}}.json",
+        transcript=f"{WORK_DIR}/align/{{name}}.json",
     log:
-        "logs/{tree}align/{name}.log",
+        "logs/align/{name}.log",
     benchmark:
-        "benchmarks/{tree}align/{name}.tsv"
+        "benchmarks/align/{name}.tsv"
     conda:
         "../envs/align.yaml"
     threads: 2
@@ -22,7 +22,7 @@ rule align_words:
         mem_mb=3000,
         runtime=120,
     params:
-        **variant_stage_params("align"),
+        **stage_params("align"),
         model=get_align_model,
     shell:
         "{params.python:q} {params.code:q} --transcript {input.transcript:q} --audio {input.wav:q}"

@@ -18,16 +18,16 @@ ASR_DECODING_KEYS = (
 
 rule asr_transcribe:
     input:
-        **variant_stage_inputs("asr"),
+        **stage_inputs("asr"),
         wav=ASR_AUDIO,
         regions=VAD_REGIONS,
         model=ASR_MODEL_INPUT,
     output:
-        transcript=f"{WORK_DIR}/{{tree}}asr/{{name}}.json",
+        transcript=f"{WORK_DIR}/asr/{{name}}.json",
     log:
-        "logs/{tree}asr/{name}.log",
+        "logs/asr/{name}.log",
     benchmark:
-        "benchmarks/{tree}asr/{name}.tsv"
+        "benchmarks/asr/{name}.tsv"
     conda:
         f"../envs/{STAGE_ENVS['asr']}.yaml"
     threads: 4
@@ -38,12 +38,12 @@ rule asr_transcribe:
         # A resource, not a param: switching the warm worker on or off re-runs nothing.
         asr_worker=str(config["asr"]["worker"]).lower(),
     params:
-        **variant_stage_params("asr"),
+        **stage_params(ASR_SCRIPT, env=STAGE_ENVS["asr"]),
         model=ASR_MODEL,
         language=get_asr_language,
         language_policy=get_language_policy,
         vocabulary=ASR_VOCABULARY,
-        options=asr_options_param(ASR_DECODING_KEYS),
+        options=asr_decoding_options(ASR_DECODING_KEYS),
     shell:
         "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.transcript:q}"
         " --model {params.model:q} --model-path {input.model:q} --language {params.language:q} --language-policy {params.language_policy:q}"

@@ -41,5 +41,3 @@ wildcard_constraints:
     video_format="mkv|mp4",
     env="|".join(ENVS),
     model="|".join(re.escape(m) for m in BUNDLED_MODELS),
-    # "" (the default build) or variants/<variant>/ (common/variants.smk)
-    tree=TREE_PATTERN,

@@ -36,19 +36,19 @@ ASS_STYLE_KEYS = (
 
 rule subtitles_render:
     input:
-        **variant_stage_inputs("subtitles"),
+        **stage_inputs("subtitles"),
         transcript=get_subtitle_transcript,
         speakers=SPEAKER_TURNS,
         shots=SHOT_CUTS,
     output:
-        subtitles="out/{tree}{name}.{lang}.{fmt}",
-        qc=f"{WORK_DIR}/{{tree}}qc/{{name}}.{{lang}}.{{fmt}}.json",
+        subtitles="out/{name}.{lang}.{fmt}",
+        qc=f"{WORK_DIR}/qc/{{name}}.{{lang}}.{{fmt}}.json",
     log:
-        "logs/{tree}subtitles/{name}.{lang}.{fmt}.log",
+        "logs/subtitles/{name}.{lang}.{fmt}.log",
     conda:
         "../envs/subtitles.yaml"
     params:
-        **variant_stage_params("subtitles"),
+        **stage_params("subtitles"),
         # the style, and the film (for its frame rate, video only) with its content identity
         render=subtitle_render(SUBTITLE_KEYS, ASS_STYLE_KEYS),
     shell:

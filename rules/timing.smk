@@ -8,23 +8,23 @@ TIMING_KEYS = ("end_pad_s", "max_earlier_s")
 
 rule timing_refine:
     input:
-        **variant_stage_inputs("timing"),
+        **stage_inputs("timing"),
         transcript=ASR_TRANSCRIPT,
         wav=ASR_AUDIO,
     output:
-        transcript=f"{WORK_DIR}/{{tree}}timing/{{name}}.json",
+        transcript=f"{WORK_DIR}/timing/{{name}}.json",
     log:
-        "logs/{tree}timing/{name}.log",
+        "logs/timing/{name}.log",
     benchmark:
-        "benchmarks/{tree}timing/{name}.tsv"
+        "benchmarks/timing/{name}.tsv"
     conda:
         f"../envs/{STAGE_ENVS['timing']}.yaml"
     resources:
         mem_mb=1000,
         runtime=30,
     params:
-        **variant_stage_params("timing"),
-        options=options_param("timing", TIMING_KEYS),
+        **stage_params("timing"),
+        options=config_options("timing", TIMING_KEYS),
     shell:
         "{params.python:q} {params.code:q} --transcript {input.transcript:q} --audio {input.wav:q}"
         " --output {output.transcript:q} --options {params.options:q} > {log:q} 2>&1"
@@ -33,15 +33,15 @@ rule timing_refine:
 # Whisper's own translation (translate_whisper) decodes like asr and is refined like a transcript.
 rule timing_whisper_translation:
     input:
-        **variant_stage_inputs("timing"),
+        **stage_inputs("timing"),
         transcript=WHISPER_DECODED,
         wav=ASR_AUDIO,
     output:
-        translation=f"{WORK_DIR}/{{tree}}translate/whisper/{{name}}.{{lang}}.json",
+        translation=f"{WORK_DIR}/translate/whisper/{{name}}.{{lang}}.json",
     log:
-        "logs/{tree}translate/whisper/{name}.{lang}.log",
+        "logs/translate/whisper/{name}.{lang}.log",
     benchmark:
-        "benchmarks/{tree}translate/whisper/{name}.{lang}.tsv"
+        "benchmarks/translate/whisper/{name}.{lang}.tsv"
     wildcard_constraints:
         lang="en",
     conda:
@@ -50,8 +50,8 @@ rule timing_whisper_translation:
         mem_mb=1000,
         runtime=30,
     params:
-        **variant_stage_params("timing"),
-        options=options_param("timing", TIMING_KEYS),
+        **stage_params("timing"),
+        options=config_options("timing", TIMING_KEYS),
     shell:
         "{params.python:q} {params.code:q} --transcript {input.transcript:q} --audio {input.wav:q}"
         " --output {output.translation:q} --options {params.options:q} > {log:q} 2>&1"

@@ -12,16 +12,16 @@ TRANSLATION_KEYS = ("batch_size", "num_beams", "max_length")
 
 rule translate_whisper:
     input:
-        **variant_stage_inputs("asr"),
+        **stage_inputs("asr"),
         wav=ASR_AUDIO,
         regions=VAD_REGIONS,
         model=ASR_MODEL_INPUT,
     output:
-        translation=f"{WORK_DIR}/{{tree}}asr/translate/{{name}}.{{lang}}.json",
+        translation=f"{WORK_DIR}/asr/translate/{{name}}.{{lang}}.json",
     log:
-        "logs/{tree}asr/translate/{name}.{lang}.log",
+        "logs/asr/translate/{name}.{lang}.log",
     benchmark:
-        "benchmarks/{tree}asr/translate/{name}.{lang}.tsv"
+        "benchmarks/asr/translate/{name}.{lang}.tsv"
     wildcard_constraints:
         lang="en",
     conda:
@@ -31,12 +31,12 @@ rule translate_whisper:
         mem_mb=2000,
         runtime=240,
     params:
-        **variant_stage_params("asr"),
+        **stage_params(ASR_SCRIPT, env=STAGE_ENVS["asr"]),
         model=ASR_MODEL,
         language=get_asr_language,
         language_policy=get_language_policy,
         vocabulary=ASR_VOCABULARY,
-        options=asr_options_param(ASR_DECODING_KEYS, task="translate"),
+        options=asr_decoding_options(ASR_DECODING_KEYS, task="translate"),
     shell:
         "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.translation:q}"
         " --model {params.model:q} --model-path {input.model:q} --language {params.language:q} --language-policy {params.language_policy:q}"
@@ -49,11 +49,11 @@ rule translate_transformers:
         transcript=TRANSCRIPT,
         model=get_translation_model_input,
     output:
-        translation=f"{WORK_DIR}/{{tree}}translate/{{backend}}/{{name}}.{{lang}}.json",
+        translation=f"{WORK_DIR}/translate/{{backend}}/{{name}}.{{lang}}.json",
     log:
-        "logs/{tree}translate/{backend}/{name}.{lang}.log",
+        "logs/translate/{backend}/{name}.{lang}.log",
     benchmark:
-        "benchmarks/{tree}translate/{backend}/{name}.{lang}.tsv"
+        "benchmarks/translate/{backend}/{name}.{lang}.tsv"
     wildcard_constraints:
         backend="nllb|m2m100|marian",
     conda:
@@ -65,7 +65,7 @@ rule translate_transformers:
     params:
         **stage_params("translate", env="translate"),
         model=get_translation_model,
-        options=options_param("translate", TRANSLATION_KEYS),
+        options=config_options("translate", TRANSLATION_KEYS),
     shell:
         "{params.python:q} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
         " --backend {wildcards.backend:q} --model {params.model:q} --model-path={input.model:q} --target {wildcards.lang:q}"
@@ -78,11 +78,11 @@ rule translate_indictrans2:
         transcript=TRANSCRIPT,
         model=get_translation_model_input,
     output:
-        translation=f"{WORK_DIR}/{{tree}}translate/{{backend}}/{{name}}.{{lang}}.json",
+        translation=f"{WORK_DIR}/translate/{{backend}}/{{name}}.{{lang}}.json",
     log:
-        "logs/{tree}translate/{backend}/{name}.{lang}.log",
+        "logs/translate/{backend}/{name}.{lang}.log",
     benchmark:
-        "benchmarks/{tree}translate/{backend}/{name}.{lang}.tsv"
+        "benchmarks/translate/{backend}/{name}.{lang}.tsv"
     wildcard_constraints:
         backend="indictrans2",
     conda:
@@ -94,7 +94,7 @@ rule translate_indictrans2:
     params:
         **stage_params("translate", env="indictrans"),
         model=get_translation_model,
-        options=options_param("translate", TRANSLATION_KEYS),
+        options=config_options("translate", TRANSLATION_KEYS),
     shell:
         "{params.python:q} {params.code:q} --transcript {input.transcript:q} --output {output.translation:q}"
         " --backend {wildcards.backend:q} --model {params.model:q} --model-path={input.model:q} --target {wildcards.lang:q}"

@@ -30,7 +30,7 @@ if config["vad"]["backend"] == "pyannote":
             **stage_params("vad_pyannote", env=STAGE_ENVS["vad"]),
             backend=config["vad"]["backend"],
             pyannote_model=config["vad"]["pyannote_model"],
-            options=options_param("vad", VAD_KEYS),
+            options=config_options("vad", VAD_KEYS),
         shell:
             "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.regions:q}"
             " --backend {params.backend:q} --pyannote-model={params.pyannote_model:q}"
@@ -57,7 +57,7 @@ else:
             **stage_params("vad"),
             backend=config["vad"]["backend"],
             pyannote_model=config["vad"]["pyannote_model"],
-            options=options_param("vad", VAD_KEYS),
+            options=config_options("vad", VAD_KEYS),
         shell:
             "{params.python:q} {params.code:q} --audio {input.wav:q} --output {output.regions:q}"
             " --backend {params.backend:q} --pyannote-model={params.pyannote_model:q}"

@@ -3,6 +3,180 @@
 # `snakemake promote_variant --config variant=NAME` makes a variant the default.
 
 
+# The variant layer: each stage rule a variant may change, laid over as a copy whose outputs,
+# log and benchmark sit under variants/<variant>/ and whose inputs and params are those of the
+# job's build (common/variants.smk). Snakemake keeps the stage rule's shell, threads, resources
+# and env, merges the params given here over its own (the rest, functions of config_for, serve
+# both), and replaces inputs, outputs, log, benchmark and wildcard constraints whole. A copy
+# exists only when some variant changes its stage, and its `variant` wildcard matches only
+# those variants.
+
+if variants_varying("asr"):
+
+    use rule asr_transcribe as variant_asr_transcribe with:
+        input:
+            env=variant_env_input("asr"),
+            wav=ASR_AUDIO,
+            regions=VAD_REGIONS,
+            model=get_asr_model_input,
+        output:
+            transcript=f"{WORK_DIR}/variants/{{variant}}/asr/{{name}}.json",
+        log:
+            "logs/variants/{variant}/asr/{name}.log",
+        benchmark:
+            "benchmarks/variants/{variant}/asr/{name}.tsv"
+        wildcard_constraints:
+            variant=variants_varying("asr"),
+        params:
+            python=variant_python("asr"),
+            code=get_variant_asr_code,
+            code_digest=get_variant_asr_code_digest,
+            model=get_asr_model,
+            vocabulary=get_asr_vocabulary,
+            options=variant_asr_options(ASR_DECODING_KEYS),
+
+    use rule translate_whisper as variant_translate_whisper with:
+        input:
+            env=variant_env_input("asr"),
+            wav=ASR_AUDIO,
+            regions=VAD_REGIONS,
+            model=get_asr_model_input,
+        output:
+            translation=f"{WORK_DIR}/variants/{{variant}}/asr/translate/{{name}}.{{lang}}.json",
+        log:
+            "logs/variants/{variant}/asr/translate/{name}.{lang}.log",
+        benchmark:
+            "benchmarks/variants/{variant}/asr/translate/{name}.{lang}.tsv"
+        wildcard_constraints:
+            variant=variants_varying("asr"),
+            lang="en",
+        params:
+            python=variant_python("asr"),
+            code=get_variant_asr_code,
+            code_digest=get_variant_asr_code_digest,
+            model=get_asr_model,
+            vocabulary=get_asr_vocabulary,
+            options=variant_asr_options(ASR_DECODING_KEYS, task="translate"),
+
+
+if variants_varying("timing"):
+
+    use rule timing_refine as variant_timing_refine with:
+        input:
+            env=variant_env_input("timing"),
+            transcript=get_variant_asr_transcript,
+            wav=ASR_AUDIO,
+        output:
+            transcript=f"{WORK_DIR}/variants/{{variant}}/timing/{{name}}.json",
+        log:
+            "logs/variants/{variant}/timing/{name}.log",
+        benchmark:
+            "benchmarks/variants/{variant}/timing/{name}.tsv"
+        wildcard_constraints:
+            variant=variants_varying("timing"),
+        params:
+            python=variant_python("timing"),
+            options=variant_options("timing", TIMING_KEYS),
+
+
+if variants_varying("align"):
+
+    use rule align_words as variant_align_words with:
+        input:
+            env=variant_env_input("align"),
+            transcript=get_variant_timing_transcript,
+            wav=ASR_AUDIO,
+            model=get_align_model_input,
+        output:
+            transcript=f"{WORK_DIR}/variants/{{variant}}/align/{{name}}.json",
+        log:
+            "logs/variants/{variant}/align/{name}.log",
+        benchmark:
+            "benchmarks/variants/{variant}/align/{name}.tsv"
+        wildcard_constraints:
+            variant=variants_varying("align"),
+        params:
+            python=variant_python("align"),
+
+
+# Translations live in the translate stage's build (Whisper's refined like a transcript: a
+# timing change reaches it).
+if variants_varying("translate"):
+
+    use rule timing_whisper_translation as variant_timing_whisper_translation with:
+        input:
+            env=variant_env_input("timing"),
+            transcript=get_variant_whisper_decoded,
+            wav=ASR_AUDIO,
+        output:
+            translation=f"{WORK_DIR}/variants/{{variant}}/translate/whisper/{{name}}.{{lang}}.json",
+        log:
+            "logs/variants/{variant}/translate/whisper/{name}.{lang}.log",
+        benchmark:
+            "benchmarks/variants/{variant}/translate/whisper/{name}.{lang}.tsv"
+        wildcard_constraints:
+            variant=variants_varying("translate"),
+            lang="en",
+        params:
+            python=variant_python("timing"),
+            options=variant_options("timing", TIMING_KEYS),
+
+    use rule translate_transformers as variant_translate_transformers with:
+        input:
+            **stage_inputs("translate", env="translate"),
+            transcript=get_variant_transcript,
+            model=get_translation_model_input,
+        output:
+            translation=f"{WORK_DIR}/variants/{{variant}}/translate/{{backend}}/{{name}}.{{lang}}.json",
+        log:
+            "logs/variants/{variant}/translate/{backend}/{name}.{lang}.log",
+        benchmark:
+            "benchmarks/variants/{variant}/translate/{backend}/{name}.{lang}.tsv"
+        wildcard_constraints:
+            variant=variants_varying("translate"),
+            backend="nllb|m2m100|marian",
+        params:
+            options=variant_options("translate", TRANSLATION_KEYS),
+
+    use rule translate_indictrans2 as variant_translate_indictrans2 with:
+        input:
+            **stage_inputs("translate", env="indictrans"),
+            transcript=get_variant_transcript,
+            model=get_translation_model_input,
+        output:
+            translation=f"{WORK_DIR}/variants/{{variant}}/translate/{{backend}}/{{name}}.{{lang}}.json",
+        log:
+            "logs/variants/{variant}/translate/{backend}/{name}.{lang}.log",
+        benchmark:
+            "benchmarks/variants/{variant}/translate/{backend}/{name}.{lang}.tsv"
+        wildcard_constraints:
+            variant=variants_varying("translate"),
+            backend="indictrans2",
+        params:
+            options=variant_options("translate", TRANSLATION_KEYS),
+
+
+if variants_varying("subtitles"):
+
+    use rule subtitles_render as variant_subtitles_render with:
+        input:
+            env=variant_env_input("subtitles"),
+            transcript=get_subtitle_transcript,
+            speakers=SPEAKER_TURNS,
+            shots=SHOT_CUTS,
+        output:
+            subtitles="out/variants/{variant}/{name}.{lang}.{fmt}",
+            qc=f"{WORK_DIR}/variants/{{variant}}/qc/{{name}}.{{lang}}.{{fmt}}.json",
+        log:
+            "logs/variants/{variant}/subtitles/{name}.{lang}.{fmt}.log",
+        wildcard_constraints:
+            variant=variants_varying("subtitles"),
+        params:
+            python=variant_python("subtitles"),
+
+    ruleorder: variant_subtitles_render > unknown_target
+
+
 rule variants:
     input:
         get_variant_targets,

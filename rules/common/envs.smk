@@ -229,21 +229,3 @@ def stage_env_for(stage, cfg):
     if stage == "asr":
         return ASR_BACKEND_ENVS[asr_backend_of(cfg)]
     return STAGE_ENVS[stage]
-
-
-def get_stage_env_input(stage):
-    """A stage's env stamp as an input, for the job's build (variants may swap the env)."""
-
-    def stage_env_stamp(wildcards):
-        return env_input(stage_env_for(stage, config_for(wildcards)))
-
-    return by_tree(env_input(STAGE_ENVS[stage]), stage_env_stamp)
-
-
-def get_stage_python(stage):
-    """How a stage's job runs its script, on the env of the job's build."""
-
-    def stage_python(wildcards):
-        return env_python(stage_env_for(stage, config_for(wildcards)))
-
-    return by_tree(env_python(STAGE_ENVS[stage]), stage_python)

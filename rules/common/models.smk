@@ -423,21 +423,13 @@ def check_models_fetchable():
 
 
 def get_asr_model(wildcards):
-    return asr_model_for(configured_source_language(wildcards.name))
-
-
-def get_asr_model_input(wildcards):
-    return model_input(get_asr_model(wildcards))
-
-
-def get_variant_asr_model(wildcards):
-    """The model of the job's build (a variant may try another)."""
+    """The Whisper model of the film's language in the job's build."""
     language = configured_source_language(wildcards.name)
     return asr_model_for(language, config_for(wildcards))
 
 
-def get_variant_asr_model_input(wildcards):
-    return model_input(get_variant_asr_model(wildcards))
+def get_asr_model_input(wildcards):
+    return model_input(get_asr_model(wildcards))
 
 
 def get_align_model_input(wildcards):
@@ -466,5 +458,3 @@ ASR_MODEL_INPUT = (
     if isinstance(config["asr"]["model"], str)
     else get_asr_model_input
 )
-ASR_MODEL = by_tree(ASR_MODEL, get_variant_asr_model)
-ASR_MODEL_INPUT = by_tree(ASR_MODEL_INPUT, get_variant_asr_model_input)

@@ -57,7 +57,7 @@ def artifact_paths(tree):
     """The paths in out/ the rules write, as a regex, with `tree` the pattern of the variant
     folder a stage's outputs may sit in."""
     return (
-        rf"{tree}[^/]+\.[a-z]{{2,3}}\.(?:srt|vtt|ass)"  # subtitles_render
+        rf"{tree}[^/]+\.[a-z]{{2,3}}\.(?:srt|vtt|ass)"  # subtitles_render, variant_subtitles_render
         r"|[^/]+(?<!\.burned)\.(?:mkv|mp4)"  # mux_video
         r"|[^/]+\.[a-z]{2,3}\.burned\.mp4"  # subtitles_burn
         r"|variants/(?:compare\.(?:tsv|html)|cue_diff\.tsv)"  # compare_variants
@@ -68,7 +68,12 @@ def artifact_paths(tree):
 # so Snakemake never makes it a candidate job beside the one that writes a path (2000 jobs
 # more in the plan of 1000 films, each with its input function, only for the rule order to
 # drop them).
-UNKNOWN_TARGET = rf"(?!(?:{artifact_paths(TREE_PATTERN)})$).+"
+CONFIGURED_VARIANT_FOLDER = (
+    "(?:variants/(?:" + "|".join(re.escape(n) for n in sorted(VARIANT_CONFIGS)) + ")/)?"
+    if VARIANT_CONFIGS
+    else ""
+)
+UNKNOWN_TARGET = rf"(?!(?:{artifact_paths(CONFIGURED_VARIANT_FOLDER)})$).+"
 # The paths in out/ a rule could write under some config. Snakemake plans every rule whose
 # output matches a target before it applies the rule order, so reject_target must leave these
 # alone itself (e.g. out/variants/<name>/... of a variant not configured).

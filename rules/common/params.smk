@@ -15,14 +15,6 @@ def config_options(block, keys, cfg=None):
     return json.dumps({key: values[key] for key in keys}, sort_keys=True)
 
 
-def options_param(block, keys):
-    """config_options for the job's build: a constant without variants, else per job."""
-    return by_tree(
-        config_options(block, keys),
-        lambda wildcards: config_options(block, keys, config_for(wildcards)),
-    )
-
-
 def asr_decoding_options(keys, cfg=None, task=None):
     """The named asr keys as one JSON string, with `auto` resolved on this machine, so equal
     settings are equal params: the device, compute type and batch size, and for decoding the
@@ -38,14 +30,6 @@ def asr_decoding_options(keys, cfg=None, task=None):
     )
     added = {"task": task} if task else {"backend": asr_backend_of(cfg)}
     return json.dumps({**options, **added}, sort_keys=True)
-
-
-def asr_options_param(keys, task=None):
-    """asr_decoding_options for the job's build: a constant without variants, else per job."""
-    return by_tree(
-        asr_decoding_options(keys, task=task),
-        lambda wildcards: asr_decoding_options(keys, config_for(wildcards), task),
-    )
 
 
 def glossary_path(name):
@@ -109,7 +93,7 @@ def has_film_vocabulary():
 # The same vocabulary for every film unless one has its own: then a per-film function.
 ASR_VOCABULARY = (
     get_asr_vocabulary
-    if has_film_vocabulary() or VARIANT_CONFIGS
+    if has_film_vocabulary()
     else vocabulary_json(config["asr"]["initial_prompt"], config["asr"]["hotwords"])
 )
 

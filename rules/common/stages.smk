@@ -104,65 +104,11 @@ def get_transcript(name, tree=""):
     return f"{WORK_DIR}/{stage_tree(stage, tree)}{stage}/{name}.json"
 
 
-def get_tree_transcript(wildcards):
-    return get_transcript(wildcards.name, wildcards_tree(wildcards))
-
-
-def get_asr_transcript(wildcards):
-    """timing reads the asr transcript of its build (the default's unless the variant
-    changes asr)."""
-    tree = stage_tree("asr", wildcards_tree(wildcards))
-    return f"{WORK_DIR}/{tree}asr/{wildcards.name}.json"
-
-
-def get_align_transcript(wildcards):
-    """align reads the timing stage's transcript of its build."""
-    tree = stage_tree("timing", wildcards_tree(wildcards))
-    return f"{WORK_DIR}/{tree}timing/{wildcards.name}.json"
-
-
-def get_whisper_decoded(wildcards):
-    """Whisper's translation as decoded, in the asr stage's build: the translate task decodes
-    the audio as asr does, so only an asr change decodes it again."""
-    tree = stage_tree("asr", wildcards_tree(wildcards))
-    return f"{WORK_DIR}/{tree}asr/translate/{wildcards.name}.{wildcards.lang}.json"
-
-
-TRANSCRIPT = by_tree(get_transcript("{name}"), get_tree_transcript)
-ASR_TRANSCRIPT = by_tree(f"{WORK_DIR}/asr/{{name}}.json", get_asr_transcript)
-ALIGN_TRANSCRIPT = by_tree(f"{WORK_DIR}/timing/{{name}}.json", get_align_transcript)
-WHISPER_DECODED = by_tree(
-    f"{WORK_DIR}/asr/translate/{{name}}.{{lang}}.json", get_whisper_decoded
-)
-
-
-def variant_stage_inputs(stage):
-    """stage_inputs() for a stage a variant may run on another env."""
-    return {"env": get_stage_env_input(stage)}
-
-
-def variant_stage_params(stage):
-    """stage_params() for a stage a variant may run on another env (asr: and with another
-    backend, whose script it runs)."""
-    if stage != "asr":
-        return {**stage_params(stage), "python": get_stage_python(stage)}
-    script = ASR_BACKEND_SCRIPTS[ASR_BACKEND]
-    return {
-        **stage_params(script, env=STAGE_ENVS["asr"]),
-        "python": get_stage_python("asr"),
-        "code": by_tree(stage_code(script), get_asr_code),
-        "code_digest": by_tree(code_digest(script), get_asr_code_digest),
-    }
-
-
-def asr_script_for(wildcards):
-    return ASR_BACKEND_SCRIPTS[asr_backend_of(config_for(wildcards))]
-
-
-def get_asr_code(wildcards):
-    """The asr script of the job's build (a variant may switch the backend)."""
-    return stage_code(asr_script_for(wildcards))
-
-
-def get_asr_code_digest(wildcards):
-    return code_digest(asr_script_for(wildcards))
+# The default build's inputs, as plain patterns (the variant layer's are per-job functions,
+# common/variants.smk).
+TRANSCRIPT = get_transcript("{name}")
+ASR_TRANSCRIPT = f"{WORK_DIR}/asr/{{name}}.json"
+TIMING_TRANSCRIPT = f"{WORK_DIR}/timing/{{name}}.json"
+WHISPER_DECODED = f"{WORK_DIR}/asr/translate/{{name}}.{{lang}}.json"
+# The asr stage runs the configured backend's script on the asr env.
+ASR_SCRIPT = ASR_BACKEND_SCRIPTS[ASR_BACKEND]

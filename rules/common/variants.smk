@@ -1,9 +1,10 @@
 # Variants (issue 18): experiments side by side. `variants:` maps a name to a partial config
 # override; a variant's config is the config with its override merged in, checked against the
 # same schema. A variant rebuilds only the stages its override changes and every stage after
-# them, under the path prefix `variants/<name>/` (the `tree` wildcard: "" for the default
-# build, whose paths and DAG stay exactly as they were); every other stage's artifact is the
-# default one, as a plain input. Functions and constants only.
+# them, under the path prefix `variants/<name>/`; every other stage's artifact is the default
+# one, as a plain input. The stage rules know nothing of variants: rules/variants.smk lays a
+# copy of each over them, with a `{variant}` wildcard, whose inputs and params are the per-job
+# functions at the end of this file. Functions and constants only.
 
 import copy
 import re
@@ -134,12 +135,6 @@ VARIANT_CONFIGS = read_variants()
 VARIANT_STAGES_OF = {
     name: varied_stages(config["variants"][name]) for name in VARIANT_CONFIGS
 }
-# The `tree` wildcard: "" (the default build) or variants/<name>/ for a configured variant.
-TREE_PATTERN = (
-    "(variants/(" + "|".join(re.escape(n) for n in sorted(VARIANT_CONFIGS)) + ")/)?"
-    if VARIANT_CONFIGS
-    else "(?:)"  # only "": Snakemake takes an empty constraint for none
-)
 
 
 def check_variant_names():
@@ -166,7 +161,9 @@ def tree_config(tree):
 
 
 def wildcards_tree(wildcards):
-    return getattr(wildcards, "tree", "") or ""
+    """The job's build as a path prefix: "" for the default build's rules, variants/<name>/
+    for the variant layer's (their `variant` wildcard)."""
+    return variant_tree(getattr(wildcards, "variant", ""))
 
 
 def config_for(wildcards):
@@ -180,10 +177,13 @@ def stage_tree(stage, tree):
     return tree if tree and stage in VARIANT_STAGES_OF[tree_variant(tree)] else ""
 
 
-def by_tree(constant, function):
-    """`constant` when there are no variants (the default build's plain value, no per-job
-    call), else `function` of the job's wildcards."""
-    return function if VARIANT_CONFIGS else constant
+def variants_varying(stage):
+    """The variants that rebuild `stage`, as the `variant` wildcard's constraint of the stage's
+    layer rules (which exist only when there is one)."""
+    names = [
+        name for name in sorted(VARIANT_CONFIGS) if stage in VARIANT_STAGES_OF[name]
+    ]
+    return "|".join(re.escape(name) for name in names)
 
 
 def chosen_variants():
@@ -363,7 +363,7 @@ def promote_variant(log):
         f"built, so that nothing identical re-runs:\n  snakemake adopt_variant --touch\n"
         f"then remove variants.{variant} from config/config.yaml"
     )
-    Path(log).write_text(message + "\n")
+    Path(log).write_text(f"{message}\n")
     print(message, file=sys.stderr)
 
 
@@ -371,3 +371,74 @@ def get_adopted_artifacts(wildcards):
     """The artifacts promote_variant copied over the default ones (none before it ran)."""
     path = Path(ADOPTED_LIST)
     return path.read_text().split() if path.is_file() else []
+
+
+# The variant layer's inputs and params (rules/variants.smk): what the default build's rules
+# hold as plain values, per job for the job's build. The default rules' own per-job functions
+# (get_asr_model, subtitle_render, ...) read `config_for(wildcards)` and serve both.
+
+
+def variant_env_input(stage):
+    """A stage's env stamp in the job's build (a variant may swap the env)."""
+
+    def stage_env_stamp(wildcards):
+        return env_input(stage_env_for(stage, config_for(wildcards)))
+
+    return stage_env_stamp
+
+
+def variant_python(stage):
+    """How a stage's job runs its script, on the env of the job's build."""
+
+    def stage_python(wildcards):
+        return env_python(stage_env_for(stage, config_for(wildcards)))
+
+    return stage_python
+
+
+def variant_asr_script(wildcards):
+    """The asr script of the job's build (a variant may switch the backend)."""
+    return ASR_BACKEND_SCRIPTS[asr_backend_of(config_for(wildcards))]
+
+
+def get_variant_asr_code(wildcards):
+    return stage_code(variant_asr_script(wildcards))
+
+
+def get_variant_asr_code_digest(wildcards):
+    return code_digest(variant_asr_script(wildcards))
+
+
+def variant_options(block, keys):
+    """config_options of the job's build."""
+    return lambda wildcards: config_options(block, keys, config_for(wildcards))
+
+
+def variant_asr_options(keys, task=None):
+    """asr_decoding_options of the job's build."""
+    return lambda wildcards: asr_decoding_options(keys, config_for(wildcards), task)
+
+
+def get_variant_transcript(wildcards):
+    """The transcript later stages of the job's build read (timing's, or align's)."""
+    return get_transcript(wildcards.name, wildcards_tree(wildcards))
+
+
+def get_variant_asr_transcript(wildcards):
+    """timing reads the asr transcript of its build (the default's unless the variant
+    changes asr)."""
+    tree = stage_tree("asr", wildcards_tree(wildcards))
+    return f"{WORK_DIR}/{tree}asr/{wildcards.name}.json"
+
+
+def get_variant_timing_transcript(wildcards):
+    """align reads the timing stage's transcript of its build."""
+    tree = stage_tree("timing", wildcards_tree(wildcards))
+    return f"{WORK_DIR}/{tree}timing/{wildcards.name}.json"
+
+
+def get_variant_whisper_decoded(wildcards):
+    """Whisper's translation as decoded, in the asr stage's build: the translate task decodes
+    the audio as asr does, so only an asr change decodes it again."""
+    tree = stage_tree("asr", wildcards_tree(wildcards))
+    return f"{WORK_DIR}/{tree}asr/translate/{wildcards.name}.{wildcards.lang}.json"

@@ -1,8 +1,9 @@
-"""What every job is told, held still: the settings each rule renders into its command (the
---options, --style, --vocabulary, --language-policy, ... values), over the default build and
-three variants, with VAD on, three formats and three kinds of translation, against the
-snapshot in params_snapshot.json. Params are rerun triggers: a refactor that spells an equal
-setting differently would re-run every built film once, which this catches. A change meant to
+"""What every job is told, held still: the env it runs on and the settings each rule renders into
+its command (the --options, --style, --vocabulary, --language-policy, ... values), over the
+default build and a variant of each kind (a stage's settings, a model, an env), with VAD on,
+three formats and three kinds of translation, against the snapshot in params_snapshot.json.
+Params are rerun triggers: a refactor that spells an equal setting differently would re-run
+every built film once, which this catches. A change meant to
 re-run a stage updates the snapshot on purpose:
 
     UPDATE_SNAPSHOT=1 .venvs/workflow/bin/python -m pytest tests/integration/test_params_snapshot.py
@@ -30,12 +31,17 @@ VARIANTS = {
     "narrow": {"subtitles": {"max_line_chars": 32, "max_cps": {"hi": 20}}},
     "pad": {"timing": {"end_pad_s": 0.05}},
     "beam": {"asr": {"beam_size": 3}},
+    "tiny": {"asr": {"model": "tiny.en"}},
+    "aligned": {"align": {"activate": True}},
+    "beams": {"translate": {"num_beams": 2}},
+    "font": {"ass_style": {"font_size": 30}},
+    "next": {"envs": {"asr": "envs/asr-next.yaml", "subtitles": "envs/subtitles-next.yaml"}},
 }
 
 
 def told(command: str) -> list | None:
-    """[script, output, the settings it is given] of one rendered stage command (None for
-    another command: an env build, a model fetch)."""
+    """[script, output, the settings it is given, its env] of one rendered stage command (None
+    for another command: an env build, a model fetch)."""
     words = shlex.split(command.split(" > ", 1)[0])
     scripts = [Path(w).name for w in words if w.endswith(".py") and Path(w).name != "build_env.py"]
     if not scripts:
@@ -56,13 +62,14 @@ def told(command: str) -> list | None:
             value = {k: v for k, v in value.items() if k not in RESOLVED_HERE}
         settings[flag] = value
     output = next((words[i + 1] for i, w in enumerate(words) if w == "--output"), "")
-    return [scripts[0], output, settings]
+    env = Path(words[1]).name if Path(words[0]).name == "run-in-env" else ""
+    return [scripts[0], output, settings, env]
 
 
 def rendered(work: Path, *targets: str) -> list[list]:
     done = snakemake(work, "-n", "-p", "--forceall", *targets)
     commands = [line.split(":", 1)[1].strip() for line in done.stdout.splitlines() if line.startswith("Shell command:")]
-    return sorted(job for job in map(told, commands) if job)
+    return sorted((job for job in map(told, commands) if job), key=lambda job: json.dumps(job, sort_keys=True))
 
 
 def test_what_every_job_is_told_is_unchanged(tmp_path):
@@ -70,6 +77,9 @@ def test_what_every_job_is_told_is_unchanged(tmp_path):
                         vad={"activate": True}, variants=VARIANTS)  # fmt: skip
     shutil.copy2(fixture("en/jfk.flac"), work / "in" / "talk.flac")
     shutil.copy2(fixture("en/jfk.flac"), work / "in" / "vortrag.flac")
+    for env in ("asr", "subtitles"):
+        spec = (work / "envs" / f"{env}.yaml").read_text()
+        (work / "envs" / f"{env}-next.yaml").write_text(spec.replace(f"name: {env}", f"name: {env}-next"))
     (work / "config" / "media.tsv").write_text("name\tsource_language\ttarget_languages\thotwords\nvortrag\thi\ten, hi\tZyntrax\n")
     plans = {"default": rendered(work), "variants": rendered(work, "variants")}
     if os.environ.get("UPDATE_SNAPSHOT"):

@@ -67,8 +67,9 @@ def test_a_timing_variant_adds_no_decoding_job(built):
         jobs = planned_jobs(built, "variants")
     finally:
         path.write_text(original)
-    assert not DECODING & set(jobs), jobs
-    variant = {rule: count for rule, count in REFINED_AGAIN.items() if rule != "all"}
+    assert not DECODING & {rule.removeprefix("variant_") for rule in jobs}, jobs
+    # the variant layer's copies of the stage rules (rules/variants.smk)
+    variant = {f"variant_{rule}": count for rule, count in REFINED_AGAIN.items() if rule != "all"}
     assert jobs == {**variant, "compare_manifest": 1, "compare_variants": 1, "variants": 1}
 
 

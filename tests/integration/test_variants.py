@@ -84,13 +84,14 @@ def test_declared_variants_leave_the_default_dag_alone(fresh):
     ("override", "expected"),
     [
         # style only: subtitles (and their QC) per film, no asr
-        (STYLE, {"subtitles_render": 2}),
+        (STYLE, {"variant_subtitles_render": 2}),
         # word timing: timing and subtitles per film, no asr (issue 30: stages split by cost)
-        (TIMING, {"timing_refine": 2, "subtitles_render": 2}),
+        (TIMING, {"variant_timing_refine": 2, "variant_subtitles_render": 2}),
         # model: asr and what follows, no demux
-        (TINY, {"asr_transcribe": 2, "timing_refine": 2, "subtitles_render": 2}),
+        (TINY, {"variant_asr_transcribe": 2, "variant_timing_refine": 2, "variant_subtitles_render": 2}),
         # env: one env build, then asr and what follows (timing runs on the asr env)
-        ({"envs": {"asr": "envs/asr-next.yaml"}}, {"env_build": 1, "asr_transcribe": 2, "timing_refine": 2, "subtitles_render": 2}),
+        ({"envs": {"asr": "envs/asr-next.yaml"}},
+         {"env_build": 1, "variant_asr_transcribe": 2, "variant_timing_refine": 2, "variant_subtitles_render": 2}),
     ],
     ids=["style", "timing", "model", "env"],
 )
@@ -216,4 +217,4 @@ def test_a_bad_variant_is_one_line(fresh, variants, message):
 def test_variants_on_the_command_line_are_typed(fresh):
     """--config values come as text: a variant's numbers are read as the schema says."""
     counts, outputs = planned(fresh, "variants", "--config", "variants={b: {asr: {beam_size: 2}}}", "variant=b")
-    assert counts["asr_transcribe"] == 4 and "out/variants/b/jfk.en.srt" in outputs
+    assert counts["asr_transcribe"] == 2 and counts["variant_asr_transcribe"] == 2 and "out/variants/b/jfk.en.srt" in outputs

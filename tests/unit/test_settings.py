@@ -110,11 +110,14 @@ def test_the_key_tuple_is_the_stage_dataclass(block):
 def test_the_rules_call_the_tuples_they_name():
     """A tuple no params line uses would name keys that reach no stage."""
     uses = {  # each call, as often as the file has rules that pass it
-        "asr.smk": {"asr_options_param(ASR_DECODING_KEYS)": 1},
-        "translate.smk": {'asr_options_param(ASR_DECODING_KEYS, task="translate")': 1, 'options_param("translate", TRANSLATION_KEYS)': 2},
-        "timing.smk": {'options_param("timing", TIMING_KEYS)': 2},
-        "vad.smk": {'options_param("vad", VAD_KEYS)': 2},
+        "asr.smk": {"asr_decoding_options(ASR_DECODING_KEYS)": 1},
+        "translate.smk": {'asr_decoding_options(ASR_DECODING_KEYS, task="translate")': 1, 'config_options("translate", TRANSLATION_KEYS)': 2},
+        "timing.smk": {'config_options("timing", TIMING_KEYS)': 2},
+        "vad.smk": {'config_options("vad", VAD_KEYS)': 2},
         "subtitles.smk": {"subtitle_render(SUBTITLE_KEYS, ASS_STYLE_KEYS)": 1},
+        # the variant layer's copies of the same rules (the subtitles rule's render serves both)
+        "variants.smk": {"variant_asr_options(ASR_DECODING_KEYS)": 1, 'variant_asr_options(ASR_DECODING_KEYS, task="translate")': 1,
+                         'variant_options("timing", TIMING_KEYS)': 2, 'variant_options("translate", TRANSLATION_KEYS)': 2},
     }  # fmt: skip
     for rule_file, calls in uses.items():
         text = (PROJECT / "rules" / rule_file).read_text()
