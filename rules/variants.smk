@@ -6,10 +6,11 @@
 # The variant layer: each stage rule a variant may change, laid over as a copy whose outputs,
 # log and benchmark sit under variants/<variant>/ and whose inputs and params are those of the
 # job's build (common/variants.smk). Snakemake keeps the stage rule's shell, threads, resources
-# and env, merges the params given here over its own (the rest, functions of config_for, serve
-# both), and replaces inputs, outputs, log, benchmark and wildcard constraints whole. A copy
-# exists only when some variant changes its stage, and its `variant` wildcard matches only
-# those variants.
+# and env, merges the params given here over its own, and replaces inputs, outputs, log,
+# benchmark and wildcard constraints whole. The params a copy does not restate are the same in
+# every build or read the job's build themselves (tests/unit/test_variant_layer.py lists them).
+# A copy exists only when some variant changes its stage, and its `variant` wildcard matches
+# only those variants.
 
 if variants_varying("asr"):
 

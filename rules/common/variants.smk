@@ -111,6 +111,11 @@ def variant_config(name, override):
                 f"{where}{section} is the same in every variant (it belongs to the default "
                 "build); a variant may change " + ", ".join(sorted(SECTION_STAGES))
             )
+    if not varied_stages(override):  # e.g. envs: {}
+        fail(
+            f"{where}it changes no stage (it would be the default build); a variant may "
+            "change " + ", ".join(sorted(SECTION_STAGES))
+        )
     check_env_specs(effective, where)
     return effective
 

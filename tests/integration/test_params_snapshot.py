@@ -1,10 +1,11 @@
-"""What every job is told, held still: the env it runs on and the settings each rule renders into
-its command (the --options, --style, --vocabulary, --language-policy, ... values), over the
-default build and a variant of each kind (a stage's settings, a model, an env), with VAD on,
+"""What every job is told, held still: the env it runs on, the files it reads and the settings
+each rule renders into its command (the --options, --style, --vocabulary, --language-policy,
+... values), over the default build and a variant of each kind (a stage's settings, a model,
+an env, a backend, the vocabulary), with and without a film's own vocabulary, with VAD on,
 three formats and three kinds of translation, against the snapshot in params_snapshot.json.
 Params are rerun triggers: a refactor that spells an equal setting differently would re-run
-every built film once, which this catches. A change meant to
-re-run a stage updates the snapshot on purpose:
+every built film once, which this catches. A change meant to re-run a stage updates the
+snapshot on purpose:
 
     UPDATE_SNAPSHOT=1 .venvs/workflow/bin/python -m pytest tests/integration/test_params_snapshot.py
 
@@ -26,6 +27,8 @@ pytestmark = requires_fixtures
 SNAPSHOT = Path(__file__).with_name("params_snapshot.json")
 SETTINGS = ("--options", "--style", "--vocabulary", "--language-policy", "--language", "--model", "--backend", "--target",
             "--threshold", "--shifts", "--name", "--device", "--audio-stream")  # fmt: skip
+# The files a job reads (a model by its manifest's name: the model folder is this checkout's).
+INPUTS = ("--transcript", "--audio", "--speech-regions", "--speakers", "--shots", "--model-path")
 RESOLVED_HERE = ("device", "compute_type", "batch_size")
 VARIANTS = {
     "narrow": {"subtitles": {"max_line_chars": 32, "max_cps": {"hi": 20}}},
@@ -36,7 +39,11 @@ VARIANTS = {
     "beams": {"translate": {"num_beams": 2}},
     "font": {"ass_style": {"font_size": 30}},
     "next": {"envs": {"asr": "envs/asr-next.yaml", "subtitles": "envs/subtitles-next.yaml"}},
+    "align-next": {"align": {"activate": True}, "envs": {"align": "envs/align-next.yaml"}},
+    "whisperx": {"asr": {"backend": "whisperx"}},
+    "terms": {"asr": {"hotwords": "Quorvex", "initial_prompt": "A talk."}},
 }
+NEXT_ENVS = ("asr", "subtitles", "align")
 
 
 def told(command: str) -> list | None:
@@ -49,7 +56,7 @@ def told(command: str) -> list | None:
     settings = {}
     for index, word in enumerate(words):
         flag, equals, given = word.partition("=")
-        if flag not in SETTINGS:
+        if flag not in SETTINGS + INPUTS:
             continue
         following = words[index + 1] if index + 1 < len(words) else ""
         # an empty param renders as nothing (`--language-policy --options ...`)
@@ -58,7 +65,9 @@ def told(command: str) -> list | None:
             value = json.loads(value)
         except ValueError:
             pass
-        if isinstance(value, dict) and scripts[0] == "asr.py":
+        if flag == "--model-path":
+            value = Path(value).name
+        if isinstance(value, dict) and scripts[0].startswith("asr"):
             value = {k: v for k, v in value.items() if k not in RESOLVED_HERE}
         settings[flag] = value
     output = next((words[i + 1] for i, w in enumerate(words) if w == "--output"), "")
@@ -77,11 +86,15 @@ def test_what_every_job_is_told_is_unchanged(tmp_path):
                         vad={"activate": True}, variants=VARIANTS)  # fmt: skip
     shutil.copy2(fixture("en/jfk.flac"), work / "in" / "talk.flac")
     shutil.copy2(fixture("en/jfk.flac"), work / "in" / "vortrag.flac")
-    for env in ("asr", "subtitles"):
+    for env in NEXT_ENVS:
         spec = (work / "envs" / f"{env}.yaml").read_text()
         (work / "envs" / f"{env}-next.yaml").write_text(spec.replace(f"name: {env}", f"name: {env}-next"))
-    (work / "config" / "media.tsv").write_text("name\tsource_language\ttarget_languages\thotwords\nvortrag\thi\ten, hi\tZyntrax\n")
+    media_sheet = work / "config" / "media.tsv"
+    media_sheet.write_text("name\tsource_language\ttarget_languages\thotwords\nvortrag\thi\ten, hi\tZyntrax\n")
     plans = {"default": rendered(work), "variants": rendered(work, "variants")}
+    # without a film's own vocabulary, the default build's is one value for every film
+    media_sheet.write_text("name\tsource_language\ttarget_languages\nvortrag\thi\ten, hi\n")
+    plans["variants, no film vocabulary"] = rendered(work, "variants")
     if os.environ.get("UPDATE_SNAPSHOT"):
         SNAPSHOT.write_text(json.dumps(plans, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
     expected = json.loads(SNAPSHOT.read_text())

@@ -198,8 +198,9 @@ def test_promote_adopts_the_variant_without_rebuilding(built):
         ({"jfk": TINY}, "config variants.jfk: a film in in/ has this name"),
         ({"next": {"envs": {"asr": "envs/asr-next.yaml"}}}, "envs.asr: envs/asr-next.yaml does not exist"),
         ({"mono": {"demux": {"audio_stream": 1}}}, "config variants.mono: demux is the same in every variant"),
+        ({"same": {"envs": {}}}, "config variants.same: it changes no stage"),
     ],
-    ids=["unknown-key", "bad-name", "film-name", "missing-env", "fixed-stage"],
+    ids=["unknown-key", "bad-name", "film-name", "missing-env", "fixed-stage", "no-change"],
 )
 def test_a_bad_variant_is_one_line(fresh, variants, message):
     set_variants(fresh, variants)

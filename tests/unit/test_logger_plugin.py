@@ -333,7 +333,7 @@ def test_a_built_film_s_line_gives_its_cues_its_problems_by_kind_its_language_an
     write_json(tmp_path / "work/asr/friday.json", transcript("en", 0.9812))
     run = RunState(films=[])
     built(run, 1, "asr_transcribe", ["work/asr/friday.json"], name="friday")
-    built(run, 2, "subtitles_render", ["out/friday.en.srt", "work/qc/friday.en.srt.json"], tree="", name="friday", lang="en", fmt="srt")
+    built(run, 2, "subtitles_render", ["out/friday.en.srt", "work/qc/friday.en.srt.json"], name="friday", lang="en", fmt="srt")
     built(run, 3, "mux_video", ["out/friday.mp4"], name="friday", video_format="mp4")
     assert run.summary_lines() == [
         "summary: 1 built, 0 up to date, 0 failed",
@@ -388,7 +388,7 @@ def test_a_film_whose_reports_cannot_be_read_still_has_its_line(tmp_path):
     (tmp_path / "work" / "qc").mkdir(parents=True)
     (tmp_path / "work" / "qc" / "cut.en.srt.json").write_text('{"cues": 4, "cou')  # half written
     run = RunState(films=[])
-    built(run, 1, "subtitles_render", ["out/cut.en.srt", "work/qc/cut.en.srt.json"], tree="", name="cut", lang="en", fmt="srt")
+    built(run, 1, "subtitles_render", ["out/cut.en.srt", "work/qc/cut.en.srt.json"], name="cut", lang="en", fmt="srt")
     assert run.summary_lines()[1] == "  built:      cut -> out/cut.en.srt"
 
 

@@ -45,14 +45,48 @@ def rule_block(text: str, header: str) -> str:
     return "\n".join(block)
 
 
-def section_names(block: str, keyword: str) -> set[str] | None:
-    """The names a rule's `keyword:` section gives (`**stage_inputs(...)` gives `env`), or None
-    when it has none."""
+def section(block: str, keyword: str) -> dict[str, str] | None:
+    """The names a rule's `keyword:` section gives, with their values as written
+    (`**stage_inputs(...)` gives `env`, `**stage_params(...)` python, code and code_digest), or
+    None when it has none."""
     match = re.search(rf"^(\s+){keyword}:\n((?:\1\s+.*\n?)+)", block + "\n", re.M)
     if not match:
         return None
-    names = set(re.findall(r"^\s+(\w+)=", match[2], re.M))
-    return names | ({"env"} if "**stage_inputs(" in match[2] else set())
+    named = dict(re.findall(r"^\s+(\w+)=(.*?),?$", match[2], re.M))
+    if "**stage_inputs(" in match[2]:
+        named["env"] = "stage_inputs"
+    if "**stage_params(" in match[2]:
+        named.update(dict.fromkeys(("python", "code", "code_digest"), "stage_params"))
+    return named
+
+
+def section_names(block: str, keyword: str) -> set[str] | None:
+    named = section(block, keyword)
+    return None if named is None else set(named)
+
+
+# The stage whose variants each copy builds (its `variant` constraint).
+COPY_STAGE = {
+    "asr_transcribe": "asr", "translate_whisper": "asr", "timing_refine": "timing", "align_words": "align",
+    "timing_whisper_translation": "translate", "translate_transformers": "translate",
+    "translate_indictrans2": "translate", "subtitles_render": "subtitles",
+}  # fmt: skip
+# The params a copy takes from its rule as they are (Snakemake merges params by name), because
+# they are the same in every build or read the job's build themselves (config_for(wildcards)).
+# Any other param of a stage rule must be restated in its copy.
+SAME_SCRIPT = {"code", "code_digest"}  # the stage's own script (asr's copies restate theirs: a variant may switch the backend)
+FILM_LANGUAGE = {"language", "language_policy"}  # the film's (media sheet), the policy per job
+INHERITED = {
+    "asr_transcribe": FILM_LANGUAGE,
+    "translate_whisper": FILM_LANGUAGE,
+    "timing_refine": SAME_SCRIPT,
+    "timing_whisper_translation": SAME_SCRIPT,
+    "align_words": SAME_SCRIPT | {"model"},  # get_align_model
+    # the translate env is the same in every build (a variant's envs: are asr, align, subtitles)
+    "translate_transformers": SAME_SCRIPT | {"python", "model"},  # get_translation_model
+    "translate_indictrans2": SAME_SCRIPT | {"python", "model"},
+    "subtitles_render": SAME_SCRIPT | {"render"},  # subtitle_render
+}
 
 
 def test_every_varied_stage_rule_has_its_copy():
@@ -71,8 +105,9 @@ def test_each_copy_restates_what_its_rule_names():
         for keyword in ("input", "output", "log", "benchmark"):
             assert section_names(layered, keyword) == section_names(original, keyword), (copy, keyword)
         # constraints are replaced whole too: the rule's own, and the variants that change it
-        constraints = (section_names(original, "wildcard_constraints") or set()) | {"variant"}
-        assert section_names(layered, "wildcard_constraints") == constraints, copy
+        constraints = {**(section(original, "wildcard_constraints") or {}), "variant": f'variants_varying("{COPY_STAGE[rule]}")'}
+        assert section(layered, "wildcard_constraints") == constraints, copy
+        assert section_names(original, "params") - section_names(layered, "params") == INHERITED[rule], copy
 
 
 def test_the_stage_rules_know_nothing_of_variants():
