@@ -65,7 +65,7 @@ if variants_varying("timing"):
     use rule timing_refine as variant_timing_refine with:
         input:
             env=variant_env_input("timing"),
-            transcript=get_variant_asr_transcript,
+            transcript=in_stage_build("asr", "asr/{name}.json"),
             wav=ASR_AUDIO,
         output:
             transcript=f"{WORK_DIR}/variants/{{variant}}/timing/{{name}}.json",
@@ -85,7 +85,7 @@ if variants_varying("align"):
     use rule align_words as variant_align_words with:
         input:
             env=variant_env_input("align"),
-            transcript=get_variant_timing_transcript,
+            transcript=in_stage_build("timing", "timing/{name}.json"),
             wav=ASR_AUDIO,
             model=get_align_model_input,
         output:
@@ -107,7 +107,7 @@ if variants_varying("translate"):
     use rule timing_whisper_translation as variant_timing_whisper_translation with:
         input:
             env=variant_env_input("timing"),
-            transcript=get_variant_whisper_decoded,
+            transcript=in_stage_build("asr", "asr/translate/{name}.{lang}.json"),
             wav=ASR_AUDIO,
         output:
             translation=f"{WORK_DIR}/variants/{{variant}}/translate/whisper/{{name}}.{{lang}}.json",

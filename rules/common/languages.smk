@@ -40,9 +40,6 @@ def get_asr_language(wildcards):
 # What the asr stage does with an `auto` film whose detection is unsure (asr.language_threshold,
 # asr.language_fallback; scripts/subtitles_workflow/language_id.py). Not decoding options: a
 # param of `auto` films only, so changing them re-runs no film whose language is known.
-LANGUAGE_POLICY_KEYS = ("language_threshold", "language_fallback")
-
-
 def get_language_policy(wildcards):
     if configured_source_language(wildcards.name) != "auto":
         return ""

@@ -429,21 +429,15 @@ def get_variant_transcript(wildcards):
     return get_transcript(wildcards.name, wildcards_tree(wildcards))
 
 
-def get_variant_asr_transcript(wildcards):
-    """timing reads the asr transcript of its build (the default's unless the variant
-    changes asr)."""
-    tree = stage_tree("asr", wildcards_tree(wildcards))
-    return f"{WORK_DIR}/{tree}asr/{wildcards.name}.json"
+def in_stage_build(stage, pattern):
+    """`pattern` (a path under work/, with the job's wildcards) in the build that made `stage`'s
+    artifact for the job: the variant's tree when the variant changes the stage, else the
+    default build's (timing reads the default's asr transcript unless asr is varied too).
+    """
 
+    def path(wildcards):
+        tree = stage_tree(stage, wildcards_tree(wildcards))
+        within = pattern.format(**dict(wildcards.items()))
+        return f"{WORK_DIR}/{tree}{within}"
 
-def get_variant_timing_transcript(wildcards):
-    """align reads the timing stage's transcript of its build."""
-    tree = stage_tree("timing", wildcards_tree(wildcards))
-    return f"{WORK_DIR}/{tree}timing/{wildcards.name}.json"
-
-
-def get_variant_whisper_decoded(wildcards):
-    """Whisper's translation as decoded, in the asr stage's build: the translate task decodes
-    the audio as asr does, so only an asr change decodes it again."""
-    tree = stage_tree("asr", wildcards_tree(wildcards))
-    return f"{WORK_DIR}/{tree}asr/translate/{wildcards.name}.{wildcards.lang}.json"
+    return path
